@@ -1,0 +1,366 @@
+from __future__ import annotations
+
+from collections.abc import Callable, Sequence
+from typing import Any
+
+from django import forms
+from django.contrib import admin, messages
+from django.contrib.admin.actions import delete_selected
+from django.contrib.admin.widgets import AdminDateWidget, FilteredSelectMultiple
+from django.db.models import Prefetch, Q, QuerySet
+from django.http import HttpRequest, HttpResponse, HttpResponseRedirect
+from django.template.response import TemplateResponse
+from django.utils.translation import gettext_lazy as _
+from django.utils.translation import ngettext
+from import_export.admin import ImportExportModelAdmin
+
+from clients.models import AttributeDefinition, Client, ClientList, ListAccess
+from clients.resources import ClientResource
+from clients.schema import AttributeSpec, AttributeType, SchemaValidationError, display_value, normalize_text
+from clients.schema import validate_attributes as validate_schema
+from clients.services import (
+    CORE_FIELDS,
+    client_archive,
+    client_assign,
+    client_create,
+    client_list_schema_changed,
+    client_restore,
+    client_update,
+    clients_purge,
+    purge_blocker,
+)
+from fieldsales.accounts import reps_queryset
+
+ATTRIBUTE_PREFIX = "attr_"
+
+
+class OptionsField(forms.CharField):
+    """A JSON list of options edited as one option per line."""
+
+    widget = forms.Textarea(attrs={"rows": 3, "cols": 24})
+
+    def prepare_value(self, value: Any) -> str:
+        if isinstance(value, list):
+            return "\n".join(str(option) for option in value)
+        return super().prepare_value(value)
+
+    def to_python(self, value: Any) -> list[str]:  # type: ignore[override]
+        text = super().to_python(value) or ""
+        return [line.strip() for line in text.splitlines() if line.strip()]
+
+
+class AttributeDefinitionForm(forms.ModelForm):
+    options = OptionsField(label=_("options"), required=False, help_text=_("One option per line."))
+
+    class Meta:
+        model = AttributeDefinition
+        fields = ["order", "key", "label_en", "label_fr", "type", "required", "important", "options"]
+
+
+class AttributeDefinitionInline(admin.TabularInline):
+    model = AttributeDefinition
+    form = AttributeDefinitionForm
+    extra = 0
+
+
+class ListAccessInline(admin.TabularInline):
+    model = ListAccess
+    extra = 0
+
+
+@admin.register(ClientList)
+class ClientListAdmin(admin.ModelAdmin):
+    list_display = ["name", "version", "updated_at"]
+    search_fields = ["name"]
+    readonly_fields = ["version"]
+    inlines = [AttributeDefinitionInline, ListAccessInline]
+
+    def save_related(self, request: HttpRequest, form: Any, formsets: Any, change: bool) -> None:
+        super().save_related(request, form, formsets, change)
+        if any(formset.has_changed() for formset in formsets):
+            client_list_schema_changed(client_list=form.instance)
+
+
+def attribute_form_field(spec: AttributeSpec) -> forms.Field:
+    """The admin form field for one schema attribute; the schema itself judges the value."""
+    common: dict[str, Any] = {"label": spec.label, "required": spec.required}
+    if spec.type == AttributeType.LONG_TEXT:
+        return forms.CharField(widget=forms.Textarea(attrs={"rows": 3}), **common)
+    if spec.type == AttributeType.INTEGER:
+        return forms.IntegerField(**common)
+    if spec.type == AttributeType.DECIMAL:
+        return forms.DecimalField(**common)
+    if spec.type == AttributeType.DATE:
+        return forms.DateField(widget=AdminDateWidget, **common)
+    if spec.type == AttributeType.BOOLEAN:
+        return forms.TypedChoiceField(
+            choices=[("", "—"), ("true", _("Yes")), ("false", _("No"))], coerce=lambda v: v == "true", **common
+        )
+    if spec.type == AttributeType.CHOICE:
+        return forms.ChoiceField(choices=[("", "—"), *((o, o) for o in spec.options)], **common)
+    if spec.type == AttributeType.MULTIPLE_CHOICE:
+        return forms.MultipleChoiceField(
+            choices=[(o, o) for o in spec.options], widget=forms.CheckboxSelectMultiple, **common
+        )
+    return forms.CharField(**common)
+
+
+class ClientAdminForm(forms.ModelForm):
+    """Core fields, one field per schema attribute of the client's list, and the reps."""
+
+    client_list_obj: ClientList
+    assigned_reps = forms.ModelMultipleChoiceField(
+        label=_("reps"),
+        queryset=reps_queryset(),
+        required=False,
+        widget=FilteredSelectMultiple(_("reps"), is_stacked=False),
+    )
+
+    class Meta:
+        model = Client
+        fields = ["name", "lat", "lng", "accuracy_m", "phone", "statement_enabled"]
+
+    def __init__(self, *args: Any, **kwargs: Any) -> None:
+        super().__init__(*args, **kwargs)
+        self.fields["assigned_reps"].queryset = reps_queryset()
+        if self.instance.pk:
+            self.initial["assigned_reps"] = list(self.instance.assignments.values_list("rep_id", flat=True))
+            for spec in self.client_list_obj.specs():
+                value = self.instance.attributes.get(spec.key)
+                if spec.type == AttributeType.BOOLEAN and value is not None:
+                    value = "true" if value else "false"
+                self.initial[ATTRIBUTE_PREFIX + spec.key] = value
+
+    def clean(self) -> dict[str, Any]:
+        cleaned = super().clean() or {}
+        specs = self.client_list_obj.specs()
+        given = {
+            spec.key: cleaned[ATTRIBUTE_PREFIX + spec.key] for spec in specs if ATTRIBUTE_PREFIX + spec.key in cleaned
+        }
+        failed = {spec.key for spec in specs if ATTRIBUTE_PREFIX + spec.key in self.errors}
+        try:
+            self.attributes = validate_schema(specs, given, partial=bool(self.instance.pk) or bool(failed))
+        except SchemaValidationError as error:
+            for key, messages_ in error.error_dict.items():
+                self.add_error(ATTRIBUTE_PREFIX + key, messages_)
+        return cleaned
+
+
+def client_form_for(client_list: ClientList) -> type[ClientAdminForm]:
+    declared: dict[str, Any] = {ATTRIBUTE_PREFIX + spec.key: attribute_form_field(spec) for spec in client_list.specs()}
+    declared["client_list_obj"] = client_list
+    return type("ClientAdminForm", (ClientAdminForm,), declared)
+
+
+class RepFilter(admin.SimpleListFilter):
+    title = _("rep")
+    parameter_name = "rep"
+
+    def lookups(self, request: HttpRequest, model_admin: Any) -> list[tuple[Any, str]]:
+        return [(str(rep.pk), rep.get_username()) for rep in reps_queryset()] + [("none", str(_("Not assigned")))]
+
+    def queryset(self, request: HttpRequest, queryset: QuerySet[Client]) -> QuerySet[Client]:
+        if self.value() == "none":
+            return queryset.filter(assignments__isnull=True)
+        if self.value():
+            return queryset.filter(assignments__rep_id=self.value())
+        return queryset
+
+
+class ArchivedFilter(admin.SimpleListFilter):
+    title = _("archived")
+    parameter_name = "archived"
+
+    def lookups(self, request: HttpRequest, model_admin: Any) -> list[tuple[str, Any]]:
+        return [("no", _("Active")), ("yes", _("Archived"))]
+
+    def queryset(self, request: HttpRequest, queryset: QuerySet[Client]) -> QuerySet[Client]:
+        if self.value() == "no":
+            return queryset.filter(archived_at__isnull=True)
+        if self.value() == "yes":
+            return queryset.filter(archived_at__isnull=False)
+        return queryset
+
+
+def _attribute_column(spec: AttributeSpec) -> Callable[[Client], str]:
+    def column(client: Client) -> str:
+        return display_value(spec, client.attributes.get(spec.key))
+
+    column.short_description = spec.label  # type: ignore[attr-defined]
+    column.__name__ = ATTRIBUTE_PREFIX + spec.key
+    return column
+
+
+@admin.register(Client)
+class ClientAdmin(ImportExportModelAdmin):
+    resource_classes = [ClientResource]
+    list_display = ["name", "client_list", "rep_names", "phone", "statement_enabled", "is_active", "updated_at"]
+    list_filter = ["client_list", RepFilter, ArchivedFilter, "statement_enabled"]
+    list_select_related = ["client_list"]
+    search_fields = ["name"]
+    search_help_text = _("Name, important attributes or phone; accents and case do not matter.")
+    readonly_fields = [
+        "client_list",
+        "version",
+        "created_at",
+        "created_by",
+        "updated_at",
+        "updated_by",
+        "archived_at",
+        "archived_by",
+    ]
+    actions = ["archive", "restore"]
+    list_per_page = 50
+    form = ClientAdminForm
+
+    # Changelist ---------------------------------------------------------------------
+
+    def get_queryset(self, request: HttpRequest) -> QuerySet[Client]:
+        return (
+            super()
+            .get_queryset(request)
+            .prefetch_related(Prefetch("reps", queryset=reps_queryset().model.objects.only("id", "username")))
+        )
+
+    def _filtered_list(self, request: HttpRequest) -> ClientList | None:
+        list_id = request.GET.get("client_list__id__exact")
+        lists = ClientList.objects.prefetch_related("attributes")
+        if list_id and list_id.isdigit():
+            return lists.filter(pk=list_id).first()
+        only = list(lists[:2])
+        return only[0] if len(only) == 1 else None
+
+    def get_list_display(self, request: HttpRequest) -> Sequence[Any]:
+        client_list = self._filtered_list(request)
+        columns = [_attribute_column(spec) for spec in client_list.specs()] if client_list else []
+        return [*self.list_display[:2], *columns, *self.list_display[2:]]
+
+    @admin.display(description=_("reps"))
+    def rep_names(self, client: Client) -> str:
+        return ", ".join(rep.get_username() for rep in client.reps.all())
+
+    @admin.display(description=_("active"), boolean=True, ordering="archived_at")
+    def is_active(self, client: Client) -> bool:
+        return client.archived_at is None
+
+    def get_search_results(
+        self, request: HttpRequest, queryset: QuerySet[Client], search_term: str
+    ) -> tuple[QuerySet[Client], bool]:
+        term = normalize_text(search_term)
+        if not term:
+            return queryset, False
+        condition = Q(search_text__contains=term) | Q(phone__contains=search_term.strip())
+        return queryset.filter(condition), False
+
+    # Change form ----------------------------------------------------------------------
+
+    def _list_for(self, request: HttpRequest, obj: Client | None) -> ClientList | None:
+        if obj is not None:
+            return ClientList.objects.prefetch_related("attributes").get(pk=obj.client_list_id)
+        list_id = request.GET.get("client_list", "")
+        if list_id.isdigit():
+            return ClientList.objects.prefetch_related("attributes").filter(pk=list_id).first()
+        return None
+
+    def add_view(self, request: HttpRequest, form_url: str = "", extra_context: Any = None) -> HttpResponse:
+        if self._list_for(request, None) is None:
+            lists = list(ClientList.objects.all())
+            if len(lists) == 1:
+                return HttpResponseRedirect(f"{request.path}?client_list={lists[0].pk}")
+            context = {**self.admin_site.each_context(request), "opts": self.opts, "lists": lists,
+                       "title": _("Choose the client's list")}
+            return TemplateResponse(request, "admin/clients/client/choose_list.html", context)
+        return super().add_view(request, form_url, extra_context)
+
+    def get_form(self, request: HttpRequest, obj: Client | None = None, change: bool = False, **kwargs: Any) -> Any:
+        client_list = self._list_for(request, obj)
+        if client_list is not None:
+            kwargs["form"] = client_form_for(client_list)
+        return super().get_form(request, obj, change=change, **kwargs)
+
+    def get_fieldsets(self, request: HttpRequest, obj: Client | None = None) -> Any:
+        client_list = self._list_for(request, obj)
+        attributes = [ATTRIBUTE_PREFIX + spec.key for spec in client_list.specs()] if client_list else []
+        fieldsets: list[tuple[Any, dict[str, Any]]] = [
+            (None, {"fields": ["client_list", "name", "phone", ("lat", "lng", "accuracy_m"), "statement_enabled"]}),
+            (_("Attributes"), {"fields": attributes}),
+            (_("Reps"), {"fields": ["assigned_reps"]}),
+        ]
+        if obj is not None:
+            fieldsets.append(
+                (_("History"), {"fields": ["version", ("created_at", "created_by"), ("updated_at", "updated_by"),
+                                           ("archived_at", "archived_by")]})
+            )
+        return fieldsets
+
+    def get_readonly_fields(self, request: HttpRequest, obj: Client | None = None) -> Any:
+        return self.readonly_fields if obj is not None else ["client_list"]
+
+    def save_model(self, request: HttpRequest, obj: Client, form: Any, change: bool) -> None:
+        data = {field: form.cleaned_data[field] for field in CORE_FIELDS if field in form.cleaned_data}
+        data["attributes"] = form.attributes
+        if change:
+            stored = Client.objects.select_related("client_list").get(pk=obj.pk)
+            saved = client_update(user=request.user, client=stored, data=data)  # type: ignore[arg-type]
+        else:
+            saved = client_create(
+                user=request.user,  # type: ignore[arg-type]
+                client_list=form.client_list_obj,
+                data=data,
+                client_id=obj.id,
+            )
+        for model_field in Client._meta.concrete_fields:
+            setattr(obj, model_field.attname, getattr(saved, model_field.attname))
+        obj._state.adding = False
+
+    def save_related(self, request: HttpRequest, form: Any, formsets: Any, change: bool) -> None:
+        client_assign(client=form.instance, reps=form.cleaned_data["assigned_reps"])
+
+    # Archive, restore, purge ------------------------------------------------------------
+
+    @admin.action(description=_("Archive selected clients"), permissions=["change"])
+    def archive(self, request: HttpRequest, queryset: QuerySet[Client]) -> None:
+        count = 0
+        for client in queryset.filter(archived_at__isnull=True):
+            client_archive(user=request.user, client=client)  # type: ignore[arg-type]
+            count += 1
+        self.message_user(request, ngettext("%d client archived.", "%d clients archived.", count) % count)
+
+    @admin.action(description=_("Restore selected archived clients"), permissions=["change"])
+    def restore(self, request: HttpRequest, queryset: QuerySet[Client]) -> None:
+        count = 0
+        for client in queryset.filter(archived_at__isnull=False):
+            client_restore(user=request.user, client=client)  # type: ignore[arg-type]
+            count += 1
+        self.message_user(request, ngettext("%d client restored.", "%d clients restored.", count) % count)
+
+    def get_actions(self, request: HttpRequest) -> dict[str, Any]:
+        actions = super().get_actions(request)
+        if "delete_selected" in actions:
+            # Django's confirmation page posts back to "delete_selected": keep the name, purge instead.
+            actions["delete_selected"] = (
+                purge_archived,
+                "delete_selected",
+                _("Purge selected archived clients (permanent)"),
+            )
+        return actions
+
+    def has_delete_permission(self, request: HttpRequest, obj: Client | None = None) -> bool:
+        if obj is not None and not obj.is_archived:
+            return False
+        return super().has_delete_permission(request, obj)
+
+    def delete_model(self, request: HttpRequest, obj: Client) -> None:
+        clients_purge(user=request.user, clients=Client.objects.filter(pk=obj.pk))  # type: ignore[arg-type]
+
+    def delete_queryset(self, request: HttpRequest, queryset: QuerySet[Client]) -> None:
+        clients_purge(user=request.user, clients=queryset)  # type: ignore[arg-type]
+
+
+def purge_archived(modeladmin: ClientAdmin, request: HttpRequest, queryset: QuerySet[Client]) -> Any:
+    """Django's delete confirmation (it lists the visits, submissions and notes that go too), archived clients only."""
+    blocker = purge_blocker(clients=queryset)
+    if blocker is not None:
+        modeladmin.message_user(request, " ".join(blocker.messages), messages.ERROR)
+        return None
+    return delete_selected(modeladmin, request, queryset)

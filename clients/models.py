@@ -1,0 +1,222 @@
+import uuid
+from typing import Any
+
+from django.conf import settings
+from django.contrib.auth.models import Group
+from django.core.exceptions import ValidationError
+from django.core.validators import MaxValueValidator, MinValueValidator
+from django.db import models
+from django.utils.translation import gettext_lazy as _
+
+from clients.schema import BAD_KEY, KEY_RE, RESERVED_KEY, RESERVED_KEYS, AttributeSpec, AttributeType, validate_options
+
+
+class ClientList(models.Model):
+    """A list of points of sale and the schema its clients follow."""
+
+    name = models.CharField(_("name"), max_length=120, unique=True)
+    description = models.TextField(_("description"), blank=True)
+    version = models.PositiveIntegerField(_("version"), default=1, editable=False)
+    created_at = models.DateTimeField(_("created at"), auto_now_add=True)
+    updated_at = models.DateTimeField(_("updated at"), auto_now=True)
+
+    class Meta:
+        ordering = ["name"]
+        verbose_name = _("client list")
+        verbose_name_plural = _("client lists")
+
+    def __str__(self) -> str:
+        return self.name
+
+    def specs(self) -> list[AttributeSpec]:
+        """The schema as plain specs, in display order (uses the prefetch cache when there is one)."""
+        return [attribute.spec() for attribute in self.attributes.all()]
+
+
+class AttributeDefinition(models.Model):
+    """One attribute of a list's schema, defined in the back office."""
+
+    client_list = models.ForeignKey(
+        ClientList, on_delete=models.CASCADE, related_name="attributes", verbose_name=_("client list")
+    )
+    key = models.CharField(_("key"), max_length=50, help_text=_("Column name in imports and exports."))
+    label_en = models.CharField(_("label (English)"), max_length=120)
+    label_fr = models.CharField(_("label (French)"), max_length=120)
+    type = models.CharField(_("type"), max_length=20, choices=AttributeType.choices, default=AttributeType.TEXT)
+    required = models.BooleanField(_("required"), default=False)
+    important = models.BooleanField(_("important"), default=False, help_text=_("Searched by the rep's search box."))
+    options = models.JSONField(_("options"), default=list, blank=True, help_text=_("One option per line."))
+    order = models.PositiveIntegerField(_("order"), default=0)
+
+    class Meta:
+        ordering = ["client_list", "order", "id"]
+        verbose_name = _("attribute")
+        verbose_name_plural = _("attributes")
+        constraints = [
+            models.UniqueConstraint(fields=["client_list", "key"], name="attribute_key_unique_in_list"),
+        ]
+
+    def __str__(self) -> str:
+        return self.spec().label
+
+    def clean(self) -> None:
+        errors: dict[str, list[Any]] = {}
+        if not KEY_RE.match(self.key or ""):
+            errors["key"] = [BAD_KEY]
+        elif self.key in RESERVED_KEYS:
+            errors["key"] = [RESERVED_KEY]
+        try:
+            validate_options(self.type, self.options or [])
+        except ValidationError as error:
+            errors["options"] = error.error_list
+        if errors:
+            raise ValidationError(errors)
+
+    def spec(self) -> AttributeSpec:
+        return AttributeSpec(
+            key=self.key,
+            type=self.type,
+            label_en=self.label_en,
+            label_fr=self.label_fr,
+            required=self.required,
+            important=self.important,
+            options=tuple(self.options or ()),
+        )
+
+
+class ListAccess(models.Model):
+    """What a group's members may do on a list's clients. No right at all means read-only."""
+
+    client_list = models.ForeignKey(
+        ClientList, on_delete=models.CASCADE, related_name="accesses", verbose_name=_("client list")
+    )
+    group = models.ForeignKey(Group, on_delete=models.CASCADE, related_name="list_accesses", verbose_name=_("group"))
+    can_create = models.BooleanField(_("create"), default=False)
+    can_edit = models.BooleanField(_("edit (full access)"), default=False)
+    can_archive = models.BooleanField(_("archive"), default=False)
+
+    class Meta:
+        verbose_name = _("list access")
+        verbose_name_plural = _("list accesses")
+        constraints = [
+            models.UniqueConstraint(fields=["client_list", "group"], name="list_access_unique_per_group"),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.client_list} / {self.group}"
+
+
+class Client(models.Model):
+    """A point of sale. Its attributes follow its list's schema."""
+
+    id = models.UUIDField(primary_key=True, default=uuid.uuid4, editable=False)
+    client_list = models.ForeignKey(
+        ClientList, on_delete=models.PROTECT, related_name="clients", verbose_name=_("client list")
+    )
+    name = models.CharField(_("name"), max_length=200)
+    lat = models.FloatField(
+        _("latitude"), null=True, blank=True, validators=[MinValueValidator(-90), MaxValueValidator(90)]
+    )
+    lng = models.FloatField(
+        _("longitude"), null=True, blank=True, validators=[MinValueValidator(-180), MaxValueValidator(180)]
+    )
+    accuracy_m = models.FloatField(
+        _("GPS accuracy (m)"), null=True, blank=True, validators=[MinValueValidator(0)]
+    )
+    phone = models.CharField(_("phone"), max_length=32, blank=True)
+    photo = models.ForeignKey(
+        "fieldsales.Blob",
+        on_delete=models.SET_NULL,
+        null=True,
+        blank=True,
+        related_name="+",
+        verbose_name=_("photo"),
+    )
+    attributes = models.JSONField(_("attributes"), default=dict, blank=True)
+    # The version at which each field or attribute last changed: what field-level conflicts are judged by.
+    field_versions = models.JSONField(_("field versions"), default=dict, blank=True, editable=False)
+    search_text = models.TextField(_("search text"), blank=True, editable=False)
+    statement_enabled = models.BooleanField(_("account statement"), default=False)
+    reps = models.ManyToManyField(
+        settings.AUTH_USER_MODEL,
+        through="Assignment",
+        related_name="assigned_clients",
+        blank=True,
+        verbose_name=_("reps"),
+    )
+    version = models.PositiveIntegerField(_("version"), default=1, editable=False)
+    created_at = models.DateTimeField(_("created at"), auto_now_add=True)
+    created_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL,
+        on_delete=models.SET_NULL,
+        null=True,
+        blank=True,
+        related_name="+",
+        verbose_name=_("created by"),
+    )
+    updated_at = models.DateTimeField(_("updated at"), auto_now=True)
+    updated_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL,
+        on_delete=models.SET_NULL,
+        null=True,
+        blank=True,
+        related_name="+",
+        verbose_name=_("updated by"),
+    )
+    archived_at = models.DateTimeField(_("archived at"), null=True, blank=True, editable=False)
+    archived_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL,
+        on_delete=models.SET_NULL,
+        null=True,
+        blank=True,
+        related_name="+",
+        editable=False,
+        verbose_name=_("archived by"),
+    )
+
+    class Meta:
+        ordering = ["name", "id"]
+        verbose_name = _("client")
+        verbose_name_plural = _("clients")
+        indexes = [
+            models.Index(fields=["client_list", "name"], name="client_list_name"),
+            models.Index(fields=["lat", "lng"], name="client_position"),
+            models.Index(fields=["archived_at"], name="client_archived"),
+        ]
+        constraints = [
+            models.CheckConstraint(
+                condition=models.Q(lat__isnull=True) | models.Q(lat__gte=-90, lat__lte=90),
+                name="client_lat_range",
+            ),
+            models.CheckConstraint(
+                condition=models.Q(lng__isnull=True) | models.Q(lng__gte=-180, lng__lte=180),
+                name="client_lng_range",
+            ),
+        ]
+
+    def __str__(self) -> str:
+        return self.name
+
+    @property
+    def is_archived(self) -> bool:
+        return self.archived_at is not None
+
+
+class Assignment(models.Model):
+    """A client in a rep's portfolio. A client may be shared by several reps."""
+
+    client = models.ForeignKey(Client, on_delete=models.CASCADE, related_name="assignments", verbose_name=_("client"))
+    rep = models.ForeignKey(
+        settings.AUTH_USER_MODEL, on_delete=models.CASCADE, related_name="assignments", verbose_name=_("rep")
+    )
+    assigned_at = models.DateTimeField(_("assigned at"), auto_now_add=True)
+
+    class Meta:
+        verbose_name = _("assignment")
+        verbose_name_plural = _("assignments")
+        constraints = [models.UniqueConstraint(fields=["client", "rep"], name="assignment_unique")]
+        indexes = [models.Index(fields=["rep", "client"], name="assignment_rep")]
+
+    def __str__(self) -> str:
+        return f"{self.client} → {self.rep}"
+

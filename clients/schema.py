@@ -1,0 +1,415 @@
+"""The list-schema rules: attribute types, required, choices. One place, used by all.
+
+The admin forms, the import resources, the REST API and the sync handlers all
+validate attribute values here, and activity forms (workflows) reuse the same
+rules for their own fields. Values are stored in a canonical JSON form:
+
+| type            | stored as                               |
+|-----------------|-----------------------------------------|
+| text, long_text | str (stripped)                          |
+| integer         | int                                     |
+| decimal         | str, plain notation ("12.5")            |
+| date            | str, ISO 8601 ("2026-11-22")            |
+| boolean         | bool                                    |
+| choice          | str, one of the options                 |
+| multiple_choice | list[str], options in schema order      |
+| phone           | str, as typed but stripped              |
+| email           | str, domain lower-cased                 |
+| photo           | str, the UUID of an uploaded photo      |
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import re
+import unicodedata
+import uuid
+from collections.abc import Iterable, Mapping
+from dataclasses import dataclass, field
+from decimal import Decimal, InvalidOperation
+from typing import Any
+
+from django.core.exceptions import ValidationError
+from django.core.validators import validate_email
+from django.db import models
+from django.utils.translation import get_language
+from django.utils.translation import gettext_lazy as _
+
+
+class AttributeType(models.TextChoices):
+    TEXT = "text", _("Text")
+    LONG_TEXT = "long_text", _("Long text")
+    INTEGER = "integer", _("Integer")
+    DECIMAL = "decimal", _("Decimal")
+    DATE = "date", _("Date")
+    BOOLEAN = "boolean", _("Yes / no")
+    CHOICE = "choice", _("Choice")
+    MULTIPLE_CHOICE = "multiple_choice", _("Multiple choice")
+    PHONE = "phone", _("Phone")
+    EMAIL = "email", _("Email")
+    PHOTO = "photo", _("Photo")
+
+
+CHOICE_TYPES = frozenset({AttributeType.CHOICE, AttributeType.MULTIPLE_CHOICE})
+TEXT_MAX = 255
+LONG_TEXT_MAX = 5000
+INTEGER_LIMIT = 2**53  # what a phone's JavaScript number holds exactly
+DECIMAL_MAX_DIGITS = 15
+MULTIPLE_CHOICE_SEPARATOR = ";"
+KEY_RE = re.compile(r"^[a-z][a-z0-9_]{0,49}$")
+# A client's own fields: an attribute may not take one of these keys, so that errors and
+# import columns can name attributes and fields alike by their bare key.
+RESERVED_KEYS = frozenset(
+    {"id", "list", "client_list", "name", "lat", "lng", "accuracy_m", "phone", "photo", "attributes",
+     "statement_enabled", "reps", "version", "created_at", "created_by", "updated_at", "updated_by",
+     "archived_at", "archived_by", "search_text"}
+)
+PHONE_RE = re.compile(r"^\+?[0-9 ().\-/]{6,25}$")
+
+REQUIRED = _("This field is required.")
+UNKNOWN = _("This attribute is not in the list's schema.")
+TOO_LONG = _("Enter at most %(max)d characters.")
+NOT_TEXT = _("Enter text.")
+NOT_INTEGER = _("Enter a whole number.")
+INTEGER_RANGE = _("Enter a number between -9007199254740992 and 9007199254740992.")
+NOT_DECIMAL = _("Enter a number.")
+DECIMAL_DIGITS = _("Enter a number with at most 15 digits.")
+NOT_DATE = _("Enter a date as YYYY-MM-DD or DD/MM/YYYY.")
+NOT_BOOLEAN = _("Enter yes or no.")
+NOT_OPTION = _("“%(value)s” is not one of the choices: %(options)s.")
+NOT_PHONE = _("Enter a phone number of 6 to 25 digits, optionally starting with +.")
+NOT_EMAIL = _("Enter a valid email address.")
+NOT_PHOTO = _("Enter the identifier of an uploaded photo.")
+BAD_KEY = _("Use lower-case letters, digits and underscores, starting with a letter.")
+RESERVED_KEY = _("This key is a client field; choose another one.")
+OPTIONS_NEEDED = _("A choice attribute needs at least one option.")
+DUPLICATE_OPTION = _("Each option may appear only once.")
+
+_TRUE = frozenset({"true", "1", "yes", "y", "oui", "o", "vrai", "x"})
+_FALSE = frozenset({"false", "0", "no", "n", "non", "faux"})
+
+
+@dataclass(frozen=True)
+class AttributeSpec:
+    """One attribute of a schema, detached from the database."""
+
+    key: str
+    type: str
+    label_en: str = ""
+    label_fr: str = ""
+    required: bool = False
+    important: bool = False
+    options: tuple[str, ...] = field(default_factory=tuple)
+
+    @property
+    def label(self) -> str:
+        return localized(self.label_en, self.label_fr) or self.key
+
+
+def localized(text_en: str, text_fr: str) -> str:
+    """A back-office text in the active language, falling back to the other one."""
+    if (get_language() or "en").startswith("fr"):
+        return text_fr or text_en
+    return text_en or text_fr
+
+
+class SchemaValidationError(ValidationError):
+    """Per-attribute errors: `error_dict` maps each attribute key to its messages."""
+
+    def __init__(self, errors: Mapping[str, list[Any]]) -> None:
+        super().__init__(dict(errors))
+
+
+def is_empty(value: Any) -> bool:
+    if value is None:
+        return True
+    if isinstance(value, str):
+        return not value.strip()
+    if isinstance(value, list | tuple | set):
+        return len(value) == 0
+    return False
+
+
+def clean_value(spec: AttributeSpec, value: Any) -> Any:
+    """Return `value` in its canonical form for `spec`, or raise ValidationError.
+
+    An empty value comes back as None; whether that is allowed is the caller's
+    concern (`validate_attributes` checks `required`).
+    """
+    if is_empty(value):
+        return None
+    cleaner = _CLEANERS[AttributeType(spec.type)]
+    return cleaner(spec, value)
+
+
+def _clean_text(spec: AttributeSpec, value: Any, limit: int = TEXT_MAX) -> str:
+    if isinstance(value, bool) or not isinstance(value, str | int | float | Decimal):
+        raise ValidationError(NOT_TEXT, code="invalid")
+    text = str(value).strip()
+    if len(text) > limit:
+        raise ValidationError(TOO_LONG, code="max_length", params={"max": limit})
+    return text
+
+
+def _clean_long_text(spec: AttributeSpec, value: Any) -> str:
+    return _clean_text(spec, value, LONG_TEXT_MAX)
+
+
+def _clean_integer(spec: AttributeSpec, value: Any) -> int:
+    if isinstance(value, bool):
+        raise ValidationError(NOT_INTEGER, code="invalid")
+    if isinstance(value, int):
+        number = value
+    else:
+        try:
+            decimal = Decimal(str(value).strip().replace(" ", "").replace("\u202f", ""))
+        except InvalidOperation:
+            raise ValidationError(NOT_INTEGER, code="invalid") from None
+        if not decimal.is_finite() or decimal != decimal.to_integral_value():
+            raise ValidationError(NOT_INTEGER, code="invalid")
+        if abs(decimal) > INTEGER_LIMIT:
+            raise ValidationError(INTEGER_RANGE, code="range")
+        number = int(decimal)
+    if abs(number) > INTEGER_LIMIT:
+        raise ValidationError(INTEGER_RANGE, code="range")
+    return number
+
+
+def _clean_decimal(spec: AttributeSpec, value: Any) -> str:
+    if isinstance(value, bool):
+        raise ValidationError(NOT_DECIMAL, code="invalid")
+    text = str(value).strip().replace(" ", "").replace("\u202f", "")
+    if isinstance(value, str) and text.count(",") == 1 and "." not in text:
+        text = text.replace(",", ".")  # French decimal comma
+    try:
+        number = Decimal(text)
+    except InvalidOperation:
+        raise ValidationError(NOT_DECIMAL, code="invalid") from None
+    if not number.is_finite():
+        raise ValidationError(NOT_DECIMAL, code="invalid")
+    digits = number.as_tuple().digits
+    if len(digits) > DECIMAL_MAX_DIGITS or abs(number.adjusted()) > DECIMAL_MAX_DIGITS:
+        raise ValidationError(DECIMAL_DIGITS, code="max_digits")
+    plain = format(number, "f")
+    if "." in plain:
+        plain = plain.rstrip("0").rstrip(".")
+    return "0" if plain in {"-0", ""} else plain
+
+
+def _clean_date(spec: AttributeSpec, value: Any) -> str:
+    if isinstance(value, dt.datetime):
+        return value.date().isoformat()
+    if isinstance(value, dt.date):
+        return value.isoformat()
+    if not isinstance(value, str):
+        raise ValidationError(NOT_DATE, code="invalid")
+    text = value.strip()
+    for pattern in ("%Y-%m-%d", "%d/%m/%Y", "%Y-%m-%dT%H:%M:%S", "%Y-%m-%d %H:%M:%S"):
+        try:
+            return dt.datetime.strptime(text, pattern).date().isoformat()
+        except ValueError:
+            continue
+    raise ValidationError(NOT_DATE, code="invalid")
+
+
+def _clean_boolean(spec: AttributeSpec, value: Any) -> bool:
+    if isinstance(value, bool):
+        return value
+    if isinstance(value, int) and value in (0, 1):
+        return bool(value)
+    if isinstance(value, str):
+        word = value.strip().lower()
+        if word in _TRUE:
+            return True
+        if word in _FALSE:
+            return False
+    raise ValidationError(NOT_BOOLEAN, code="invalid")
+
+
+def _match_option(spec: AttributeSpec, value: Any) -> str:
+    text = str(value).strip() if isinstance(value, str | int | float | Decimal) and not isinstance(value, bool) else None
+    if text is not None:
+        if text in spec.options:
+            return text
+        folded = normalize_text(text)
+        for option in spec.options:
+            if normalize_text(option) == folded:
+                return option
+    raise ValidationError(
+        NOT_OPTION, code="invalid_choice", params={"value": str(value)[:80], "options": ", ".join(spec.options)}
+    )
+
+
+def _clean_choice(spec: AttributeSpec, value: Any) -> str:
+    return _match_option(spec, value)
+
+
+def _clean_multiple_choice(spec: AttributeSpec, value: Any) -> list[str] | None:
+    items: Iterable[Any]
+    if isinstance(value, str):
+        items = value.split(MULTIPLE_CHOICE_SEPARATOR)
+    elif isinstance(value, list | tuple):
+        items = value
+    else:
+        raise ValidationError(
+            NOT_OPTION, code="invalid_choice", params={"value": str(value)[:80], "options": ", ".join(spec.options)}
+        )
+    chosen = {_match_option(spec, item) for item in items if not is_empty(item)}
+    return [option for option in spec.options if option in chosen] or None
+
+
+def _clean_phone(spec: AttributeSpec, value: Any) -> str:
+    text = str(value).strip() if isinstance(value, str | int) and not isinstance(value, bool) else ""
+    digits = sum(ch.isdigit() for ch in text)
+    if not PHONE_RE.match(text) or not 6 <= digits <= 20:
+        raise ValidationError(NOT_PHONE, code="invalid")
+    return text
+
+
+def _clean_email(spec: AttributeSpec, value: Any) -> str:
+    if not isinstance(value, str):
+        raise ValidationError(NOT_EMAIL, code="invalid")
+    text = value.strip()
+    try:
+        validate_email(text)
+    except ValidationError:
+        raise ValidationError(NOT_EMAIL, code="invalid") from None
+    local, _at, domain = text.rpartition("@")
+    return f"{local}@{domain.lower()}"
+
+
+def _clean_photo(spec: AttributeSpec, value: Any) -> str:
+    try:
+        return str(uuid.UUID(str(value).strip()))
+    except ValueError:
+        raise ValidationError(NOT_PHOTO, code="invalid") from None
+
+
+_CLEANERS = {
+    AttributeType.TEXT: _clean_text,
+    AttributeType.LONG_TEXT: _clean_long_text,
+    AttributeType.INTEGER: _clean_integer,
+    AttributeType.DECIMAL: _clean_decimal,
+    AttributeType.DATE: _clean_date,
+    AttributeType.BOOLEAN: _clean_boolean,
+    AttributeType.CHOICE: _clean_choice,
+    AttributeType.MULTIPLE_CHOICE: _clean_multiple_choice,
+    AttributeType.PHONE: _clean_phone,
+    AttributeType.EMAIL: _clean_email,
+    AttributeType.PHOTO: _clean_photo,
+}
+
+
+def validate_attributes(
+    specs: Iterable[AttributeSpec],
+    values: Mapping[str, Any],
+    *,
+    partial: bool = False,
+) -> dict[str, Any]:
+    """Check `values` against `specs` and return them in canonical form, empty ones dropped.
+
+    With `partial`, only the keys present in `values` are checked (an update); an
+    empty value for a required attribute is still an error. Raises
+    SchemaValidationError with every problem at once, keyed by attribute key.
+    """
+    by_key = {spec.key: spec for spec in specs}
+    errors: dict[str, list[Any]] = {}
+    cleaned: dict[str, Any] = {}
+    for key, raw in values.items():
+        spec = by_key.get(key)
+        if spec is None:
+            errors[key] = [ValidationError(UNKNOWN, code="unknown")]
+            continue
+        try:
+            value = clean_value(spec, raw)
+        except ValidationError as error:
+            errors[key] = error.error_list
+            continue
+        if value is None:
+            if spec.required:
+                errors[key] = [ValidationError(REQUIRED, code="required")]
+            continue
+        cleaned[key] = value
+    if not partial:
+        for spec in by_key.values():
+            if spec.required and spec.key not in values and spec.key not in errors:
+                errors[spec.key] = [ValidationError(REQUIRED, code="required")]
+    if errors:
+        raise SchemaValidationError(errors)
+    return cleaned
+
+
+def missing_required(specs: Iterable[AttributeSpec], values: Mapping[str, Any]) -> list[str]:
+    """Keys of required attributes that have no value (a client made before a field became required)."""
+    return [spec.key for spec in specs if spec.required and is_empty(values.get(spec.key))]
+
+
+def validate_options(attribute_type: str, options: Iterable[str]) -> None:
+    """The rule for a schema attribute's own options, used by the admin form."""
+    options = list(options)
+    if attribute_type in CHOICE_TYPES and not options:
+        raise ValidationError(OPTIONS_NEEDED, code="options_needed")
+    if len({normalize_text(option) for option in options}) != len(options):
+        raise ValidationError(DUPLICATE_OPTION, code="duplicate_option")
+
+
+def normalize_text(text: str) -> str:
+    """Fold case and accents so "epicerie" finds "Épicerie"."""
+    decomposed = unicodedata.normalize("NFKD", text.casefold())
+    return " ".join("".join(ch for ch in decomposed if not unicodedata.combining(ch)).split())
+
+
+def search_text(specs: Iterable[AttributeSpec], name: str, values: Mapping[str, Any]) -> str:
+    """The folded text a client is searched by: its name and its important attributes."""
+    parts = [name]
+    for spec in specs:
+        if spec.important:
+            value = values.get(spec.key)
+            if isinstance(value, list):
+                parts.extend(str(item) for item in value)
+            elif value is not None:
+                parts.append(str(value))
+    return normalize_text(" ".join(parts))
+
+
+def display_value(spec: AttributeSpec, value: Any) -> str:
+    """A value as a person reads it (export cells, admin columns)."""
+    if is_empty(value):
+        return ""
+    if spec.type == AttributeType.BOOLEAN:
+        return str(_("Yes") if value else _("No"))
+    if isinstance(value, list):
+        return f"{MULTIPLE_CHOICE_SEPARATOR} ".join(str(item) for item in value)
+    return str(value)
+
+
+BAD_FIELDS = _("Describe the fields as a list of objects with at least a key and a type.")
+
+
+def specs_from_json(data: Any) -> list[AttributeSpec]:
+    """Read a schema kept as JSON (an activity's form fields) with the same rules as a list's schema."""
+    if not isinstance(data, list):
+        raise ValidationError(BAD_FIELDS, code="invalid")
+    specs: list[AttributeSpec] = []
+    for item in data:
+        if not isinstance(item, dict) or item.get("type") not in AttributeType.values:
+            raise ValidationError(BAD_FIELDS, code="invalid")
+        key = str(item.get("key", ""))
+        if not KEY_RE.match(key):
+            raise ValidationError(BAD_KEY, code="invalid")
+        options = tuple(str(option) for option in item.get("options") or ())
+        validate_options(item["type"], options)
+        specs.append(
+            AttributeSpec(
+                key=key,
+                type=item["type"],
+                label_en=str(item.get("label_en", "")),
+                label_fr=str(item.get("label_fr", "")),
+                required=bool(item.get("required", False)),
+                important=False,
+                options=options,
+            )
+        )
+    if len({spec.key for spec in specs}) != len(specs):
+        raise ValidationError(DUPLICATE_OPTION, code="duplicate_key")
+    return specs

@@ -1,0 +1,47 @@
+from django.contrib import admin
+from django.contrib.auth import get_user_model
+from django.contrib.auth.admin import UserAdmin
+from django.utils.translation import gettext_lazy as _
+
+from fieldsales.models import Blob, Profile
+
+User = get_user_model()
+
+
+class ProfileInline(admin.StackedInline):
+    model = Profile
+    fk_name = "user"
+    can_delete = False
+    verbose_name_plural = _("profile")
+    autocomplete_fields = ["supervisor"]
+
+
+admin.site.unregister(User)
+
+
+@admin.register(User)
+class FieldSalesUserAdmin(UserAdmin):
+    inlines = [ProfileInline]
+    list_display = ["username", "first_name", "last_name", "email", "roles", "is_staff", "is_active"]
+    list_filter = ["groups", "is_staff", "is_active"]
+
+    def get_queryset(self, request):  # type: ignore[no-untyped-def]
+        return super().get_queryset(request).prefetch_related("groups")
+
+    @admin.display(description=_("roles"))
+    def roles(self, user) -> str:  # type: ignore[no-untyped-def]
+        return ", ".join(group.name for group in user.groups.all())
+
+
+@admin.register(Blob)
+class BlobAdmin(admin.ModelAdmin):
+    list_display = ["id", "content_type", "size", "width", "height", "uploaded_by", "created_at"]
+    readonly_fields = ["id", "file", "content_type", "size", "width", "height", "uploaded_by", "created_at"]
+
+    def has_add_permission(self, request) -> bool:  # type: ignore[no-untyped-def]
+        return False
+
+
+admin.site.site_header = _("FieldSales back office")
+admin.site.site_title = _("FieldSales")
+admin.site.index_title = _("Back office")

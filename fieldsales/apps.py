@@ -1,0 +1,15 @@
+from django.apps import AppConfig
+from django.db.models.signals import post_migrate
+from django.utils.translation import gettext_lazy as _
+
+
+class FieldsalesConfig(AppConfig):
+    name = "fieldsales"
+    verbose_name = _("Accounts and sync")
+
+    def ready(self) -> None:
+        from fieldsales.roles import ensure_roles
+
+        # Each app's post_migrate creates its permissions; granting after every one of them
+        # (idempotent) leaves the groups complete whatever the app order.
+        post_migrate.connect(ensure_roles, dispatch_uid="fieldsales.ensure_roles")

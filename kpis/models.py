@@ -1,0 +1,130 @@
+from django.conf import settings
+from django.core.exceptions import ValidationError
+from django.db import models
+from django.utils.translation import gettext_lazy as _
+
+from clients.schema import localized
+
+
+class LedgerEntry(models.Model):
+    """A line of a client's account, as exported by the ERP."""
+
+    class Kind(models.TextChoices):
+        INVOICE = "invoice", _("Invoice")
+        PAYMENT = "payment", _("Payment")
+        CREDIT_NOTE = "credit_note", _("Credit note")
+
+    client = models.ForeignKey(
+        "clients.Client", on_delete=models.CASCADE, related_name="ledger_entries", verbose_name=_("client")
+    )
+    date = models.DateField(_("date"))
+    kind = models.CharField(_("kind"), max_length=12, choices=Kind.choices)
+    reference = models.CharField(_("reference"), max_length=60)
+    amount = models.DecimalField(
+        _("amount"), max_digits=14, decimal_places=2, help_text=_("Always positive; the kind gives the direction.")
+    )
+    due_date = models.DateField(_("due date"), null=True, blank=True)
+
+    class Meta:
+        ordering = ["client", "date", "id"]
+        verbose_name = _("ledger entry")
+        verbose_name_plural = _("ledger entries")
+        constraints = [
+            models.UniqueConstraint(fields=["client", "kind", "reference"], name="ledger_reference_unique"),
+            models.CheckConstraint(condition=models.Q(amount__gt=0), name="ledger_amount_positive"),
+        ]
+        indexes = [models.Index(fields=["client", "date"], name="ledger_client_date")]
+
+    def __str__(self) -> str:
+        return f"{self.get_kind_display()} {self.reference}"
+
+    @property
+    def signed_amount(self):  # type: ignore[no-untyped-def]
+        """What the entry does to the client's balance: invoices raise it, payments and credit notes lower it."""
+        return self.amount if self.kind == self.Kind.INVOICE else -self.amount
+
+
+class KpiFolder(models.Model):
+    """A tab of the KPI card; tabs are shown in alphabetical order of their name."""
+
+    name_en = models.CharField(_("name (English)"), max_length=80)
+    name_fr = models.CharField(_("name (French)"), max_length=80)
+
+    class Meta:
+        ordering = ["name_en"]
+        verbose_name = _("KPI folder")
+        verbose_name_plural = _("KPI folders")
+
+    def __str__(self) -> str:
+        return self.name
+
+    @property
+    def name(self) -> str:
+        return localized(self.name_en, self.name_fr)
+
+
+class KpiDefinition(models.Model):
+    """One indicator on the client card: a metric, its parameters, its label and where it shows."""
+
+    class Display(models.TextChoices):
+        NUMBER = "number", _("Number")
+        MONEY = "money", _("Amount")
+        PERCENT = "percent", _("Percentage")
+        DAYS = "days", _("Days")
+        DATE = "date", _("Date")
+        TEXT = "text", _("Text")
+
+    key = models.SlugField(_("key"), max_length=50, unique=True)
+    metric = models.CharField(_("metric"), max_length=50)
+    params = models.JSONField(_("parameters"), default=dict, blank=True)
+    label_en = models.CharField(_("label (English)"), max_length=120)
+    label_fr = models.CharField(_("label (French)"), max_length=120)
+    folder = models.ForeignKey(KpiFolder, on_delete=models.PROTECT, related_name="definitions", verbose_name=_("folder"))
+    display = models.CharField(_("display"), max_length=10, choices=Display.choices, default=Display.NUMBER)
+    order = models.PositiveIntegerField(_("order"), default=0)
+    active = models.BooleanField(_("active"), default=True)
+
+    class Meta:
+        ordering = ["folder", "order", "id"]
+        verbose_name = _("KPI definition")
+        verbose_name_plural = _("KPI definitions")
+
+    def __str__(self) -> str:
+        return self.label
+
+    @property
+    def label(self) -> str:
+        return localized(self.label_en, self.label_fr)
+
+
+class Target(models.Model):
+    """An objective for a period: for one client, or for all of a rep's clients."""
+
+    client = models.ForeignKey(
+        "clients.Client", on_delete=models.CASCADE, null=True, blank=True, related_name="targets", verbose_name=_("client")
+    )
+    rep = models.ForeignKey(
+        settings.AUTH_USER_MODEL, on_delete=models.CASCADE, null=True, blank=True, related_name="targets", verbose_name=_("rep")
+    )
+    period_start = models.DateField(_("period start"))
+    period_end = models.DateField(_("period end"))
+    value = models.DecimalField(_("target value"), max_digits=14, decimal_places=2)
+
+    class Meta:
+        ordering = ["-period_start"]
+        verbose_name = _("target")
+        verbose_name_plural = _("targets")
+        constraints = [
+            models.CheckConstraint(
+                condition=models.Q(client__isnull=False) | models.Q(rep__isnull=False), name="target_has_owner"
+            ),
+            models.CheckConstraint(condition=models.Q(period_end__gte=models.F("period_start")), name="target_period_order"),
+        ]
+
+    def __str__(self) -> str:
+        owner = self.client or self.rep
+        return f"{owner} {self.period_start}–{self.period_end}: {self.value}"
+
+    def clean(self) -> None:
+        if self.client_id is None and self.rep_id is None:
+            raise ValidationError(_("A target belongs to a client or to a rep."))

@@ -1,0 +1,201 @@
+"""factory_boy factories for the domain models."""
+
+import datetime as dt
+from decimal import Decimal
+
+import factory
+from django.contrib.auth import get_user_model
+from django.contrib.auth.models import Group
+from django.utils import timezone
+
+from clients.models import Assignment, AttributeDefinition, Client, ClientList, ListAccess
+from clients.schema import AttributeType
+from fieldsales.accounts import BACK_OFFICE, REPS, SUPERVISORS
+from kpis.models import LedgerEntry
+from workflows.models import Activity, ActivityKind, ActivitySubmission, Note, OrderLine, Product, Visit, Workflow
+
+
+class UserFactory(factory.django.DjangoModelFactory):
+    class Meta:
+        model = get_user_model()
+        django_get_or_create = ("username",)
+        skip_postgeneration_save = True
+
+    username = factory.Sequence(lambda n: f"user{n}")
+    email = factory.LazyAttribute(lambda user: f"{user.username}@example.com")
+    password = factory.PostGenerationMethodCall("set_password", "fieldsales")
+
+    @factory.post_generation
+    def roles(self, create, extracted, **kwargs):  # type: ignore[no-untyped-def]
+        self.save()
+        for role in extracted or ():
+            self.groups.add(Group.objects.get_or_create(name=role)[0])
+
+
+class RepFactory(UserFactory):
+    username = factory.Sequence(lambda n: f"rep{n}")
+    roles = factory.PostGeneration(lambda user, create, extracted, **kw: (user.save(), user.groups.add(Group.objects.get_or_create(name=REPS)[0])))
+
+
+class SupervisorFactory(UserFactory):
+    username = factory.Sequence(lambda n: f"sup{n}")
+    roles = factory.PostGeneration(lambda user, create, extracted, **kw: (user.save(), user.groups.add(Group.objects.get_or_create(name=SUPERVISORS)[0])))
+
+
+class BackOfficeFactory(UserFactory):
+    username = factory.Sequence(lambda n: f"clerk{n}")
+    is_staff = True
+    roles = factory.PostGeneration(lambda user, create, extracted, **kw: (user.save(), user.groups.add(Group.objects.get_or_create(name=BACK_OFFICE)[0])))
+
+
+class ClientListFactory(factory.django.DjangoModelFactory):
+    class Meta:
+        model = ClientList
+        django_get_or_create = ("name",)
+
+    name = factory.Sequence(lambda n: f"Points de vente {n}")
+
+
+class AttributeFactory(factory.django.DjangoModelFactory):
+    class Meta:
+        model = AttributeDefinition
+
+    client_list = factory.SubFactory(ClientListFactory)
+    key = factory.Sequence(lambda n: f"attr{n}")
+    label_en = factory.LazyAttribute(lambda a: a.key.replace("_", " ").title())
+    label_fr = factory.LazyAttribute(lambda a: a.key.replace("_", " ").title())
+    type = AttributeType.TEXT
+    order = factory.Sequence(lambda n: n)
+
+
+def make_pos_list(name: str = "Points de vente") -> ClientList:
+    """A list with one attribute of each interesting type: quartier (text, required, important),
+    categorie (choice, required, important), surface_m2 (integer), ca_mensuel (decimal),
+    ouverture (date), frigo (boolean), services (multiple choice), gerant_email (email)."""
+    client_list = ClientListFactory(name=name)
+    AttributeFactory(client_list=client_list, key="quartier", label_en="District", label_fr="Quartier",
+                     required=True, important=True, order=1)
+    AttributeFactory(client_list=client_list, key="categorie", label_en="Category", label_fr="Catégorie",
+                     type=AttributeType.CHOICE, options=["Épicerie", "Boutique", "Supermarché"],
+                     required=True, important=True, order=2)
+    AttributeFactory(client_list=client_list, key="surface_m2", label_en="Area (m²)", label_fr="Surface (m²)",
+                     type=AttributeType.INTEGER, order=3)
+    AttributeFactory(client_list=client_list, key="ca_mensuel", label_en="Monthly turnover",
+                     label_fr="CA mensuel", type=AttributeType.DECIMAL, order=4)
+    AttributeFactory(client_list=client_list, key="ouverture", label_en="Opened on", label_fr="Ouverture",
+                     type=AttributeType.DATE, order=5)
+    AttributeFactory(client_list=client_list, key="frigo", label_en="Fridge", label_fr="Frigo",
+                     type=AttributeType.BOOLEAN, order=6)
+    AttributeFactory(client_list=client_list, key="services", label_en="Services", label_fr="Services",
+                     type=AttributeType.MULTIPLE_CHOICE, options=["Mobile money", "Livraison", "Crédit"], order=7)
+    AttributeFactory(client_list=client_list, key="gerant_email", label_en="Manager email",
+                     label_fr="Email du gérant", type=AttributeType.EMAIL, order=8)
+    return client_list
+
+
+class ClientFactory(factory.django.DjangoModelFactory):
+    class Meta:
+        model = Client
+
+    client_list = factory.SubFactory(ClientListFactory)
+    name = factory.Sequence(lambda n: f"Boutique {n}")
+    lat = 5.35
+    lng = -4.0
+    accuracy_m = 10.0
+    phone = "+225 07 07 07 07"
+    attributes = factory.LazyFunction(lambda: {"quartier": "Cocody", "categorie": "Boutique"})
+    search_text = factory.LazyAttribute(lambda c: c.name.lower())
+
+
+class AssignmentFactory(factory.django.DjangoModelFactory):
+    class Meta:
+        model = Assignment
+
+    client = factory.SubFactory(ClientFactory)
+    rep = factory.SubFactory(RepFactory)
+
+
+class ListAccessFactory(factory.django.DjangoModelFactory):
+    class Meta:
+        model = ListAccess
+
+    client_list = factory.SubFactory(ClientListFactory)
+    group = factory.LazyFunction(lambda: Group.objects.get_or_create(name=REPS)[0])
+
+
+class WorkflowFactory(factory.django.DjangoModelFactory):
+    class Meta:
+        model = Workflow
+
+    name_en = factory.Sequence(lambda n: f"Workflow {n}")
+    name_fr = factory.Sequence(lambda n: f"Parcours {n}")
+
+
+class ActivityFactory(factory.django.DjangoModelFactory):
+    class Meta:
+        model = Activity
+
+    workflow = factory.SubFactory(WorkflowFactory)
+    name_en = "Order"
+    name_fr = "Commande"
+    kind = ActivityKind.ORDER
+    order = factory.Sequence(lambda n: n)
+
+
+class ProductFactory(factory.django.DjangoModelFactory):
+    class Meta:
+        model = Product
+
+    sku = factory.Sequence(lambda n: f"SKU{n:04d}")
+    name = factory.Sequence(lambda n: f"Produit {n}")
+    unit_price = Decimal("1000.00")
+
+
+class VisitFactory(factory.django.DjangoModelFactory):
+    class Meta:
+        model = Visit
+
+    rep = factory.SubFactory(RepFactory)
+    client = factory.SubFactory(ClientFactory)
+    workflow = factory.SubFactory(WorkflowFactory)
+    checked_in_at = factory.LazyFunction(timezone.now)
+
+
+class SubmissionFactory(factory.django.DjangoModelFactory):
+    class Meta:
+        model = ActivitySubmission
+
+    visit = factory.SubFactory(VisitFactory)
+    activity = factory.SubFactory(ActivityFactory)
+    submitted_at = factory.LazyFunction(timezone.now)
+
+
+class OrderLineFactory(factory.django.DjangoModelFactory):
+    class Meta:
+        model = OrderLine
+
+    submission = factory.SubFactory(SubmissionFactory)
+    product = factory.SubFactory(ProductFactory)
+    quantity = Decimal("2")
+    unit_price = Decimal("1000.00")
+    value = Decimal("2000.00")
+
+
+class NoteFactory(factory.django.DjangoModelFactory):
+    class Meta:
+        model = Note
+
+    client = factory.SubFactory(ClientFactory)
+    text = "Le gérant demande une promotion."
+    created_at = factory.LazyFunction(timezone.now)
+
+
+class LedgerEntryFactory(factory.django.DjangoModelFactory):
+    class Meta:
+        model = LedgerEntry
+
+    client = factory.SubFactory(ClientFactory)
+    date = factory.LazyFunction(lambda: dt.date(2026, 10, 1))
+    kind = LedgerEntry.Kind.INVOICE
+    reference = factory.Sequence(lambda n: f"F{n:06d}")
+    amount = Decimal("10000.00")

@@ -1,0 +1,86 @@
+from typing import Any
+
+from django.contrib import admin
+from django.http import HttpRequest
+from import_export.admin import ExportMixin
+
+from workflows.models import Activity, ActivitySubmission, Note, OrderLine, Product, Visit, Workflow
+from workflows.resources import OrderLineResource, VisitResource
+
+
+class ActivityInline(admin.StackedInline):
+    model = Activity
+    extra = 0
+    fields = [("order", "name_en", "name_fr", "kind"), ("requires_visit", "requires_geo_checkin", "radius_m"), "fields"]
+
+
+@admin.register(Workflow)
+class WorkflowAdmin(admin.ModelAdmin):
+    list_display = ["name_en", "name_fr", "active", "order", "version"]
+    list_filter = ["active"]
+    filter_horizontal = ["client_lists"]
+    readonly_fields = ["version"]
+    inlines = [ActivityInline]
+
+
+class ReadOnlyAdminMixin:
+    """Records made by reps in the field: the back office reads them, it does not rewrite them."""
+
+    def has_add_permission(self, request: HttpRequest, obj: Any = None) -> bool:
+        return False
+
+    def has_change_permission(self, request: HttpRequest, obj: Any = None) -> bool:
+        return False
+
+
+class SubmissionInline(ReadOnlyAdminMixin, admin.TabularInline):
+    model = ActivitySubmission
+    extra = 0
+    fields = ["activity", "values", "order_total", "submitted_at"]
+    readonly_fields = fields
+    can_delete = False
+
+
+@admin.register(Visit)
+class VisitAdmin(ReadOnlyAdminMixin, ExportMixin, admin.ModelAdmin):
+    resource_classes = [VisitResource]
+    list_display = ["client", "rep", "workflow", "checked_in_at", "ended_at", "distance_m"]
+    list_filter = ["workflow", "rep", "checked_in_at"]
+    list_select_related = ["client", "rep", "workflow"]
+    search_fields = ["client__name", "rep__username"]
+    date_hierarchy = "checked_in_at"
+    inlines = [SubmissionInline]
+
+    def has_delete_permission(self, request: HttpRequest, obj: Any = None) -> bool:
+        return False
+
+
+@admin.register(OrderLine)
+class OrderLineAdmin(ReadOnlyAdminMixin, ExportMixin, admin.ModelAdmin):
+    resource_classes = [OrderLineResource]
+    list_display = ["submission", "product", "quantity", "unit_price", "value"]
+    list_select_related = ["submission__visit__client", "submission__activity", "product"]
+    search_fields = ["product__name", "product__sku", "submission__visit__client__name"]
+
+    def has_delete_permission(self, request: HttpRequest, obj: Any = None) -> bool:
+        return False
+
+
+@admin.register(Product)
+class ProductAdmin(admin.ModelAdmin):
+    list_display = ["sku", "name", "unit_price", "active"]
+    list_filter = ["active"]
+    search_fields = ["sku", "name"]
+    readonly_fields = ["version"]
+
+
+@admin.register(Note)
+class NoteAdmin(ReadOnlyAdminMixin, admin.ModelAdmin):
+    list_display = ["client", "author", "created_at", "text"]
+    list_select_related = ["client", "author"]
+    search_fields = ["client__name", "text"]
+    list_filter = [("created_at", admin.DateFieldListFilter)]
+
+    def has_delete_permission(self, request: HttpRequest, obj: Any = None) -> bool:
+        return False
+

@@ -1,0 +1,210 @@
+import uuid
+from decimal import Decimal
+
+from django.conf import settings
+from django.core.exceptions import ValidationError
+from django.core.validators import MaxValueValidator, MinValueValidator
+from django.db import models
+from django.utils.translation import gettext_lazy as _
+
+from clients.schema import AttributeSpec, localized, specs_from_json
+
+
+class Workflow(models.Model):
+    """The day's sequence of activities a rep runs at a client."""
+
+    name_en = models.CharField(_("name (English)"), max_length=120)
+    name_fr = models.CharField(_("name (French)"), max_length=120)
+    client_lists = models.ManyToManyField(
+        "clients.ClientList",
+        blank=True,
+        related_name="workflows",
+        verbose_name=_("client lists"),
+        help_text=_("Empty means every list."),
+    )
+    active = models.BooleanField(_("active"), default=True)
+    order = models.PositiveIntegerField(_("order"), default=0)
+    version = models.PositiveIntegerField(_("version"), default=1, editable=False)
+    updated_at = models.DateTimeField(_("updated at"), auto_now=True)
+
+    class Meta:
+        ordering = ["order", "id"]
+        verbose_name = _("workflow")
+        verbose_name_plural = _("workflows")
+
+    def __str__(self) -> str:
+        return self.name
+
+    @property
+    def name(self) -> str:
+        return localized(self.name_en, self.name_fr)
+
+
+class ActivityKind(models.TextChoices):
+    FORM = "form", _("Form")
+    ORDER = "order", _("Order")
+    PHOTO = "photo", _("Photo")
+    NOTE = "note", _("Note")
+
+
+class Activity(models.Model):
+    """One step of a workflow, with its own form fields."""
+
+    workflow = models.ForeignKey(Workflow, on_delete=models.CASCADE, related_name="activities", verbose_name=_("workflow"))
+    order = models.PositiveIntegerField(_("order"), default=0)
+    name_en = models.CharField(_("name (English)"), max_length=120)
+    name_fr = models.CharField(_("name (French)"), max_length=120)
+    kind = models.CharField(_("kind"), max_length=10, choices=ActivityKind.choices, default=ActivityKind.FORM)
+    requires_visit = models.BooleanField(_("requires a visit"), default=False)
+    requires_geo_checkin = models.BooleanField(_("requires a geo check-in"), default=False)
+    radius_m = models.PositiveIntegerField(
+        _("check-in radius (m)"), default=100, validators=[MinValueValidator(1), MaxValueValidator(100_000)]
+    )
+    fields = models.JSONField(
+        _("form fields"),
+        default=list,
+        blank=True,
+        help_text=_('A list like [{"key": "shelf_share", "type": "integer", "label_en": "…", "label_fr": "…", "required": true}].'),
+    )
+
+    class Meta:
+        ordering = ["workflow", "order", "id"]
+        verbose_name = _("activity")
+        verbose_name_plural = _("activities")
+
+    def __str__(self) -> str:
+        return self.name
+
+    @property
+    def name(self) -> str:
+        return localized(self.name_en, self.name_fr)
+
+    def clean(self) -> None:
+        try:
+            specs_from_json(self.fields)
+        except ValidationError as error:
+            raise ValidationError({"fields": error.error_list}) from None
+        if self.requires_geo_checkin and not self.requires_visit:
+            raise ValidationError(
+                {"requires_visit": _("A geo check-in happens during a visit: tick “requires a visit” too.")}
+            )
+
+    def specs(self) -> list[AttributeSpec]:
+        return specs_from_json(self.fields)
+
+
+class Visit(models.Model):
+    """A rep at a client, from check-in to the end of the visit."""
+
+    id = models.UUIDField(primary_key=True, default=uuid.uuid4, editable=False)
+    rep = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.PROTECT, related_name="visits", verbose_name=_("rep"))
+    client = models.ForeignKey("clients.Client", on_delete=models.CASCADE, related_name="visits", verbose_name=_("client"))
+    workflow = models.ForeignKey(Workflow, on_delete=models.PROTECT, related_name="visits", verbose_name=_("workflow"))
+    checkin_lat = models.FloatField(_("check-in latitude"), null=True, blank=True)
+    checkin_lng = models.FloatField(_("check-in longitude"), null=True, blank=True)
+    checkin_accuracy_m = models.FloatField(_("check-in accuracy (m)"), null=True, blank=True)
+    distance_m = models.FloatField(_("distance to the client (m)"), null=True, blank=True)
+    checked_in_at = models.DateTimeField(_("checked in at"))
+    ended_at = models.DateTimeField(_("ended at"), null=True, blank=True)
+    version = models.PositiveIntegerField(_("version"), default=1, editable=False)
+    created_at = models.DateTimeField(_("created at"), auto_now_add=True)
+
+    class Meta:
+        ordering = ["-checked_in_at"]
+        verbose_name = _("visit")
+        verbose_name_plural = _("visits")
+        indexes = [
+            models.Index(fields=["client", "-checked_in_at"], name="visit_client_time"),
+            models.Index(fields=["rep", "-checked_in_at"], name="visit_rep_time"),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.client} — {self.checked_in_at:%Y-%m-%d %H:%M}"
+
+
+class ActivitySubmission(models.Model):
+    """What a rep recorded for one activity during a visit."""
+
+    id = models.UUIDField(primary_key=True, default=uuid.uuid4, editable=False)
+    visit = models.ForeignKey(Visit, on_delete=models.CASCADE, related_name="submissions", verbose_name=_("visit"))
+    activity = models.ForeignKey(Activity, on_delete=models.PROTECT, related_name="submissions", verbose_name=_("activity"))
+    values = models.JSONField(_("values"), default=dict, blank=True)
+    order_total = models.DecimalField(_("order total"), max_digits=14, decimal_places=2, default=Decimal("0"))
+    submitted_at = models.DateTimeField(_("submitted at"))
+    version = models.PositiveIntegerField(_("version"), default=1, editable=False)
+
+    class Meta:
+        ordering = ["submitted_at"]
+        verbose_name = _("activity submission")
+        verbose_name_plural = _("activity submissions")
+
+    def __str__(self) -> str:
+        return f"{self.activity} — {self.visit}"
+
+
+class Product(models.Model):
+    sku = models.CharField(_("SKU"), max_length=40, unique=True)
+    name = models.CharField(_("name"), max_length=160)
+    unit_price = models.DecimalField(
+        _("unit price"), max_digits=12, decimal_places=2, validators=[MinValueValidator(Decimal("0"))]
+    )
+    active = models.BooleanField(_("active"), default=True)
+    version = models.PositiveIntegerField(_("version"), default=1, editable=False)
+
+    class Meta:
+        ordering = ["name"]
+        verbose_name = _("product")
+        verbose_name_plural = _("products")
+
+    def __str__(self) -> str:
+        return f"{self.name} ({self.sku})"
+
+
+class OrderLine(models.Model):
+    """A line of an order taken during an order activity."""
+
+    submission = models.ForeignKey(
+        ActivitySubmission, on_delete=models.CASCADE, related_name="lines", verbose_name=_("submission")
+    )
+    product = models.ForeignKey(Product, on_delete=models.PROTECT, related_name="order_lines", verbose_name=_("product"))
+    quantity = models.DecimalField(
+        _("quantity"), max_digits=12, decimal_places=3, validators=[MinValueValidator(Decimal("0.001"))]
+    )
+    unit_price = models.DecimalField(
+        _("unit price"), max_digits=12, decimal_places=2, validators=[MinValueValidator(Decimal("0"))]
+    )
+    value = models.DecimalField(_("value"), max_digits=14, decimal_places=2)
+
+    class Meta:
+        ordering = ["submission", "id"]
+        verbose_name = _("order line")
+        verbose_name_plural = _("order lines")
+        constraints = [
+            models.CheckConstraint(condition=models.Q(quantity__gt=0), name="order_line_quantity_positive"),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.quantity} × {self.product}"
+
+
+class Note(models.Model):
+    id = models.UUIDField(primary_key=True, default=uuid.uuid4, editable=False)
+    client = models.ForeignKey("clients.Client", on_delete=models.CASCADE, related_name="notes", verbose_name=_("client"))
+    visit = models.ForeignKey(
+        Visit, on_delete=models.SET_NULL, null=True, blank=True, related_name="notes", verbose_name=_("visit")
+    )
+    author = models.ForeignKey(
+        settings.AUTH_USER_MODEL, on_delete=models.SET_NULL, null=True, related_name="notes", verbose_name=_("author")
+    )
+    text = models.TextField(_("text"), max_length=5000)
+    created_at = models.DateTimeField(_("created at"))
+    version = models.PositiveIntegerField(_("version"), default=1, editable=False)
+
+    class Meta:
+        ordering = ["-created_at"]
+        verbose_name = _("note")
+        verbose_name_plural = _("notes")
+        indexes = [models.Index(fields=["client", "-created_at"], name="note_client_time")]
+
+    def __str__(self) -> str:
+        return self.text[:60]
