@@ -21,8 +21,8 @@ from clients.schema import validate_attributes as validate_schema
 from clients.services import (
     CORE_FIELDS,
     client_archive,
-    client_assign,
     client_create,
+    client_list_access_changed,
     client_list_schema_changed,
     client_restore,
     client_update,
@@ -77,8 +77,11 @@ class ClientListAdmin(admin.ModelAdmin):
 
     def save_related(self, request: HttpRequest, form: Any, formsets: Any, change: bool) -> None:
         super().save_related(request, form, formsets, change)
-        if any(formset.has_changed() for formset in formsets):
+        changed = {formset.model for formset in formsets if formset.has_changed()}
+        if AttributeDefinition in changed or (form.has_changed() and change):
             client_list_schema_changed(client_list=form.instance)
+        if ListAccess in changed:
+            client_list_access_changed(client_list=form.instance)
 
 
 def attribute_form_field(spec: AttributeSpec) -> forms.Field:
@@ -122,8 +125,12 @@ class ClientAdminForm(forms.ModelForm):
 
     def __init__(self, *args: Any, **kwargs: Any) -> None:
         super().__init__(*args, **kwargs)
-        self.fields["assigned_reps"].queryset = reps_queryset()
-        if self.instance.pk:
+        self.fields["assigned_reps"].queryset = reps_queryset()  # type: ignore[attr-defined]  # fresh each form
+        # A new client already has its UUID: `_state.adding` is what tells an add from a change.
+        self.adding = self.instance._state.adding
+        if self.adding:
+            self.instance.client_list = self.client_list_obj  # shown read-only above the form
+        else:
             self.initial["assigned_reps"] = list(self.instance.assignments.values_list("rep_id", flat=True))
             for spec in self.client_list_obj.specs():
                 value = self.instance.attributes.get(spec.key)
@@ -138,8 +145,10 @@ class ClientAdminForm(forms.ModelForm):
             spec.key: cleaned[ATTRIBUTE_PREFIX + spec.key] for spec in specs if ATTRIBUTE_PREFIX + spec.key in cleaned
         }
         failed = {spec.key for spec in specs if ATTRIBUTE_PREFIX + spec.key in self.errors}
+        # Every attribute goes to the service, an emptied one as None, so that emptying a field clears it.
+        self.attributes = {spec.key: given.get(spec.key) for spec in specs if spec.key not in failed}
         try:
-            self.attributes = validate_schema(specs, given, partial=bool(self.instance.pk) or bool(failed))
+            validate_schema(specs, self.attributes, partial=not self.adding or bool(failed))
         except SchemaValidationError as error:
             for key, messages_ in error.error_dict.items():
                 self.add_error(ATTRIBUTE_PREFIX + key, messages_)
@@ -162,8 +171,9 @@ class RepFilter(admin.SimpleListFilter):
     def queryset(self, request: HttpRequest, queryset: QuerySet[Client]) -> QuerySet[Client]:
         if self.value() == "none":
             return queryset.filter(assignments__isnull=True)
-        if self.value():
-            return queryset.filter(assignments__rep_id=self.value())
+        value = self.value()
+        if value and value.isdigit():
+            return queryset.filter(assignments__rep_id=int(value))
         return queryset
 
 
@@ -223,6 +233,12 @@ class ClientAdmin(ImportExportModelAdmin):
         )
 
     def _filtered_list(self, request: HttpRequest) -> ClientList | None:
+        """The one list the changelist shows, if any; looked up once per request (columns and sorting ask)."""
+        if not hasattr(request, "_clients_shown_list"):
+            request._clients_shown_list = self._find_shown_list(request)  # type: ignore[attr-defined]
+        return request._clients_shown_list  # type: ignore[attr-defined]
+
+    def _find_shown_list(self, request: HttpRequest) -> ClientList | None:
         list_id = request.GET.get("client_list__id__exact")
         lists = ClientList.objects.prefetch_related("attributes")
         if list_id and list_id.isdigit():
@@ -267,8 +283,12 @@ class ClientAdmin(ImportExportModelAdmin):
             lists = list(ClientList.objects.all())
             if len(lists) == 1:
                 return HttpResponseRedirect(f"{request.path}?client_list={lists[0].pk}")
-            context = {**self.admin_site.each_context(request), "opts": self.opts, "lists": lists,
-                       "title": _("Choose the client's list")}
+            context = {
+                **self.admin_site.each_context(request),
+                "opts": self.opts,
+                "lists": lists,
+                "title": _("Choose the client's list"),
+            }
             return TemplateResponse(request, "admin/clients/client/choose_list.html", context)
         return super().add_view(request, form_url, extra_context)
 
@@ -288,8 +308,17 @@ class ClientAdmin(ImportExportModelAdmin):
         ]
         if obj is not None:
             fieldsets.append(
-                (_("History"), {"fields": ["version", ("created_at", "created_by"), ("updated_at", "updated_by"),
-                                           ("archived_at", "archived_by")]})
+                (
+                    _("History"),
+                    {
+                        "fields": [
+                            "version",
+                            ("created_at", "created_by"),
+                            ("updated_at", "updated_by"),
+                            ("archived_at", "archived_by"),
+                        ]
+                    },
+                )
             )
         return fieldsets
 
@@ -299,22 +328,24 @@ class ClientAdmin(ImportExportModelAdmin):
     def save_model(self, request: HttpRequest, obj: Client, form: Any, change: bool) -> None:
         data = {field: form.cleaned_data[field] for field in CORE_FIELDS if field in form.cleaned_data}
         data["attributes"] = form.attributes
+        reps = form.cleaned_data["assigned_reps"]
         if change:
             stored = Client.objects.select_related("client_list").get(pk=obj.pk)
-            saved = client_update(user=request.user, client=stored, data=data)  # type: ignore[arg-type]
+            saved = client_update(user=request.user, client=stored, data=data, reps=reps)  # type: ignore[arg-type]
         else:
             saved = client_create(
                 user=request.user,  # type: ignore[arg-type]
                 client_list=form.client_list_obj,
                 data=data,
                 client_id=obj.id,
+                reps=reps,
             )
         for model_field in Client._meta.concrete_fields:
             setattr(obj, model_field.attname, getattr(saved, model_field.attname))
         obj._state.adding = False
 
     def save_related(self, request: HttpRequest, form: Any, formsets: Any, change: bool) -> None:
-        client_assign(client=form.instance, reps=form.cleaned_data["assigned_reps"])
+        """Reps are assigned by `save_model`, in the same service call as the fields (one version bump)."""
 
     # Archive, restore, purge ------------------------------------------------------------
 
@@ -345,10 +376,25 @@ class ClientAdmin(ImportExportModelAdmin):
             )
         return actions
 
+    def has_change_permission(self, request: HttpRequest, obj: Client | None = None) -> bool:
+        # An archived client is read-only until restored (the service refuses to edit it).
+        if obj is not None and obj.is_archived:
+            return False
+        return super().has_change_permission(request, obj)
+
     def has_delete_permission(self, request: HttpRequest, obj: Client | None = None) -> bool:
         if obj is not None and not obj.is_archived:
             return False
         return super().has_delete_permission(request, obj)
+
+    def get_deleted_objects(self, objs: Any, request: HttpRequest) -> Any:
+        """Purging a client takes its visits, submissions and notes with it.
+
+        Those are read-only in the admin, so Django would ask for a delete permission on
+        each of them; the permission to purge clients is the one that counts.
+        """
+        deleted, model_count, _perms_needed, protected = super().get_deleted_objects(objs, request)
+        return deleted, model_count, set(), protected
 
     def delete_model(self, request: HttpRequest, obj: Client) -> None:
         clients_purge(user=request.user, clients=Client.objects.filter(pk=obj.pk))  # type: ignore[arg-type]

@@ -29,8 +29,11 @@ class ClientList(models.Model):
         return self.name
 
     def specs(self) -> list[AttributeSpec]:
-        """The schema as plain specs, in display order (uses the prefetch cache when there is one)."""
-        return [attribute.spec() for attribute in self.attributes.all()]
+        """The schema as plain specs, in display order, read once per instance (or from the prefetch cache)."""
+        cached: list[AttributeSpec] | None = getattr(self, "_specs", None)
+        if cached is None:
+            cached = self._specs = [attribute.spec() for attribute in self.attributes.all()]
+        return cached
 
 
 class AttributeDefinition(models.Model):
@@ -120,9 +123,7 @@ class Client(models.Model):
     lng = models.FloatField(
         _("longitude"), null=True, blank=True, validators=[MinValueValidator(-180), MaxValueValidator(180)]
     )
-    accuracy_m = models.FloatField(
-        _("GPS accuracy (m)"), null=True, blank=True, validators=[MinValueValidator(0)]
-    )
+    accuracy_m = models.FloatField(_("GPS accuracy (m)"), null=True, blank=True, validators=[MinValueValidator(0)])
     phone = models.CharField(_("phone"), max_length=32, blank=True)
     photo = models.ForeignKey(
         "fieldsales.Blob",
@@ -180,6 +181,8 @@ class Client(models.Model):
         verbose_name_plural = _("clients")
         indexes = [
             models.Index(fields=["client_list", "name"], name="client_list_name"),
+            # The client list's order (name, then id for the cursor): a page is read off the index, not sorted.
+            models.Index(fields=["name", "id"], name="client_name_id"),
             models.Index(fields=["lat", "lng"], name="client_position"),
             models.Index(fields=["archived_at"], name="client_archived"),
         ]
@@ -219,4 +222,3 @@ class Assignment(models.Model):
 
     def __str__(self) -> str:
         return f"{self.client} → {self.rep}"
-

@@ -18,8 +18,8 @@ from import_export import fields, resources, widgets
 from import_export.instance_loaders import CachedInstanceLoader
 
 from clients.models import AttributeDefinition, Client, ClientList
-from clients.schema import AttributeSpec, clean_value, display_value, is_empty
-from clients.services import client_assign, client_changes, client_create, client_update
+from clients.schema import AttributeSpec, AttributeType, clean_value, display_value, is_empty
+from clients.services import client_changes, client_create, client_update, client_validate
 
 UNKNOWN_LIST = _("No client list is named “%(name)s”.")
 UNKNOWN_REPS = _("Unknown user names: %(names)s.")
@@ -29,6 +29,7 @@ NOT_IN_LIST = _("This attribute is not in the schema of the list “%(name)s”.
 BAD_NUMBER = _("Enter a number.")
 BAD_ID = _("Enter a client identifier (UUID) or leave the cell empty for a new client.")
 REPS_SEPARATOR = ","
+STATEMENT_SPEC = AttributeSpec(key="statement_enabled", type=AttributeType.BOOLEAN)
 
 
 def parse_uuid(value: Any) -> uuid.UUID | None:
@@ -121,6 +122,11 @@ class ClientResource(resources.ModelResource):
 
     # Import ------------------------------------------------------------------------
 
+    def import_data(self, dataset: Any, dry_run: bool = False, raise_errors: bool = False, **kwargs: Any) -> Any:
+        """A file with one invalid row writes nothing, whatever the caller asks."""
+        kwargs.update(use_transactions=True, rollback_on_validation_errors=True)
+        return super().import_data(dataset, dry_run=dry_run, raise_errors=raise_errors, **kwargs)
+
     def before_import(self, dataset: Any, **kwargs: Any) -> None:
         self.user = kwargs.get("user")
         usernames = {
@@ -131,7 +137,8 @@ class ClientResource(resources.ModelResource):
         }
         user_model = get_user_model()
         self.users = {
-            user.get_username(): user for user in user_model.objects.filter(**{f"{user_model.USERNAME_FIELD}__in": usernames})
+            user.get_username(): user
+            for user in user_model.objects.filter(**{f"{user_model.USERNAME_FIELD}__in": usernames})
         }
 
     def import_instance(self, instance: Client, row: dict[str, Any], **kwargs: Any) -> None:
@@ -155,10 +162,11 @@ class ClientResource(resources.ModelResource):
                 except ValueError:
                     errors[column] = [ValidationError(BAD_NUMBER)]
         if "statement_enabled" in row:
+            # The schema's yes/no rule, so "oui" or "non" mean what they say instead of a silent "no".
             try:
-                data["statement_enabled"] = widgets.BooleanWidget().clean(row["statement_enabled"]) or False
-            except ValueError as error:
-                errors["statement_enabled"] = [ValidationError(str(error))]
+                data["statement_enabled"] = bool(clean_value(STATEMENT_SPEC, row["statement_enabled"]))
+            except ValidationError as error:
+                errors["statement_enabled"] = error.error_list
         attributes: dict[str, Any] = {}
         for key, field in self.attribute_fields.items():
             if key not in row:
@@ -177,6 +185,13 @@ class ClientResource(resources.ModelResource):
                 errors["reps"] = [ValidationError(UNKNOWN_REPS, params={"names": ", ".join(unknown)})]
             reps = [self.users[name] for name in names if name in self.users]
         instance._import = {"list": client_list, "data": data, "reps": reps}  # type: ignore[attr-defined]
+        if errors and client_list is not None:
+            # Report the schema's verdict on the row's other cells too, not only the first problem found.
+            try:
+                client_validate(client_list=client_list, data=data, client=None if instance._state.adding else instance)
+            except ValidationError as error:
+                for key, messages in error.update_error_dict({}).items():
+                    errors.setdefault(key, messages)
         if errors:
             raise ValidationError(errors)
 
@@ -214,7 +229,9 @@ class ClientResource(resources.ModelResource):
         reps_changed = reps is not None and {rep.pk for rep in reps} != {rep.pk for rep in instance.reps.all()}
         return not client_changes(instance, cleaned) and not reps_changed
 
-    def validate_instance(self, instance: Client, import_validation_errors: Any = None, validate_unique: bool = True) -> None:
+    def validate_instance(
+        self, instance: Client, import_validation_errors: Any = None, validate_unique: bool = True
+    ) -> None:
         if import_validation_errors:
             raise ValidationError(import_validation_errors)
 
@@ -222,15 +239,17 @@ class ClientResource(resources.ModelResource):
         imported = instance._import  # type: ignore[attr-defined]
         if is_create:
             created = client_create(
-                user=self.user, client_list=imported["list"], data=imported["data"], client_id=instance.id
+                user=self.user,
+                client_list=imported["list"],
+                data=imported["data"],
+                client_id=instance.id,
+                reps=imported["reps"] or (),
             )
             for model_field in Client._meta.concrete_fields:
                 setattr(instance, model_field.attname, getattr(created, model_field.attname))
             instance._state.adding = False
-        else:
-            client_update(user=self.user, client=instance, data=imported["data"])
-        if imported["reps"] is not None:
-            client_assign(client=instance, reps=imported["reps"])
+            return
+        client_update(user=self.user, client=instance, data=imported["data"], reps=imported["reps"])
 
     def save_m2m(self, instance: Client, row: dict[str, Any], **kwargs: Any) -> None:
         """Reps are assigned by `save_instance` through the service."""

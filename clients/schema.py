@@ -60,9 +60,28 @@ KEY_RE = re.compile(r"^[a-z][a-z0-9_]{0,49}$")
 # A client's own fields: an attribute may not take one of these keys, so that errors and
 # import columns can name attributes and fields alike by their bare key.
 RESERVED_KEYS = frozenset(
-    {"id", "list", "client_list", "name", "lat", "lng", "accuracy_m", "phone", "photo", "attributes",
-     "statement_enabled", "reps", "version", "created_at", "created_by", "updated_at", "updated_by",
-     "archived_at", "archived_by", "search_text"}
+    {
+        "id",
+        "list",
+        "client_list",
+        "name",
+        "lat",
+        "lng",
+        "accuracy_m",
+        "phone",
+        "photo",
+        "attributes",
+        "statement_enabled",
+        "reps",
+        "version",
+        "created_at",
+        "created_by",
+        "updated_at",
+        "updated_by",
+        "archived_at",
+        "archived_by",
+        "search_text",
+    }
 )
 PHONE_RE = re.compile(r"^\+?[0-9 ().\-/]{6,25}$")
 
@@ -84,6 +103,7 @@ BAD_KEY = _("Use lower-case letters, digits and underscores, starting with a let
 RESERVED_KEY = _("This key is a client field; choose another one.")
 OPTIONS_NEEDED = _("A choice attribute needs at least one option.")
 DUPLICATE_OPTION = _("Each option may appear only once.")
+DUPLICATE_KEY = _("Each field key may appear only once.")
 
 _TRUE = frozenset({"true", "1", "yes", "y", "oui", "o", "vrai", "x"})
 _FALSE = frozenset({"false", "0", "no", "n", "non", "faux"})
@@ -227,7 +247,9 @@ def _clean_boolean(spec: AttributeSpec, value: Any) -> bool:
 
 
 def _match_option(spec: AttributeSpec, value: Any) -> str:
-    text = str(value).strip() if isinstance(value, str | int | float | Decimal) and not isinstance(value, bool) else None
+    text = (
+        str(value).strip() if isinstance(value, str | int | float | Decimal) and not isinstance(value, bool) else None
+    )
     if text is not None:
         if text in spec.options:
             return text
@@ -235,8 +257,9 @@ def _match_option(spec: AttributeSpec, value: Any) -> str:
         for option in spec.options:
             if normalize_text(option) == folded:
                 return option
+    shown = text if text is not None else str(value)
     raise ValidationError(
-        NOT_OPTION, code="invalid_choice", params={"value": str(value)[:80], "options": ", ".join(spec.options)}
+        NOT_OPTION, code="invalid_choice", params={"value": shown[:80], "options": ", ".join(spec.options)}
     )
 
 
@@ -411,5 +434,5 @@ def specs_from_json(data: Any) -> list[AttributeSpec]:
             )
         )
     if len({spec.key for spec in specs}) != len(specs):
-        raise ValidationError(DUPLICATE_OPTION, code="duplicate_key")
+        raise ValidationError(DUPLICATE_KEY, code="duplicate_key")
     return specs

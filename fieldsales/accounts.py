@@ -1,7 +1,7 @@
 """Roles: reps, supervisors and back-office staff are Django groups.
 
-The group names are stable identifiers; their permissions are set by the
-`0002_roles` migration so every database has them.
+The group names are stable identifiers; `fieldsales.roles.ensure_roles` grants
+their permissions after every migrate, so every database has them.
 """
 
 from __future__ import annotations

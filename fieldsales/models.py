@@ -57,3 +57,54 @@ class Blob(models.Model):
     @property
     def extension(self) -> str:
         return {"image/png": ".png", "image/webp": ".webp"}.get(self.content_type, ".jpg")
+
+
+class SyncEntry(models.Model):
+    """One record in one rep's feed: what that rep's device should hold, stamped in commit order.
+
+    `stamp` is set by a database trigger on every insert and update (migration 0002): on
+    PostgreSQL the writing transaction's id, on SQLite a counter bumped inside the (serialized)
+    write transaction. A pull only hands out stamps below the oldest transaction still running,
+    so a change that commits late is never skipped (see fieldsales/sync/pull.py).
+    """
+
+    rep = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.CASCADE, related_name="+")
+    kind = models.PositiveSmallIntegerField()
+    entity_id = models.CharField(max_length=36)
+    deleted = models.BooleanField(default=False)
+    stamp = models.BigIntegerField(default=0, editable=False)
+
+    class Meta:
+        verbose_name = _("feed entry")
+        verbose_name_plural = _("feed entries")
+        constraints = [models.UniqueConstraint(fields=["rep", "kind", "entity_id"], name="sync_entry_unique")]
+        indexes = [models.Index(fields=["rep", "stamp", "kind", "entity_id"], name="sync_entry_feed")]
+
+    def __str__(self) -> str:
+        return f"{self.rep_id}:{self.kind}:{self.entity_id}@{self.stamp}"
+
+
+class SyncOp(models.Model):
+    """A pushed op, claimed by its id in the same transaction as the write it made: the idempotency key."""
+
+    class Status(models.TextChoices):
+        APPLIED = "applied", _("applied")
+        CONFLICT = "conflict", _("conflict")
+        REJECTED = "rejected", _("rejected")
+
+    op_id = models.UUIDField(primary_key=True)
+    user = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.CASCADE, related_name="+")
+    device = models.UUIDField(null=True)
+    type = models.CharField(max_length=32)
+    entity_id = models.UUIDField(db_index=True)
+    payload_hash = models.CharField(max_length=64)
+    status = models.CharField(max_length=10, choices=Status.choices)
+    result = models.JSONField(default=dict)
+    created_at = models.DateTimeField(auto_now_add=True, db_index=True)
+
+    class Meta:
+        verbose_name = _("sync op")
+        verbose_name_plural = _("sync ops")
+
+    def __str__(self) -> str:
+        return f"{self.type} {self.op_id} {self.status}"

@@ -149,6 +149,9 @@ STORAGES = {
         )
     },
 }
+# Without the manifest nothing is collected: WhiteNoise serves the files where the finders find them (the app's
+# static/ and the apps' own, such as drf-spectacular-sidecar's Swagger UI), with DEBUG on or off.
+WHITENOISE_USE_FINDERS = not STATIC_MANIFEST
 
 REST_FRAMEWORK = {
     "DEFAULT_AUTHENTICATION_CLASSES": ["rest_framework.authentication.SessionAuthentication"],
@@ -165,6 +168,9 @@ SPECTACULAR_SETTINGS = {
     "SWAGGER_UI_FAVICON_HREF": "SIDECAR",
     "REDOC_DIST": "SIDECAR",
 }
+
+# Photos arrive as raw bodies of up to 5 MiB (the blob view checks its own limit, the push view 1 MiB).
+DATA_UPLOAD_MAX_MEMORY_SIZE = 6 * 1024 * 1024
 
 IMPORT_EXPORT_USE_TRANSACTIONS = True
 IMPORT_EXPORT_SKIP_ADMIN_LOG = False

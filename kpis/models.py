@@ -79,7 +79,9 @@ class KpiDefinition(models.Model):
     params = models.JSONField(_("parameters"), default=dict, blank=True)
     label_en = models.CharField(_("label (English)"), max_length=120)
     label_fr = models.CharField(_("label (French)"), max_length=120)
-    folder = models.ForeignKey(KpiFolder, on_delete=models.PROTECT, related_name="definitions", verbose_name=_("folder"))
+    folder = models.ForeignKey(
+        KpiFolder, on_delete=models.PROTECT, related_name="definitions", verbose_name=_("folder")
+    )
     display = models.CharField(_("display"), max_length=10, choices=Display.choices, default=Display.NUMBER)
     order = models.PositiveIntegerField(_("order"), default=0)
     active = models.BooleanField(_("active"), default=True)
@@ -101,10 +103,20 @@ class Target(models.Model):
     """An objective for a period: for one client, or for all of a rep's clients."""
 
     client = models.ForeignKey(
-        "clients.Client", on_delete=models.CASCADE, null=True, blank=True, related_name="targets", verbose_name=_("client")
+        "clients.Client",
+        on_delete=models.CASCADE,
+        null=True,
+        blank=True,
+        related_name="targets",
+        verbose_name=_("client"),
     )
     rep = models.ForeignKey(
-        settings.AUTH_USER_MODEL, on_delete=models.CASCADE, null=True, blank=True, related_name="targets", verbose_name=_("rep")
+        settings.AUTH_USER_MODEL,
+        on_delete=models.CASCADE,
+        null=True,
+        blank=True,
+        related_name="targets",
+        verbose_name=_("rep"),
     )
     period_start = models.DateField(_("period start"))
     period_end = models.DateField(_("period end"))
@@ -118,7 +130,9 @@ class Target(models.Model):
             models.CheckConstraint(
                 condition=models.Q(client__isnull=False) | models.Q(rep__isnull=False), name="target_has_owner"
             ),
-            models.CheckConstraint(condition=models.Q(period_end__gte=models.F("period_start")), name="target_period_order"),
+            models.CheckConstraint(
+                condition=models.Q(period_end__gte=models.F("period_start")), name="target_period_order"
+            ),
         ]
 
     def __str__(self) -> str:

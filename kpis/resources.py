@@ -1,15 +1,26 @@
-"""Ledger import and export: an ERP's account lines, matched to clients by their identifier."""
+"""Ledger import and export: an ERP's account lines, matched to clients by their identifier.
 
+Like the client import, a file with one invalid row writes nothing.
+"""
+
+import datetime as dt
+from decimal import Decimal
 from typing import Any
 
+from django.core.exceptions import ValidationError
 from django.utils.translation import gettext_lazy as _
 from import_export import fields, resources, widgets
 
 from clients.models import Client
 from clients.resources import parse_uuid
+from clients.schema import AttributeSpec, AttributeType, clean_value, is_empty
 from kpis.models import LedgerEntry
 
 UNKNOWN_CLIENT = _("No client has this identifier.")
+NOT_POSITIVE = _("Enter a positive amount; the kind gives the direction.")
+# The same readings of a date and a number as a client's attributes ("15/01/2024", "12,5").
+DATE_SPEC = AttributeSpec(key="date", type=AttributeType.DATE)
+AMOUNT_SPEC = AttributeSpec(key="amount", type=AttributeType.DECIMAL)
 
 
 class ClientByIdWidget(widgets.ForeignKeyWidget):
@@ -25,10 +36,40 @@ class ClientByIdWidget(widgets.ForeignKeyWidget):
         except Client.DoesNotExist:
             raise ValueError(UNKNOWN_CLIENT) from None
 
+    def render(self, value: Any, obj: Any = None, **kwargs: Any) -> str:
+        return "" if value is None else str(value.pk)
+
+
+class SchemaDateWidget(widgets.DateWidget):
+    """Dates as the schema reads them: ISO or day first, never the US month-first order."""
+
+    def clean(self, value: Any, row: Any = None, **kwargs: Any) -> dt.date | None:
+        try:
+            text = clean_value(DATE_SPEC, value)
+        except ValidationError as error:
+            raise ValueError(" ".join(error.messages)) from None
+        return None if text is None else dt.date.fromisoformat(text)
+
+
+class PositiveAmountWidget(widgets.DecimalWidget):
+    def clean(self, value: Any, row: Any = None, **kwargs: Any) -> Decimal | None:
+        if is_empty(value):
+            return None
+        try:
+            amount = Decimal(clean_value(AMOUNT_SPEC, value))
+        except ValidationError as error:
+            raise ValueError(" ".join(error.messages)) from None
+        if amount <= 0:
+            raise ValueError(NOT_POSITIVE)
+        return amount
+
 
 class LedgerEntryResource(resources.ModelResource):
     client = fields.Field(attribute="client", column_name="client", widget=ClientByIdWidget())
     client_name = fields.Field(attribute="client__name", column_name="client_name", readonly=True)
+    date = fields.Field(attribute="date", column_name="date", widget=SchemaDateWidget())
+    amount = fields.Field(attribute="amount", column_name="amount", widget=PositiveAmountWidget())
+    due_date = fields.Field(attribute="due_date", column_name="due_date", widget=SchemaDateWidget())
 
     class Meta:
         model = LedgerEntry
@@ -47,3 +88,8 @@ class LedgerEntryResource(resources.ModelResource):
             return super().get_instance(instance_loader, row)
         except ValueError:
             return None  # the row reports the unknown client
+
+    def import_data(self, dataset: Any, dry_run: bool = False, raise_errors: bool = False, **kwargs: Any) -> Any:
+        """A file with one invalid row writes nothing, whatever the caller asks."""
+        kwargs.update(use_transactions=True, rollback_on_validation_errors=True)
+        return super().import_data(dataset, dry_run=dry_run, raise_errors=raise_errors, **kwargs)

@@ -9,7 +9,7 @@ from django.contrib.auth.models import Group
 from django.utils import timezone
 
 from clients.models import Assignment, AttributeDefinition, Client, ClientList, ListAccess
-from clients.schema import AttributeType
+from clients.schema import AttributeType, search_text
 from fieldsales.accounts import BACK_OFFICE, REPS, SUPERVISORS
 from kpis.models import LedgerEntry
 from workflows.models import Activity, ActivityKind, ActivitySubmission, Note, OrderLine, Product, Visit, Workflow
@@ -34,18 +34,30 @@ class UserFactory(factory.django.DjangoModelFactory):
 
 class RepFactory(UserFactory):
     username = factory.Sequence(lambda n: f"rep{n}")
-    roles = factory.PostGeneration(lambda user, create, extracted, **kw: (user.save(), user.groups.add(Group.objects.get_or_create(name=REPS)[0])))
+    roles = factory.PostGeneration(
+        lambda user, create, extracted, **kw: (user.save(), user.groups.add(Group.objects.get_or_create(name=REPS)[0]))
+    )
 
 
 class SupervisorFactory(UserFactory):
     username = factory.Sequence(lambda n: f"sup{n}")
-    roles = factory.PostGeneration(lambda user, create, extracted, **kw: (user.save(), user.groups.add(Group.objects.get_or_create(name=SUPERVISORS)[0])))
+    roles = factory.PostGeneration(
+        lambda user, create, extracted, **kw: (
+            user.save(),
+            user.groups.add(Group.objects.get_or_create(name=SUPERVISORS)[0]),
+        )
+    )
 
 
 class BackOfficeFactory(UserFactory):
     username = factory.Sequence(lambda n: f"clerk{n}")
     is_staff = True
-    roles = factory.PostGeneration(lambda user, create, extracted, **kw: (user.save(), user.groups.add(Group.objects.get_or_create(name=BACK_OFFICE)[0])))
+    roles = factory.PostGeneration(
+        lambda user, create, extracted, **kw: (
+            user.save(),
+            user.groups.add(Group.objects.get_or_create(name=BACK_OFFICE)[0]),
+        )
+    )
 
 
 class ClientListFactory(factory.django.DjangoModelFactory):
@@ -73,23 +85,70 @@ def make_pos_list(name: str = "Points de vente") -> ClientList:
     categorie (choice, required, important), surface_m2 (integer), ca_mensuel (decimal),
     ouverture (date), frigo (boolean), services (multiple choice), gerant_email (email)."""
     client_list = ClientListFactory(name=name)
-    AttributeFactory(client_list=client_list, key="quartier", label_en="District", label_fr="Quartier",
-                     required=True, important=True, order=1)
-    AttributeFactory(client_list=client_list, key="categorie", label_en="Category", label_fr="Catégorie",
-                     type=AttributeType.CHOICE, options=["Épicerie", "Boutique", "Supermarché"],
-                     required=True, important=True, order=2)
-    AttributeFactory(client_list=client_list, key="surface_m2", label_en="Area (m²)", label_fr="Surface (m²)",
-                     type=AttributeType.INTEGER, order=3)
-    AttributeFactory(client_list=client_list, key="ca_mensuel", label_en="Monthly turnover",
-                     label_fr="CA mensuel", type=AttributeType.DECIMAL, order=4)
-    AttributeFactory(client_list=client_list, key="ouverture", label_en="Opened on", label_fr="Ouverture",
-                     type=AttributeType.DATE, order=5)
-    AttributeFactory(client_list=client_list, key="frigo", label_en="Fridge", label_fr="Frigo",
-                     type=AttributeType.BOOLEAN, order=6)
-    AttributeFactory(client_list=client_list, key="services", label_en="Services", label_fr="Services",
-                     type=AttributeType.MULTIPLE_CHOICE, options=["Mobile money", "Livraison", "Crédit"], order=7)
-    AttributeFactory(client_list=client_list, key="gerant_email", label_en="Manager email",
-                     label_fr="Email du gérant", type=AttributeType.EMAIL, order=8)
+    AttributeFactory(
+        client_list=client_list,
+        key="quartier",
+        label_en="District",
+        label_fr="Quartier",
+        required=True,
+        important=True,
+        order=1,
+    )
+    AttributeFactory(
+        client_list=client_list,
+        key="categorie",
+        label_en="Category",
+        label_fr="Catégorie",
+        type=AttributeType.CHOICE,
+        options=["Épicerie", "Boutique", "Supermarché"],
+        required=True,
+        important=True,
+        order=2,
+    )
+    AttributeFactory(
+        client_list=client_list,
+        key="surface_m2",
+        label_en="Area (m²)",
+        label_fr="Surface (m²)",
+        type=AttributeType.INTEGER,
+        order=3,
+    )
+    AttributeFactory(
+        client_list=client_list,
+        key="ca_mensuel",
+        label_en="Monthly turnover",
+        label_fr="CA mensuel",
+        type=AttributeType.DECIMAL,
+        order=4,
+    )
+    AttributeFactory(
+        client_list=client_list,
+        key="ouverture",
+        label_en="Opened on",
+        label_fr="Ouverture",
+        type=AttributeType.DATE,
+        order=5,
+    )
+    AttributeFactory(
+        client_list=client_list, key="frigo", label_en="Fridge", label_fr="Frigo", type=AttributeType.BOOLEAN, order=6
+    )
+    AttributeFactory(
+        client_list=client_list,
+        key="services",
+        label_en="Services",
+        label_fr="Services",
+        type=AttributeType.MULTIPLE_CHOICE,
+        options=["Mobile money", "Livraison", "Crédit"],
+        order=7,
+    )
+    AttributeFactory(
+        client_list=client_list,
+        key="gerant_email",
+        label_en="Manager email",
+        label_fr="Email du gérant",
+        type=AttributeType.EMAIL,
+        order=8,
+    )
     return client_list
 
 
@@ -104,7 +163,7 @@ class ClientFactory(factory.django.DjangoModelFactory):
     accuracy_m = 10.0
     phone = "+225 07 07 07 07"
     attributes = factory.LazyFunction(lambda: {"quartier": "Cocody", "categorie": "Boutique"})
-    search_text = factory.LazyAttribute(lambda c: c.name.lower())
+    search_text = factory.LazyAttribute(lambda c: search_text(c.client_list.specs(), c.name, c.attributes))
 
 
 class AssignmentFactory(factory.django.DjangoModelFactory):

@@ -4,8 +4,10 @@ from django.contrib import admin
 from django.http import HttpRequest
 from import_export.admin import ExportMixin
 
+from fieldsales.sync.feed import publish
 from workflows.models import Activity, ActivitySubmission, Note, OrderLine, Product, Visit, Workflow
 from workflows.resources import OrderLineResource, VisitResource
+from workflows.services import product_changed, workflow_changed
 
 
 class ActivityInline(admin.StackedInline):
@@ -22,6 +24,15 @@ class WorkflowAdmin(admin.ModelAdmin):
     readonly_fields = ["version"]
     inlines = [ActivityInline]
 
+    def save_related(self, request: HttpRequest, form: Any, formsets: Any, change: bool) -> None:
+        super().save_related(request, form, formsets, change)
+        workflow_changed(workflow=form.instance)
+
+    def delete_model(self, request: HttpRequest, obj: Workflow) -> None:
+        pk = obj.pk
+        super().delete_model(request, obj)
+        publish("workflow", [pk])
+
 
 class ReadOnlyAdminMixin:
     """Records made by reps in the field: the back office reads them, it does not rewrite them."""
@@ -37,7 +48,7 @@ class SubmissionInline(ReadOnlyAdminMixin, admin.TabularInline):
     model = ActivitySubmission
     extra = 0
     fields = ["activity", "values", "order_total", "submitted_at"]
-    readonly_fields = fields
+    readonly_fields = ["activity", "values", "order_total", "submitted_at"]
     can_delete = False
 
 
@@ -73,6 +84,15 @@ class ProductAdmin(admin.ModelAdmin):
     search_fields = ["sku", "name"]
     readonly_fields = ["version"]
 
+    def save_model(self, request: HttpRequest, obj: Product, form: Any, change: bool) -> None:
+        super().save_model(request, obj, form, change)
+        product_changed(product=obj)
+
+    def delete_model(self, request: HttpRequest, obj: Product) -> None:
+        pk = obj.pk
+        super().delete_model(request, obj)
+        publish("product", [pk])
+
 
 @admin.register(Note)
 class NoteAdmin(ReadOnlyAdminMixin, admin.ModelAdmin):
@@ -83,4 +103,3 @@ class NoteAdmin(ReadOnlyAdminMixin, admin.ModelAdmin):
 
     def has_delete_permission(self, request: HttpRequest, obj: Any = None) -> bool:
         return False
-

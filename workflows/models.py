@@ -50,7 +50,9 @@ class ActivityKind(models.TextChoices):
 class Activity(models.Model):
     """One step of a workflow, with its own form fields."""
 
-    workflow = models.ForeignKey(Workflow, on_delete=models.CASCADE, related_name="activities", verbose_name=_("workflow"))
+    workflow = models.ForeignKey(
+        Workflow, on_delete=models.CASCADE, related_name="activities", verbose_name=_("workflow")
+    )
     order = models.PositiveIntegerField(_("order"), default=0)
     name_en = models.CharField(_("name (English)"), max_length=120)
     name_fr = models.CharField(_("name (French)"), max_length=120)
@@ -64,7 +66,10 @@ class Activity(models.Model):
         _("form fields"),
         default=list,
         blank=True,
-        help_text=_('A list like [{"key": "shelf_share", "type": "integer", "label_en": "…", "label_fr": "…", "required": true}].'),
+        help_text=_(
+            'A list like [{"key": "shelf_share", "type": "integer", "label_en": "…", "label_fr": "…", '
+            '"required": true}].'
+        ),
     )
 
     class Meta:
@@ -97,8 +102,12 @@ class Visit(models.Model):
     """A rep at a client, from check-in to the end of the visit."""
 
     id = models.UUIDField(primary_key=True, default=uuid.uuid4, editable=False)
-    rep = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.PROTECT, related_name="visits", verbose_name=_("rep"))
-    client = models.ForeignKey("clients.Client", on_delete=models.CASCADE, related_name="visits", verbose_name=_("client"))
+    rep = models.ForeignKey(
+        settings.AUTH_USER_MODEL, on_delete=models.PROTECT, related_name="visits", verbose_name=_("rep")
+    )
+    client = models.ForeignKey(
+        "clients.Client", on_delete=models.CASCADE, related_name="visits", verbose_name=_("client")
+    )
     workflow = models.ForeignKey(Workflow, on_delete=models.PROTECT, related_name="visits", verbose_name=_("workflow"))
     checkin_lat = models.FloatField(_("check-in latitude"), null=True, blank=True)
     checkin_lng = models.FloatField(_("check-in longitude"), null=True, blank=True)
@@ -127,7 +136,9 @@ class ActivitySubmission(models.Model):
 
     id = models.UUIDField(primary_key=True, default=uuid.uuid4, editable=False)
     visit = models.ForeignKey(Visit, on_delete=models.CASCADE, related_name="submissions", verbose_name=_("visit"))
-    activity = models.ForeignKey(Activity, on_delete=models.PROTECT, related_name="submissions", verbose_name=_("activity"))
+    activity = models.ForeignKey(
+        Activity, on_delete=models.PROTECT, related_name="submissions", verbose_name=_("activity")
+    )
     values = models.JSONField(_("values"), default=dict, blank=True)
     order_total = models.DecimalField(_("order total"), max_digits=14, decimal_places=2, default=Decimal("0"))
     submitted_at = models.DateTimeField(_("submitted at"))
@@ -166,7 +177,9 @@ class OrderLine(models.Model):
     submission = models.ForeignKey(
         ActivitySubmission, on_delete=models.CASCADE, related_name="lines", verbose_name=_("submission")
     )
-    product = models.ForeignKey(Product, on_delete=models.PROTECT, related_name="order_lines", verbose_name=_("product"))
+    product = models.ForeignKey(
+        Product, on_delete=models.PROTECT, related_name="order_lines", verbose_name=_("product")
+    )
     quantity = models.DecimalField(
         _("quantity"), max_digits=12, decimal_places=3, validators=[MinValueValidator(Decimal("0.001"))]
     )
@@ -189,7 +202,9 @@ class OrderLine(models.Model):
 
 class Note(models.Model):
     id = models.UUIDField(primary_key=True, default=uuid.uuid4, editable=False)
-    client = models.ForeignKey("clients.Client", on_delete=models.CASCADE, related_name="notes", verbose_name=_("client"))
+    client = models.ForeignKey(
+        "clients.Client", on_delete=models.CASCADE, related_name="notes", verbose_name=_("client")
+    )
     visit = models.ForeignKey(
         Visit, on_delete=models.SET_NULL, null=True, blank=True, related_name="notes", verbose_name=_("visit")
     )

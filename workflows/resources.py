@@ -13,12 +13,27 @@ class VisitResource(resources.ModelResource):
 
     class Meta:
         model = Visit
-        fields = ("id", "client", "client_id", "rep", "workflow", "checked_in_at", "ended_at", "checkin_lat",
-                  "checkin_lng", "checkin_accuracy_m", "distance_m")
+        fields = (
+            "id",
+            "client",
+            "client_id",
+            "rep",
+            "workflow",
+            "checked_in_at",
+            "ended_at",
+            "checkin_lat",
+            "checkin_lng",
+            "checkin_accuracy_m",
+            "distance_m",
+        )
         export_order = fields
 
     def get_queryset(self):  # type: ignore[no-untyped-def]
-        return Visit.objects.select_related("client", "rep", "workflow")
+        return self.filter_export(Visit.objects.all())
+
+    def filter_export(self, queryset, **kwargs):  # type: ignore[no-untyped-def]
+        """Whatever queryset the admin hands over (filtered changelist), one query for the related names."""
+        return queryset.select_related("client", "rep", "workflow")
 
 
 class OrderLineResource(resources.ModelResource):
@@ -35,4 +50,8 @@ class OrderLineResource(resources.ModelResource):
         export_order = fields
 
     def get_queryset(self):  # type: ignore[no-untyped-def]
-        return OrderLine.objects.select_related("submission__visit__client", "submission__visit__rep", "product")
+        return self.filter_export(OrderLine.objects.all())
+
+    def filter_export(self, queryset, **kwargs):  # type: ignore[no-untyped-def]
+        """Whatever queryset the admin hands over (filtered changelist), one query for the related names."""
+        return queryset.select_related("submission__visit__client", "submission__visit__rep", "product")

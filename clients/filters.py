@@ -1,0 +1,97 @@
+"""Filters of the client list (django-filter): one per schema attribute of the lists a user sees."""
+
+from __future__ import annotations
+
+import json
+from typing import Any
+
+import django_filters
+from django.db import connection
+from django.db.models import DateField, DecimalField, F, FloatField, QuerySet, TextField
+from django.db.models.fields.json import KT
+from django.db.models.functions import Cast
+from django.utils.translation import gettext_lazy as _
+
+from clients.models import Client
+from clients.schema import AttributeSpec, AttributeType
+
+T = AttributeType
+
+
+def _key_text(key: str) -> Any:
+    return KT(f"attributes__{key}")
+
+
+def _range_filters(spec: AttributeSpec) -> dict[str, django_filters.Filter]:
+    target: Any
+    if spec.type == T.DATE:
+        field_class, target = django_filters.DateFilter, DateField()
+    elif spec.type == T.INTEGER:
+        field_class, target = django_filters.NumberFilter, FloatField()
+    else:
+        field_class, target = django_filters.NumberFilter, DecimalField(max_digits=30, decimal_places=10)
+
+    def bound(lookup: str) -> Any:
+        def method(queryset: QuerySet[Client], name: str, value: Any) -> QuerySet[Client]:
+            annotation = f"_attr_{spec.key}"
+            queryset = queryset.annotate(**{annotation: Cast(_key_text(spec.key), target)})
+            return queryset.filter(**{f"{annotation}__{lookup}": value})
+
+        return method
+
+    return {
+        f"attr_{spec.key}_min": field_class(method=bound("gte"), label=_("%(label)s from") % {"label": spec.label}),
+        f"attr_{spec.key}_max": field_class(method=bound("lte"), label=_("%(label)s to") % {"label": spec.label}),
+    }
+
+
+def _value_filter(spec: AttributeSpec) -> django_filters.Filter:
+    if spec.type == T.BOOLEAN:
+
+        def boolean(queryset: QuerySet[Client], _name: str, value: bool) -> QuerySet[Client]:
+            return queryset.filter(**{f"attributes__{spec.key}": value})
+
+        return django_filters.BooleanFilter(method=boolean, label=spec.label)
+    if spec.type == T.MULTIPLE_CHOICE:
+
+        def contains(queryset: QuerySet[Client], _name: str, value: str) -> QuerySet[Client]:
+            # The stored list, as JSON text, holds the option as a JSON string. PostgreSQL renders jsonb
+            # with the characters themselves; SQLite keeps the text Django wrote (ASCII escapes).
+            needle = json.dumps(value, ensure_ascii=connection.vendor != "postgresql")
+            annotation = f"_mc_{spec.key}"
+            return queryset.annotate(**{annotation: Cast(F(f"attributes__{spec.key}"), TextField())}).filter(
+                **{f"{annotation}__contains": needle}
+            )
+
+        return django_filters.CharFilter(method=contains, label=spec.label)
+    if spec.type in (T.TEXT, T.LONG_TEXT, T.EMAIL, T.PHONE):
+
+        def text(queryset: QuerySet[Client], _name: str, value: str) -> QuerySet[Client]:
+            return queryset.annotate(**{f"_t_{spec.key}": _key_text(spec.key)}).filter(
+                **{f"_t_{spec.key}__icontains": value}
+            )
+
+        return django_filters.CharFilter(method=text, label=spec.label)
+    return django_filters.CharFilter(field_name=f"attributes__{spec.key}", label=spec.label)
+
+
+class ClientFilterBase(django_filters.FilterSet):
+    client_list = django_filters.NumberFilter(field_name="client_list_id", label=_("client list"))
+    statement_enabled = django_filters.BooleanFilter(label=_("account statement"))
+
+    class Meta:
+        model = Client
+        fields: list[str] = []
+
+
+def client_filterset(specs: list[AttributeSpec]) -> type[django_filters.FilterSet]:
+    """A FilterSet with `attr_<key>` (or `attr_<key>_min`/`_max` for numbers and dates) for each attribute."""
+    declared: dict[str, Any] = {}
+    for spec in specs:
+        if spec.key in {name.removeprefix("attr_") for name in declared}:
+            continue
+        if spec.type in (T.INTEGER, T.DECIMAL, T.DATE):
+            declared.update(_range_filters(spec))
+        elif spec.type != T.PHOTO:
+            declared[f"attr_{spec.key}"] = _value_filter(spec)
+    return type("ClientFilter", (ClientFilterBase,), declared)

@@ -1,0 +1,109 @@
+"""Reads on client lists and clients, and the two access rules: who sees a client, what a rep may do on a list.
+
+A rep sees a client when the client is assigned to them, not archived, and one of the rep's
+groups has an access on the client's list (an access with no right ticked is read-only). The
+sync feed, the REST API and the op handlers all ask these functions.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterable
+from dataclasses import dataclass
+from typing import TYPE_CHECKING
+
+from django.db.models import Exists, OuterRef, QuerySet
+
+from clients.models import Assignment, Client, ClientList, ListAccess
+from clients.schema import missing_required
+
+if TYPE_CHECKING:
+    from django.contrib.auth.models import AnonymousUser, User
+
+
+@dataclass(frozen=True)
+class ListRights:
+    """What a user may do on a list's clients. A user without any access on a list does not see it."""
+
+    create: bool = False
+    edit: bool = False
+    archive: bool = False
+
+
+def list_rights(*, user: User | AnonymousUser, list_ids: Iterable[int] | None = None) -> dict[int, ListRights]:
+    """The rights of `user` on each list they can see, merged over their groups."""
+    if not user.is_authenticated:
+        return {}
+    accesses = ListAccess.objects.filter(group__user=user)
+    if list_ids is not None:
+        accesses = accesses.filter(client_list_id__in=list(list_ids))
+    rights: dict[int, ListRights] = {}
+    for list_id, create, edit, archive in accesses.values_list(
+        "client_list_id", "can_create", "can_edit", "can_archive"
+    ):
+        held = rights.get(list_id, ListRights())
+        rights[list_id] = ListRights(held.create or create, held.edit or edit, held.archive or archive)
+    return rights
+
+
+def lists_visible_to(user: User) -> QuerySet[ClientList]:
+    return ClientList.objects.filter(Exists(ListAccess.objects.filter(client_list=OuterRef("pk"), group__user=user)))
+
+
+def clients_visible_to(user: User | AnonymousUser) -> QuerySet[Client]:
+    """The clients a rep works on: assigned, not archived, on a list the rep has access to."""
+    if not user.is_authenticated:
+        return Client.objects.none()
+    return Client.objects.filter(
+        Exists(Assignment.objects.filter(client=OuterRef("pk"), rep=user)),
+        Exists(ListAccess.objects.filter(client_list=OuterRef("client_list"), group__user=user)),
+        archived_at__isnull=True,
+    )
+
+
+def client_seers(client_ids: Iterable[str]) -> dict[str, set[int]]:
+    """For each client, the active users who see it (the rule of `clients_visible_to`, the other way round)."""
+    seers: dict[str, set[int]] = {}
+    rows = Assignment.objects.filter(
+        Exists(ListAccess.objects.filter(client_list=OuterRef("client__client_list"), group__user=OuterRef("rep"))),
+        client_id__in=list(client_ids),
+        client__archived_at__isnull=True,
+        rep__is_active=True,
+    ).values_list("client_id", "rep_id")
+    for client_id, rep_id in rows:
+        seers.setdefault(str(client_id), set()).add(rep_id)
+    return seers
+
+
+def list_seers(list_ids: Iterable[str]) -> dict[str, set[int]]:
+    seers: dict[str, set[int]] = {}
+    rows = ListAccess.objects.filter(
+        client_list_id__in=[int(list_id) for list_id in list_ids], group__user__is_active=True
+    ).values_list("client_list_id", "group__user")
+    for list_id, user_id in rows:
+        seers.setdefault(str(list_id), set()).add(user_id)
+    return seers
+
+
+def client_missing_required(client: Client) -> list[str]:
+    """Required attributes the client has no value for (it predates the rule, say)."""
+    return missing_required(client.client_list.specs(), client.attributes)
+
+
+def client_search(queryset: QuerySet[Client], text: str) -> QuerySet[Client]:
+    """Accent- and case-insensitive search over the name and the important attributes."""
+    from clients.schema import normalize_text
+
+    folded = normalize_text(text)
+    if not folded:
+        return queryset
+    for word in folded.split():
+        queryset = queryset.filter(search_text__contains=word)
+    return queryset
+
+
+def clients_for_api(user: User | AnonymousUser) -> QuerySet[Client]:
+    """Clients a user reads through the REST API: back-office staff with the view permission see every
+    active client; everyone else the clients they work on."""
+    if user.is_authenticated and user.is_staff and user.has_perm("clients.view_client"):
+        return Client.objects.filter(archived_at__isnull=True)
+    return clients_visible_to(user)

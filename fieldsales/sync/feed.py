@@ -1,0 +1,140 @@
+"""Keep each rep's feed in step with the data: the one way a change reaches a device.
+
+Every write that changes what a device shows calls `publish` for the entities it touched,
+in the same transaction as the write. Changes to who sees what in bulk (a list's access, a
+rep's groups) call `refresh_reps`. A rep who stops seeing an entity keeps its feed entry,
+marked `deleted`, so the device learns that it left.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterable
+from typing import Any
+
+from django.db import transaction
+
+from fieldsales.models import SyncEntry
+from fieldsales.sync.registry import TYPES, children_of
+
+CHUNK = 2000
+# Reps whose feeds are recomputed together: bounds the memory a refresh of every rep takes.
+REFRESH_BATCH = 100
+
+
+def _chunks(items: list[Any], size: int = CHUNK) -> Iterable[list[Any]]:
+    for start in range(0, len(items), size):
+        yield items[start : start + size]
+
+
+def _upsert(rows: list[SyncEntry]) -> None:
+    """Insert or revive entries; the database trigger gives each a new stamp either way.
+
+    Rows go in one order, (kind, entity, rep), so two transactions upserting the same entries
+    wait for each other instead of deadlocking.
+    """
+    rows = sorted(rows, key=lambda row: (row.kind, row.entity_id, row.rep_id))
+    for chunk in _chunks(rows):
+        SyncEntry.objects.bulk_create(
+            chunk, update_conflicts=True, unique_fields=["rep", "kind", "entity_id"], update_fields=["deleted"]
+        )
+
+
+def _mark_deleted(entry_ids: Iterable[int]) -> None:
+    for chunk in _chunks(sorted(entry_ids)):
+        SyncEntry.objects.filter(pk__in=chunk).update(deleted=True)
+
+
+@transaction.atomic
+def publish(type_name: str, ids: Iterable[Any]) -> set[str]:
+    """Send these entities again to every rep who sees them now, and `deleted` to reps who no longer do.
+
+    Returns the ids whose audience changed; the entities that hang on them (a client's visits,
+    notes and KPI card) follow them into or out of those reps' feeds. Queries: per chunk of 2000
+    ids, one for who sees them, one for who held them, one upsert and at most one update.
+    """
+    entity_type = TYPES[type_name]
+    keys = sorted({str(entity_id) for entity_id in ids})
+    changed: set[str] = set()
+    for chunk in _chunks(keys):
+        seers = entity_type.seers(chunk)
+        before: dict[str, set[int]] = {}
+        gone: list[int] = []
+        for entry_id, rep_id, entity_id in SyncEntry.objects.filter(
+            kind=entity_type.rank, entity_id__in=chunk, deleted=False
+        ).values_list("pk", "rep_id", "entity_id"):
+            before.setdefault(entity_id, set()).add(rep_id)
+            if rep_id not in seers.get(entity_id, ()):
+                gone.append(entry_id)
+        _upsert(
+            [
+                SyncEntry(rep_id=rep_id, kind=entity_type.rank, entity_id=entity_id, deleted=False)
+                for entity_id in chunk
+                for rep_id in seers.get(entity_id, ())
+            ]
+        )
+        _mark_deleted(gone)
+        changed.update(entity_id for entity_id in chunk if before.get(entity_id, set()) != seers.get(entity_id, set()))
+    if changed:
+        for child in children_of(type_name):
+            child_ids = list(child.children_of(sorted(changed)))
+            if child_ids:
+                publish(child.name, child_ids)
+    return changed
+
+
+@transaction.atomic
+def refresh_reps(rep_ids: Iterable[int], *, resend: Iterable[str] = ()) -> None:
+    """Recompute whole feeds after a change to who sees what in bulk (list access, a rep's groups).
+
+    Entities a rep newly sees are added; those the rep no longer sees are marked deleted; the
+    others keep their stamp, so the device is not sent them again, except those of the types in
+    `resend`, whose data depend on the rep's groups (a list's access rights).
+
+    What an entity type's `seers` say decides, as for `publish`: `visible` only proposes
+    candidates, together with what the feed holds. Queries, per batch of reps: one for what
+    their feeds hold, then per type one `visible` per rep and one `seers` per 2000 candidates,
+    then the upserts and one update per 2000 entries leaving.
+    """
+    from django.contrib.auth import get_user_model
+
+    resent = set(resend)
+    for batch in _chunks(sorted({int(rep_id) for rep_id in rep_ids}), REFRESH_BATCH):
+        reps = list(get_user_model().objects.filter(pk__in=batch).only("pk", "is_active"))
+        held: dict[tuple[int, int], dict[str, int]] = {}
+        for entry_id, rep_id, kind, entity_id in SyncEntry.objects.filter(rep_id__in=batch, deleted=False).values_list(
+            "pk", "rep_id", "kind", "entity_id"
+        ):
+            held.setdefault((rep_id, kind), {})[entity_id] = entry_id
+        fresh: list[SyncEntry] = []
+        gone: list[int] = []
+        for entity_type in sorted(TYPES.values(), key=lambda t: t.rank):
+            candidates = {rep.pk: set(held.get((rep.pk, entity_type.rank), ())) for rep in reps}
+            for rep in reps:
+                if rep.is_active:
+                    candidates[rep.pk].update(str(entity_id) for entity_id in entity_type.visible(rep))
+            seers: dict[str, set[int]] = {}
+            for chunk in _chunks(sorted(set().union(*candidates.values()))):
+                seers.update(entity_type.seers(chunk))
+            for rep in reps:
+                had = held.get((rep.pk, entity_type.rank), {})
+                sees = {entity_id for entity_id in candidates[rep.pk] if rep.pk in seers.get(entity_id, ())}
+                fresh.extend(
+                    SyncEntry(rep_id=rep.pk, kind=entity_type.rank, entity_id=entity_id, deleted=False)
+                    for entity_id in (sees if entity_type.name in resent else sees - had.keys())
+                )
+                gone.extend(entry_id for entity_id, entry_id in had.items() if entity_id not in sees)
+        _upsert(fresh)
+        _mark_deleted(gone)
+
+
+def descendants(type_name: str, ids: Iterable[Any]) -> dict[str, list[str]]:
+    """The entities hanging on these ones, by type (read before a delete cascades them away)."""
+    found: dict[str, list[str]] = {}
+    keys = [str(entity_id) for entity_id in ids]
+    for child in children_of(type_name):
+        child_ids = [str(child_id) for child_id in child.children_of(keys)]
+        if child_ids:
+            found[child.name] = child_ids
+            for grandchild_type, grandchild_ids in descendants(child.name, child_ids).items():
+                found.setdefault(grandchild_type, []).extend(grandchild_ids)
+    return found

@@ -1,0 +1,314 @@
+"""`POST /api/sync/push`: apply a device's queued ops in order, each exactly once.
+
+Each op runs in its own transaction, which first claims the op id (a row in `SyncOp`, whose
+primary key is the op id) and then makes the write. A second request with the same op id
+blocks on that row until the first commits, then reads its result: `duplicate`. If the first
+rolls back, nothing was claimed and the second applies. No read-then-write: the database's
+unique key decides. A rejected op keeps its row (so ops depending on it are
+`depends_on_rejected`) but is tried again when the device sends it again (after uploading a
+missing photo, say).
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import hashlib
+import json
+import math
+import uuid
+from dataclasses import dataclass, field
+from typing import TYPE_CHECKING, Any
+
+from django.core.exceptions import ValidationError
+from django.core.validators import ProhibitNullCharactersValidator
+from django.db import IntegrityError, transaction
+from django.utils.dateparse import parse_datetime
+from django.utils.translation import gettext_lazy as _
+
+from fieldsales.models import SyncOp
+from fieldsales.sync.registry import CREATING_OPS, OPS
+
+if TYPE_CHECKING:
+    from django.contrib.auth.models import User
+
+MAX_OPS = 200
+NON_FIELD = "non_field_errors"
+
+INVALID = "invalid"
+FORBIDDEN = "forbidden"
+NOT_FOUND = "not_found"
+TOO_FAR = "too_far"
+CLIENT_INCOMPLETE = "client_incomplete"
+OP_ID_REUSED = "op_id_reused"
+DEPENDS_ON_REJECTED = "depends_on_rejected"
+MISSING_BLOB = "missing_blob"
+
+NOT_FOUND_MESSAGE = _("This record does not exist or is not assigned to you.")
+FORBIDDEN_MESSAGE = _("Your access rights on this list do not allow this change.")
+OP_ID_REUSED_MESSAGE = _("This operation id was already used for a different change.")
+DEPENDS_MESSAGE = _("This change depends on a record whose creation was rejected; fix that one first.")
+UNKNOWN_TYPE = _("Unknown operation type.")
+NOT_UUID = _("Enter a valid identifier (UUID).")
+NOT_VERSION = _("Enter the version the change was based on (a whole number).")
+NOT_MADE_AT = _("Enter the time the change was made (ISO 8601 with a time zone).")
+NOT_OBJECT = _("Send the changed fields as an object.")
+NOT_A_NUMBER = _("Enter a number.")
+BROKEN_TEXT = _("This text holds a broken character (half of an emoji, say); correct it and send it again.")
+
+
+class Rejected(Exception):
+    """Nothing of the op was applied. `errors` maps fields to messages in the rep's language."""
+
+    def __init__(self, code: str, errors: dict[str, list[Any]] | None = None, **extra: Any) -> None:
+        super().__init__(code)
+        self.code = code
+        self.errors = {key: [str(message) for message in messages] for key, messages in (errors or {}).items()}
+        self.extra = extra
+
+    @classmethod
+    def message(cls, code: str, message: Any, **extra: Any) -> Rejected:
+        return cls(code, {NON_FIELD: [message]}, **extra)
+
+    @classmethod
+    def from_validation(cls, error: ValidationError) -> Rejected:
+        if hasattr(error, "error_dict"):
+            return cls(INVALID, {key: list(error.message_dict[key]) for key in error.message_dict})
+        return cls(INVALID, {NON_FIELD: list(error.messages)})
+
+
+@dataclass(frozen=True)
+class Op:
+    op_id: uuid.UUID
+    type: str
+    entity_id: uuid.UUID
+    base_version: int | None
+    made_at: dt.datetime | None
+    data: dict[str, Any]
+    user: User
+    device: uuid.UUID | None
+
+
+@dataclass
+class Outcome:
+    """What an applied op did. With `conflicts`, those fields were not applied and `current` is the server's copy."""
+
+    version: int | None
+    conflicts: list[str] = field(default_factory=list)
+    current: dict[str, Any] | None = None
+
+
+def missing(op: Op, entity_id: Any = None) -> Rejected:
+    """The answer for an op naming an entity the rep cannot reach (`entity_id`, or else the op's own):
+    `depends_on_rejected` when the rep's op creating that entity was rejected and none applied since, else
+    `not_found` (which never tells whether it exists)."""
+    try:
+        target = uuid.UUID(str(entity_id)) if entity_id is not None else op.entity_id
+    except ValueError:
+        return Rejected.message(NOT_FOUND, NOT_FOUND_MESSAGE)
+    # The op itself is left out: sent again after a rejection, it must not depend on its own first answer.
+    creations = SyncOp.objects.filter(entity_id=target, type__in=CREATING_OPS, user=op.user).exclude(op_id=op.op_id)
+    statuses = set(creations.values_list("status", flat=True))
+    if statuses == {SyncOp.Status.REJECTED}:
+        return Rejected.message(DEPENDS_ON_REJECTED, DEPENDS_MESSAGE)
+    return Rejected.message(NOT_FOUND, NOT_FOUND_MESSAGE)
+
+
+def _result(op_id: Any, status: str, entity_id: Any, **fields: Any) -> dict[str, Any]:
+    return {
+        "op_id": str(op_id),
+        "status": status,
+        "entity_id": str(entity_id) if entity_id is not None else None,
+        "version": fields.get("version"),
+        "code": fields.get("code"),
+        "errors": fields.get("errors"),
+        "conflicts": fields.get("conflicts"),
+        "current": fields.get("current"),
+    }
+
+
+def _rejected_result(op_id: Any, entity_id: Any, rejection: Rejected) -> dict[str, Any]:
+    return _result(op_id, "rejected", entity_id, code=rejection.code, errors=rejection.errors or None)
+
+
+def payload_hash(user: User, raw: dict[str, Any]) -> str:
+    """What makes two sends of one op id the same op: everything but the id, for the same user."""
+    payload = {key: value for key, value in raw.items() if key != "op_id"}
+    text = json.dumps({"user": user.pk, "op": payload}, sort_keys=True, separators=(",", ":"), default=str)
+    return hashlib.sha256(text.encode()).hexdigest()
+
+
+def parse_moment(value: Any) -> dt.datetime | None:
+    """An ISO 8601 moment with a time zone, or None for anything else (a date that does not exist, say)."""
+    if not isinstance(value, str):
+        return None
+    try:
+        moment = parse_datetime(value)
+    except ValueError:
+        return None
+    if moment is None or moment.tzinfo is None:
+        return None
+    return moment
+
+
+def _unstorable(value: Any) -> Any:
+    """Why no database could store `value` (a NUL or half an emoji in a text, a number that is not finite),
+    looking inside lists and objects; None when it can be stored."""
+    if isinstance(value, str):
+        if "\x00" in value:
+            return ProhibitNullCharactersValidator.message
+        try:
+            value.encode("utf-8")
+        except UnicodeEncodeError:
+            return BROKEN_TEXT
+        return None
+    if isinstance(value, float):
+        return None if math.isfinite(value) else NOT_A_NUMBER
+    if isinstance(value, list):
+        return next((problem for item in value if (problem := _unstorable(item)) is not None), None)
+    if isinstance(value, dict):
+        return next(
+            (problem for item in value.items() if (problem := _unstorable(list(item))) is not None),
+            None,
+        )
+    return None
+
+
+def _data_errors(data: dict[str, Any]) -> dict[str, list[Any]]:
+    """Per field, the values of `data` that cannot be stored. Attributes and form values are named by their own
+    key; a key that cannot be stored itself is reported on its parent."""
+    errors: dict[str, list[Any]] = {}
+    for key, value in data.items():
+        if key in ("attributes", "values") and isinstance(value, dict):
+            for inner_key, inner_value in value.items():
+                problem = _unstorable(inner_key)
+                if problem is None and (problem := _unstorable(inner_value)) is not None:
+                    errors[inner_key] = [problem]
+                elif problem is not None:
+                    errors[key] = [problem]
+            continue
+        problem = _unstorable(key)
+        if problem is None and (problem := _unstorable(value)) is not None:
+            errors[key] = [problem]
+        elif problem is not None:
+            errors["data"] = [problem]
+    return errors
+
+
+def parse_op(user: User, device: uuid.UUID | None, raw: dict[str, Any]) -> tuple[Op | None, dict[str, list[Any]]]:
+    """Read one op's envelope; the errors, if any, reject it as `invalid` without looking further."""
+    errors: dict[str, list[Any]] = {}
+    op_type = raw.get("type")
+    if not isinstance(op_type, str) or op_type not in OPS:
+        errors["type"] = [UNKNOWN_TYPE]
+    try:
+        entity_id = uuid.UUID(str(raw.get("entity_id")))
+    except ValueError:
+        errors["entity_id"] = [NOT_UUID]
+    base_version = raw.get("base_version")
+    if base_version is not None and (isinstance(base_version, bool) or not isinstance(base_version, int)):
+        errors["base_version"] = [NOT_VERSION]
+    made_at = None
+    if raw.get("made_at") is not None:
+        made_at = parse_moment(raw["made_at"])
+        if made_at is None:
+            errors["made_at"] = [NOT_MADE_AT]
+    data = raw.get("data", {})
+    if not isinstance(data, dict):
+        errors["data"] = [NOT_OBJECT]
+    else:
+        errors.update(_data_errors(data))
+    if errors:
+        return None, errors
+    op = Op(
+        op_id=uuid.UUID(str(raw["op_id"])),
+        type=str(op_type),
+        entity_id=entity_id,
+        base_version=base_version,
+        made_at=made_at,
+        data=data,
+        user=user,
+        device=device,
+    )
+    return op, {}
+
+
+def apply_op(user: User, device: uuid.UUID | None, raw: dict[str, Any]) -> dict[str, Any]:
+    """Apply one op atomically and return its result. `raw["op_id"]` is a valid UUID (the envelope checked it)."""
+    op, errors = parse_op(user, device, raw)
+    if op is None:
+        op_id = uuid.UUID(str(raw["op_id"]))
+        return _result(op_id, "rejected", _uuid_or_none(raw.get("entity_id")), code=INVALID, errors=_texts(errors))
+    digest = payload_hash(user, raw)
+    with transaction.atomic():
+        claim = _claim(op, digest)
+        if not isinstance(claim, SyncOp):
+            return claim
+        try:
+            with transaction.atomic():
+                outcome = OPS[op.type](op)
+        except Rejected as rejection:
+            result = _rejected_result(op.op_id, op.entity_id, rejection)
+            _settle(claim, SyncOp.Status.REJECTED, result)
+            return result
+        status = SyncOp.Status.CONFLICT if outcome.conflicts else SyncOp.Status.APPLIED
+        result = _result(
+            op.op_id,
+            status.value,
+            op.entity_id,
+            version=outcome.version,
+            conflicts=outcome.conflicts or None,
+            current=outcome.current,
+        )
+        _settle(claim, status, result)
+        return result
+
+
+def _claim(op: Op, digest: str) -> SyncOp | dict[str, Any]:
+    """Claim the op id (the row to settle), or return the answer for an op id already claimed."""
+    try:
+        with transaction.atomic():
+            claim = SyncOp.objects.create(
+                op_id=op.op_id,
+                user=op.user,
+                device=op.device,
+                type=op.type,
+                entity_id=op.entity_id,
+                payload_hash=digest,
+                status=SyncOp.Status.APPLIED,
+            )
+            return claim
+    except IntegrityError:
+        pass
+    # Blocks until a concurrent claimer commits; then its row is the answer.
+    existing = SyncOp.objects.select_for_update().get(op_id=op.op_id)
+    if existing.payload_hash != digest:
+        return _rejected_result(op.op_id, op.entity_id, Rejected.message(OP_ID_REUSED, OP_ID_REUSED_MESSAGE))
+    if existing.status == SyncOp.Status.REJECTED:
+        return existing
+    if existing.status == SyncOp.Status.APPLIED:
+        return {**existing.result, "status": "duplicate"}
+    return dict(existing.result)
+
+
+def _settle(claim: SyncOp, status: str, result: dict[str, Any]) -> None:
+    claim.status = status
+    claim.result = result
+    claim.save(update_fields=["status", "result"])
+
+
+def _uuid_or_none(value: Any) -> uuid.UUID | None:
+    try:
+        return uuid.UUID(str(value))
+    except ValueError:
+        return None
+
+
+def _texts(errors: dict[str, list[Any]]) -> dict[str, list[str]]:
+    return {key: [str(message) for message in messages] for key, messages in errors.items()}
+
+
+def prune_ops(*, older_than: dt.timedelta) -> int:
+    """Forget op results older than `older_than` (the contract keeps them at least 90 days)."""
+    from django.utils import timezone
+
+    return SyncOp.objects.filter(created_at__lt=timezone.now() - older_than).delete()[0]

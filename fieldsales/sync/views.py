@@ -1,0 +1,274 @@
+"""HTTP side of the sync contract (../shared/design/sync-protocol.md): pull, push and photos."""
+
+from __future__ import annotations
+
+import json
+import uuid
+from typing import Any
+
+from django.http import FileResponse
+from django.utils.translation import gettext_lazy as _
+from drf_spectacular.types import OpenApiTypes
+from drf_spectacular.utils import OpenApiParameter, OpenApiResponse, extend_schema, inline_serializer
+from rest_framework import serializers, status
+from rest_framework.parsers import BaseParser
+from rest_framework.permissions import IsAuthenticated
+from rest_framework.request import Request
+from rest_framework.response import Response
+from rest_framework.views import APIView
+
+from fieldsales.models import Blob
+from fieldsales.sync.blobs import MAX_BYTES, BlobError, blob_store
+from fieldsales.sync.pull import DEFAULT_LIMIT, MAX_LIMIT, InvalidCursor, sync_pull
+from fieldsales.sync.push import MAX_OPS, apply_op
+from fieldsales.sync.registry import BLOB_READERS
+
+MAX_PUSH_BYTES = 1024 * 1024
+
+BAD_LIMIT = _("limit must be a whole number from 1 to 2000.")
+BAD_CURSOR = _("This cursor is not one the server gave; pull again without a cursor.")
+NOT_JSON = _("The body is not valid JSON.")
+BAD_ENVELOPE = _('Send {"device": "<uuid>", "ops": [...]} with at most 200 ops, each with an op_id (UUID).')
+BODY_TOO_LARGE = _("A push carries at most 1 MiB; send fewer ops at a time.")
+
+
+def _error(status_code: int, code: str, message: Any) -> Response:
+    return Response({"code": code, "detail": str(message)}, status=status_code)
+
+
+def _change_serializer(**kwargs: Any) -> Any:
+    return inline_serializer(
+        "SyncChange",
+        {
+            "type": serializers.ChoiceField(
+                choices=["client_list", "workflow", "product", "client", "kpi_card", "visit", "note"]
+            ),
+            "id": serializers.CharField(),
+            "version": serializers.IntegerField(required=False),
+            "deleted": serializers.BooleanField(required=False),
+            "data": serializers.DictField(required=False),
+        },
+        **kwargs,
+    )
+
+
+def _result_serializer(**kwargs: Any) -> Any:
+    return inline_serializer(
+        "SyncOpResult",
+        {
+            "op_id": serializers.UUIDField(),
+            "status": serializers.ChoiceField(choices=["applied", "duplicate", "conflict", "rejected"]),
+            "entity_id": serializers.UUIDField(allow_null=True),
+            "version": serializers.IntegerField(allow_null=True),
+            "code": serializers.ChoiceField(
+                allow_null=True,
+                choices=[
+                    "invalid",
+                    "forbidden",
+                    "not_found",
+                    "too_far",
+                    "client_incomplete",
+                    "op_id_reused",
+                    "depends_on_rejected",
+                    "missing_blob",
+                ],
+            ),
+            "errors": serializers.DictField(
+                child=serializers.ListField(child=serializers.CharField()), allow_null=True
+            ),
+            "conflicts": serializers.ListField(child=serializers.CharField(), allow_null=True),
+            "current": serializers.DictField(allow_null=True),
+        },
+        **kwargs,
+    )
+
+
+ERROR = inline_serializer("SyncError", {"code": serializers.CharField(), "detail": serializers.CharField()})
+BLOB = inline_serializer(
+    "SyncBlob",
+    {"id": serializers.UUIDField(), "width": serializers.IntegerField(), "height": serializers.IntegerField()},
+)
+
+
+class PullView(APIView):
+    permission_classes = [IsAuthenticated]
+
+    @extend_schema(
+        operation_id="sync_pull",
+        summary="The rep's changes since a cursor",
+        description=(
+            "Follow `cursor` until `more` is false to get the rep's complete state (no cursor: from nothing). "
+            "Changes come in commit order and none is ever skipped, even when transactions commit out of order. "
+            "`deleted: true` means the record left the rep's view. Pulling again with the same cursor is safe."
+        ),
+        parameters=[
+            OpenApiParameter("cursor", OpenApiTypes.STR, required=False),
+            OpenApiParameter("limit", OpenApiTypes.INT, required=False, description="default 500, at most 2000"),
+        ],
+        responses={
+            200: inline_serializer(
+                "SyncPullPage",
+                {
+                    "cursor": serializers.CharField(allow_null=True),
+                    "more": serializers.BooleanField(),
+                    "changes": _change_serializer(many=True),
+                },
+            ),
+            400: ERROR,
+        },
+    )
+    def get(self, request: Request) -> Response:
+        try:
+            limit = int(request.query_params.get("limit", DEFAULT_LIMIT))
+        except ValueError:
+            return _error(400, "invalid_limit", BAD_LIMIT)
+        if not 1 <= limit <= MAX_LIMIT:
+            return _error(400, "invalid_limit", BAD_LIMIT)
+        try:
+            page = sync_pull(rep=request.user, cursor=request.query_params.get("cursor") or None, limit=limit)  # type: ignore[arg-type]
+        except InvalidCursor:
+            return _error(400, "invalid_cursor", BAD_CURSOR)
+        return Response({"cursor": page.cursor, "more": page.more, "changes": page.changes})
+
+
+class PushView(APIView):
+    permission_classes = [IsAuthenticated]
+
+    @extend_schema(
+        operation_id="sync_push",
+        summary="Apply the device's queued ops, in order, each exactly once",
+        description=(
+            "One result per op, in the same order. `op_id` is the idempotency key, kept at least 90 days: an op "
+            "sent again answers `duplicate` with the first outcome (a `conflict` answers its conflict again). "
+            "A `rejected` op changed nothing; the same op sent again is tried again (after a missing photo is "
+            "uploaded, say). Envelope errors (400 malformed, 413 too large) look at no op."
+        ),
+        request={
+            "application/json": inline_serializer(
+                "SyncPush",
+                {
+                    "device": serializers.UUIDField(),
+                    "ops": inline_serializer(
+                        "SyncOp",
+                        {
+                            "op_id": serializers.UUIDField(),
+                            "type": serializers.ChoiceField(
+                                choices=[
+                                    "client.create",
+                                    "client.update",
+                                    "client.archive",
+                                    "visit.checkin",
+                                    "activity.submit",
+                                    "visit.end",
+                                    "note.create",
+                                    "statement.send",
+                                ]
+                            ),
+                            "entity_id": serializers.UUIDField(),
+                            "base_version": serializers.IntegerField(required=False, allow_null=True),
+                            "made_at": serializers.DateTimeField(required=False),
+                            "data": serializers.DictField(),
+                        },
+                        many=True,
+                    ),
+                },
+            )
+        },
+        responses={
+            200: inline_serializer("SyncPushResults", {"results": _result_serializer(many=True)}),
+            400: ERROR,
+            413: ERROR,
+        },
+    )
+    def post(self, request: Request) -> Response:
+        if int(request.META.get("CONTENT_LENGTH") or 0) > MAX_PUSH_BYTES or len(request.body) > MAX_PUSH_BYTES:
+            return _error(413, "too_large", BODY_TOO_LARGE)
+        try:
+            body = json.loads(request.body)
+        except (ValueError, UnicodeDecodeError):
+            return _error(400, "malformed", NOT_JSON)
+        envelope = _envelope(body)
+        if envelope is None:
+            return _error(400, "malformed", BAD_ENVELOPE)
+        device, ops = envelope
+        return Response({"results": [apply_op(request.user, device, op) for op in ops]})  # type: ignore[arg-type]
+
+
+def _envelope(body: Any) -> tuple[uuid.UUID | None, list[dict[str, Any]]] | None:
+    if not isinstance(body, dict) or not isinstance(body.get("ops"), list) or len(body["ops"]) > MAX_OPS:
+        return None
+    try:
+        device = uuid.UUID(str(body["device"])) if body.get("device") is not None else None
+        for op in body["ops"]:
+            uuid.UUID(str(op["op_id"]))
+    except (KeyError, TypeError, ValueError):
+        return None
+    return device, body["ops"]
+
+
+class RawBodyParser(BaseParser):
+    """Photos arrive as the raw image; the view reads `request.body` itself."""
+
+    media_type = "*/*"
+
+    def parse(self, stream: Any, media_type: str | None = None, parser_context: Any = None) -> Any:
+        return None
+
+
+class BlobView(APIView):
+    permission_classes = [IsAuthenticated]
+    parser_classes = [RawBodyParser]
+
+    @extend_schema(
+        operation_id="sync_blob_put",
+        summary="Upload a photo before the op that names it",
+        description=(
+            "The raw image (image/jpeg, image/png or image/webp, at most 5 MiB). It is re-encoded as JPEG, at most "
+            "1600 px on its longer side, without metadata. Idempotent on the UUID: 201 the first time, 200 after."
+        ),
+        request={
+            "image/jpeg": OpenApiTypes.BINARY,
+            "image/png": OpenApiTypes.BINARY,
+            "image/webp": OpenApiTypes.BINARY,
+        },
+        responses={
+            200: OpenApiResponse(BLOB, description="Already stored: nothing changed."),
+            201: OpenApiResponse(BLOB, description="Stored."),
+            400: ERROR,
+            409: ERROR,
+            413: ERROR,
+            415: ERROR,
+        },
+    )
+    def put(self, request: Request, blob_id: uuid.UUID) -> Response:
+        if int(request.META.get("CONTENT_LENGTH") or 0) > MAX_BYTES:
+            return _error(413, "too_large", _("A photo may weigh at most 5 MiB."))
+        try:
+            blob, created = blob_store(
+                user=request.user,  # type: ignore[arg-type]
+                blob_id=blob_id,
+                content_type=request.content_type or "",
+                body=request.body,
+            )
+        except BlobError as error:
+            return _error(error.status, error.code, error.message)
+        return Response(
+            {"id": str(blob.pk), "width": blob.width, "height": blob.height},
+            status=status.HTTP_201_CREATED if created else status.HTTP_200_OK,
+        )
+
+    @extend_schema(
+        operation_id="sync_blob_get",
+        summary="Download a photo",
+        description="Its uploader, back-office staff, and the users who see the record it belongs to may read it.",
+        responses={(200, "image/jpeg"): OpenApiTypes.BINARY, 404: ERROR},
+    )
+    def get(self, request: Request, blob_id: uuid.UUID) -> Any:
+        blob = Blob.objects.filter(pk=blob_id).first()
+        if blob is None or not (
+            blob.uploaded_by_id == request.user.pk
+            or request.user.is_staff
+            or any(can_read(request.user, blob) for can_read in BLOB_READERS)
+        ):
+            return _error(404, "not_found", _("No such photo."))
+        return FileResponse(blob.file.open("rb"), content_type=blob.content_type)

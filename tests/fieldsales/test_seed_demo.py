@@ -1,0 +1,262 @@
+"""`manage.py seed_demo`: idempotent, and its bulk-written data obeys the rules the services would apply."""
+
+import datetime as dt
+import io
+import math
+from collections import Counter
+from decimal import Decimal
+
+import pytest
+from django.contrib.auth import authenticate, get_user_model
+from django.contrib.auth.models import Group
+from django.core.management import CommandError, call_command
+from django.db.models import Count, Sum
+from django.utils import timezone
+
+from clients.models import Assignment, AttributeDefinition, Client, ClientList, ListAccess
+from clients.schema import AttributeType, missing_required, search_text, validate_attributes
+from fieldsales.accounts import BACK_OFFICE, REPS, SUPERVISORS
+from fieldsales.management.commands import seed_demo
+from fieldsales.models import Profile
+from kpis.models import KpiDefinition, KpiFolder, LedgerEntry, Target
+from workflows.models import Activity, ActivityKind, ActivitySubmission, Note, OrderLine, Product, Visit, Workflow
+
+pytestmark = pytest.mark.django_db
+
+User = get_user_model()
+DEMO_USERNAMES = ("admin", "clerk", "sup1", "rep1", "rep2")
+SEEDED_MODELS = (
+    User,
+    User.groups.through,
+    Group,
+    Profile,
+    ClientList,
+    AttributeDefinition,
+    ListAccess,
+    Client,
+    Assignment,
+    Product,
+    Workflow,
+    Workflow.client_lists.through,
+    Activity,
+    Visit,
+    ActivitySubmission,
+    OrderLine,
+    Note,
+    LedgerEntry,
+    KpiFolder,
+    KpiDefinition,
+    Target,
+)
+
+
+def seed(**options: object) -> str:
+    out = io.StringIO()
+    call_command("seed_demo", stdout=out, **options)
+    return out.getvalue()
+
+
+def counts() -> dict[str, int]:
+    return {model._meta.label: model._default_manager.count() for model in SEEDED_MODELS}
+
+
+def test_running_twice_adds_nothing():
+    seed(clients=40)
+    first = counts()
+
+    output = seed(clients=40)
+
+    assert counts() == first
+    empty = [label for label, count in first.items() if count == 0]
+    assert empty == [], "every seeded model should have rows, or the comparison proves nothing"
+    assert first["clients.Client"] == 40
+    assert "clients: 40" in output
+
+
+def test_default_run_makes_300_clients_split_between_rep1_and_rep2_and_admin_logs_in():
+    seed()
+
+    clients = Client.objects.all()
+    assert clients.count() >= 300
+    assert not clients.filter(assignments__isnull=True).exists(), "every client belongs to a rep"
+    assert set(Assignment.objects.values_list("rep__username", flat=True)) == {"rep1", "rep2"}
+    per_rep = Counter(Assignment.objects.values_list("rep__username", flat=True))
+    assert per_rep["rep1"] > 100 and per_rep["rep2"] > 100
+    shared = clients.annotate(rep_count=Count("assignments")).filter(rep_count=2).count()
+    assert 0 < shared < 30, "a handful of clients are shared by both reps"
+    assert 0.15 < clients.filter(statement_enabled=True).count() / clients.count() < 0.35
+
+    admin = authenticate(username="admin", password="fieldsales")
+    assert admin is not None
+    assert admin.is_superuser and admin.is_staff
+
+
+def test_demo_users_have_their_roles():
+    seed(clients=5)
+
+    users = {user.username: user for user in User.objects.filter(username__in=DEMO_USERNAMES)}
+    assert set(users) == set(DEMO_USERNAMES)
+    assert users["sup1"].is_staff and users["sup1"].groups.filter(name=SUPERVISORS).exists()
+    assert users["clerk"].is_staff and users["clerk"].groups.filter(name=BACK_OFFICE).exists()
+    for rep in ("rep1", "rep2"):
+        assert users[rep].groups.filter(name=REPS).exists()
+        assert not users[rep].is_staff
+        assert users[rep].profile.supervisor == users["sup1"]
+    access = ListAccess.objects.get(client_list__name="Points de vente", group__name=REPS)
+    assert (access.can_create, access.can_edit, access.can_archive) == (True, True, False)
+
+
+def test_password_option_sets_the_password_of_every_demo_user():
+    seed(clients=5)
+    assert authenticate(username="rep1", password="fieldsales") is not None
+
+    seed(clients=5, password="autre-secret-2026")
+
+    for username in DEMO_USERNAMES:
+        assert authenticate(username=username, password="autre-secret-2026") is not None, username
+    assert authenticate(username="admin", password="fieldsales") is None
+
+
+def test_schema_covers_every_type_but_photo_with_required_and_important_attributes():
+    seed(clients=5)
+
+    attributes = AttributeDefinition.objects.filter(client_list__name="Points de vente")
+    assert attributes.count() >= 8
+    assert set(attributes.values_list("type", flat=True)) == set(AttributeType.values) - {AttributeType.PHOTO}
+    assert attributes.filter(required=True).count() >= 2
+    assert attributes.filter(important=True).count() >= 3
+    assert all(attribute.label_en and attribute.label_fr for attribute in attributes)
+
+
+def test_seeded_clients_obey_their_list_schema():
+    seed(clients=60)
+
+    for client in Client.objects.select_related("client_list").prefetch_related("client_list__attributes"):
+        specs = client.client_list.specs()
+        assert validate_attributes(specs, client.attributes) == client.attributes, client.name
+        assert missing_required(specs, client.attributes) == [], client.name
+        assert client.search_text == search_text(specs, client.name, client.attributes)
+        assert 5.28 <= client.lat <= 5.43 and -4.10 <= client.lng <= -3.93
+        assert 5 <= client.accuracy_m <= 30
+        assert client.phone.startswith("+225 ")
+
+
+def test_every_activity_passes_its_model_validation():
+    seed(clients=5)
+
+    activities = Activity.objects.select_related("workflow")
+    assert {(a.workflow.name_fr, a.kind) for a in activities} >= {
+        ("Visite commerciale", ActivityKind.FORM),
+        ("Visite commerciale", ActivityKind.ORDER),
+        ("Visite commerciale", ActivityKind.NOTE),
+        ("Recouvrement", ActivityKind.FORM),
+    }
+    for activity in activities:
+        activity.full_clean()
+        assert activity.kind == ActivityKind.NOTE or activity.requires_geo_checkin == activity.requires_visit
+
+
+def test_orders_add_up_and_each_is_invoiced():
+    seed(clients=40)
+
+    lines = OrderLine.objects.select_related("product")
+    assert lines.exists()
+    for line in lines:
+        assert line.value == line.quantity * line.unit_price
+        assert line.unit_price == line.product.unit_price
+    orders = ActivitySubmission.objects.filter(activity__kind=ActivityKind.ORDER).annotate(
+        lines_total=Sum("lines__value"), line_count=Count("lines")
+    )
+    assert orders.count() == Visit.objects.count(), "each visit takes an order"
+    invoices = {
+        (entry.client_id, entry.date): entry for entry in LedgerEntry.objects.filter(kind=LedgerEntry.Kind.INVOICE)
+    }
+    for order in orders.select_related("visit"):
+        assert 1 <= order.line_count <= 4
+        assert order.order_total == order.lines_total
+        invoice = invoices[(order.visit.client_id, order.visit.checked_in_at.date())]
+        assert invoice.amount == order.order_total
+        assert invoice.due_date == invoice.date + dt.timedelta(days=30)
+
+
+def test_visits_are_plausible_check_ins_by_an_assigned_rep():
+    seed(clients=40)
+
+    assigned = set(Assignment.objects.values_list("client_id", "rep_id"))
+    now = timezone.now()
+    for visit in Visit.objects.select_related("client"):
+        assert (visit.client_id, visit.rep_id) in assigned
+        assert dt.timedelta(minutes=10) <= visit.ended_at - visit.checked_in_at <= dt.timedelta(minutes=40)
+        assert now - dt.timedelta(days=190) < visit.checked_in_at < now
+        # An equirectangular distance, independent of the command's haversine, agrees within a few centimetres.
+        dy = math.radians(visit.checkin_lat - visit.client.lat) * 6_371_008.8
+        dx = math.radians(visit.checkin_lng - visit.client.lng) * 6_371_008.8 * math.cos(math.radians(visit.client.lat))
+        assert visit.distance_m == pytest.approx(math.hypot(dx, dy), abs=0.1)
+        assert visit.distance_m <= 40
+    form_submissions = ActivitySubmission.objects.filter(activity__kind=ActivityKind.FORM).select_related("activity")
+    assert form_submissions.exists()
+    for submission in form_submissions:
+        assert validate_attributes(submission.activity.specs(), submission.values) == submission.values
+    assert Note.objects.filter(visit__isnull=False).exists()
+
+
+def test_some_clients_are_left_with_overdue_balances():
+    seed(clients=60)
+
+    today = timezone.localdate()
+    overdue = 0
+    for client in Client.objects.prefetch_related("ledger_entries"):
+        entries = list(client.ledger_entries.all())
+        past_due = sum(
+            (e.amount for e in entries if e.kind == LedgerEntry.Kind.INVOICE and e.due_date < today), Decimal(0)
+        )
+        settled = sum((e.amount for e in entries if e.kind != LedgerEntry.Kind.INVOICE), Decimal(0))
+        overdue += past_due > settled
+    assert 0 < overdue < 60
+    assert LedgerEntry.objects.filter(kind=LedgerEntry.Kind.PAYMENT).exists()
+    assert LedgerEntry.objects.filter(kind=LedgerEntry.Kind.CREDIT_NOTE).exists()
+
+
+def test_kpis_and_targets():
+    seed(clients=20)
+
+    assert sorted(KpiFolder.objects.values_list("name_fr", flat=True)) == ["Dette", "Ventes", "Visites"]
+    assert all(folder.definitions.count() >= 2 for folder in KpiFolder.objects.all())
+    this_month = timezone.localdate().replace(day=1)
+    for rep in ("rep1", "rep2"):
+        target = Target.objects.get(rep__username=rep, client=None, period_start=this_month)
+        assert target.period_end.month == this_month.month
+        assert target.value > 0
+
+
+def test_clients_option_scales():
+    output = seed(clients=1000)
+
+    assert Client.objects.count() == 1000
+    assert not Client.objects.filter(assignments__isnull=True).exists()
+    assert "clients: 1000" in output
+
+
+def test_history_covers_only_the_first_clients(monkeypatch):
+    monkeypatch.setattr(seed_demo, "HISTORY_CLIENTS", 10)
+
+    output = seed(clients=25)
+
+    visited = set(Visit.objects.values_list("client_id", flat=True))
+    assert visited == {seed_demo.demo_id("client", index) for index in range(10)}
+    assert Client.objects.count() == 25
+    assert "first 10 of 25 clients" in output
+
+
+def test_clients_must_be_positive():
+    with pytest.raises(CommandError):
+        seed(clients=0)
+    assert not Client.objects.exists()
+
+
+def test_a_demo_list_changed_in_the_back_office_is_refused_and_nothing_is_written(pos_list):
+    # The fixture's "Points de vente" offers fewer categories and services than the demo's clients use.
+    with pytest.raises(CommandError, match="no longer accepts the demo data"):
+        seed(clients=40)
+    assert not Client.objects.exists()
+    assert not User.objects.filter(username="rep1").exists()

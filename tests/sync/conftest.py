@@ -1,0 +1,164 @@
+"""Shared helpers for the sync contract tests: reps, a list they can work on, and a device that pushes and pulls."""
+
+from __future__ import annotations
+
+import datetime as dt
+import json
+import uuid
+from dataclasses import dataclass, field
+from typing import Any
+
+import pytest
+from django.contrib.auth.models import Group
+from django.test import Client as HttpClient
+
+from clients.models import ListAccess
+from clients.services import client_create
+from fieldsales.accounts import REPS
+from tests.factories import ActivityFactory, ProductFactory, RepFactory, WorkflowFactory, make_pos_list
+from workflows.models import ActivityKind
+
+ABIDJAN = (5.3599, -4.0083)
+
+
+def new_id() -> str:
+    return str(uuid.uuid4())
+
+
+def op(type_: str, entity_id: str | None = None, data: dict[str, Any] | None = None, **envelope: Any) -> dict[str, Any]:
+    """One op of the contract, with fresh ids unless given."""
+    return {
+        "op_id": envelope.pop("op_id", None) or new_id(),
+        "type": type_,
+        "entity_id": entity_id or new_id(),
+        "made_at": envelope.pop("made_at", "2026-11-22T09:14:03+00:00"),
+        "data": data if data is not None else {},
+        **envelope,
+    }
+
+
+@dataclass
+class Device:
+    """A rep's phone: a signed-in HTTP session that pushes ops and follows the pull cursor."""
+
+    http: HttpClient
+    device_id: str = field(default_factory=new_id)
+    cursor: str | None = None
+    store: dict[tuple[str, str], dict[str, Any]] = field(default_factory=dict)
+
+    def push(self, *ops: dict[str, Any], expect: int = 200) -> list[dict[str, Any]]:
+        response = self.http.post(
+            "/api/sync/push",
+            json.dumps({"device": self.device_id, "ops": list(ops)}),
+            content_type="application/json",
+        )
+        assert response.status_code == expect, response.content
+        return response.json()["results"] if expect == 200 else response.json()
+
+    def pull_page(self, cursor: str | None = None, limit: int | None = None) -> dict[str, Any]:
+        params: dict[str, Any] = {}
+        if cursor:
+            params["cursor"] = cursor
+        if limit:
+            params["limit"] = limit
+        response = self.http.get("/api/sync/pull", params)
+        assert response.status_code == 200, response.content
+        return response.json()
+
+    def sync(self, limit: int | None = None) -> list[dict[str, Any]]:
+        """Follow the cursor until `more` is false, applying changes to the local store; return them."""
+        seen: list[dict[str, Any]] = []
+        while True:
+            page = self.pull_page(self.cursor, limit)
+            for change in page["changes"]:
+                key = (change["type"], change["id"])
+                if change.get("deleted"):
+                    self.store.pop(key, None)
+                else:
+                    self.store[key] = change
+            seen.extend(page["changes"])
+            self.cursor = page["cursor"] or self.cursor
+            if not page["more"]:
+                return seen
+
+    def ids(self, type_: str) -> set[str]:
+        return {entity_id for kind, entity_id in self.store if kind == type_}
+
+
+@pytest.fixture
+def reps_group(transactional_db) -> Group:
+    """Sync tests commit for real: on PostgreSQL a pull hands out only changes whose transactions have
+    ended, so writes left open by a test-wide transaction would (rightly) never be pulled."""
+    return Group.objects.get_or_create(name=REPS)[0]
+
+
+@pytest.fixture
+def pos_list(db, reps_group):  # type: ignore[no-untyped-def]
+    """The points-of-sale list (see tests.factories.make_pos_list); reps may create and edit, not archive."""
+    client_list = make_pos_list()
+    ListAccess.objects.create(client_list=client_list, group=reps_group, can_create=True, can_edit=True)
+    return client_list
+
+
+@pytest.fixture
+def rep1(db, reps_group):  # type: ignore[no-untyped-def]
+    return RepFactory(username="awa")
+
+
+@pytest.fixture
+def rep2(db, reps_group):  # type: ignore[no-untyped-def]
+    return RepFactory(username="koffi")
+
+
+def device_for(user: Any) -> Device:
+    http = HttpClient()
+    http.force_login(user)
+    return Device(http)
+
+
+@pytest.fixture
+def device1(rep1) -> Device:  # type: ignore[no-untyped-def]
+    return device_for(rep1)
+
+
+@pytest.fixture
+def device2(rep2) -> Device:  # type: ignore[no-untyped-def]
+    return device_for(rep2)
+
+
+def make_client(user: Any, client_list: Any, *, reps: tuple[Any, ...] = (), **fields: Any) -> Any:
+    """A client made through the service (so versions, search text and feeds are right)."""
+    data = {"name": "Épicerie Chez Awa", "lat": ABIDJAN[0], "lng": ABIDJAN[1], "accuracy_m": 8.0, **fields}
+    data.setdefault("attributes", {"quartier": "Cocody", "categorie": "Épicerie"})
+    return client_create(user=user, client_list=client_list, data=data, reps=reps)
+
+
+@pytest.fixture
+def visit_workflow(db):  # type: ignore[no-untyped-def]
+    """A workflow with a 100 m geo check-in form activity and an order activity."""
+    workflow = WorkflowFactory(name_en="Sales visit", name_fr="Visite commerciale")
+    form = ActivityFactory(
+        workflow=workflow,
+        kind=ActivityKind.FORM,
+        name_en="Shelf check",
+        name_fr="Relevé de rayon",
+        requires_visit=True,
+        requires_geo_checkin=True,
+        radius_m=100,
+        fields=[{"key": "part_rayon", "type": "integer", "label_en": "Shelf share", "required": True}],
+        order=1,
+    )
+    order = ActivityFactory(
+        workflow=workflow,
+        kind=ActivityKind.ORDER,
+        requires_visit=True,
+        requires_geo_checkin=True,
+        radius_m=100,
+        order=2,
+    )
+    products = [ProductFactory(name=f"Produit {i}", unit_price="1500.00") for i in range(3)]
+    return {"workflow": workflow, "form": form, "order": order, "products": products}
+
+
+def iso(moment: dt.datetime) -> str:
+    return moment.isoformat()

@@ -1,0 +1,308 @@
+"""The concurrency guarantees of the sync contract, on PostgreSQL with real concurrent transactions.
+
+Threads are orchestrated with barriers and events, never with sleeps: each test decides which
+transaction writes, waits and commits when, so the interleaving under test happens every run.
+"""
+
+from __future__ import annotations
+
+import json
+import random
+import threading
+from collections import Counter
+from collections.abc import Callable
+from typing import Any
+
+import pytest
+from django.db import connection, transaction
+from django.test import Client as HttpClient
+
+from clients.models import Client
+from clients.services import client_assign, client_update
+from fieldsales.models import SyncOp
+from tests.sync.conftest import Device, device_for, make_client, new_id, op
+
+pytestmark = pytest.mark.postgres
+
+TIMEOUT = 60  # seconds a thread may wait on a barrier or an event before the test fails (a hang, not a pace)
+
+
+class Worker(threading.Thread):
+    """Runs `target` on its own database connection, which it closes at the end; keeps its result or error."""
+
+    def __init__(self, target: Callable[[], Any]) -> None:
+        super().__init__(daemon=True)
+        self.target = target
+        self.result: Any = None
+        self.error: BaseException | None = None
+
+    def run(self) -> None:
+        try:
+            self.result = self.target()
+        except BaseException as error:
+            self.error = error
+        finally:
+            connection.close()
+
+    def outcome(self) -> Any:
+        self.join(TIMEOUT)
+        assert not self.is_alive(), "a thread is stuck"
+        if self.error is not None:
+            raise self.error
+        return self.result
+
+
+def started(target: Callable[[], Any]) -> Worker:
+    worker = Worker(target)
+    worker.start()
+    return worker
+
+
+def apply(device: Device, changes: list[dict[str, Any]]) -> None:
+    for change in changes:
+        key = (change["type"], change["id"])
+        if change.get("deleted"):
+            device.store.pop(key, None)
+        else:
+            device.store[key] = change
+
+
+def clients_on_device(device: Device) -> dict[str, tuple[str, int]]:
+    return {
+        change["id"]: (change["data"]["name"], change["version"])
+        for (kind, _id), change in device.store.items()
+        if kind == "client"
+    }
+
+
+def clients_on_server(rep: Any) -> dict[str, tuple[str, int]]:
+    """The clients `rep` should hold, read straight from the tables (assigned, not archived; the list is shared)."""
+    return {
+        str(pk): (name, version)
+        for pk, name, version in Client.objects.filter(assignments__rep=rep, archived_at__isnull=True).values_list(
+            "pk", "name", "version"
+        )
+    }
+
+
+def test_the_same_op_pushed_by_20_requests_at_once_is_applied_once(pos_list, rep1):
+    sessions = []
+    for _ in range(20):
+        http = HttpClient()
+        http.force_login(rep1)
+        sessions.append(http)
+    device = new_id()
+    the_op = op(
+        "client.create",
+        data={"list": pos_list.pk, "name": "Kiosque", "attributes": {"quartier": "Plateau", "categorie": "Boutique"}},
+    )
+    body = json.dumps({"device": device, "ops": [the_op]})
+    together = threading.Barrier(len(sessions))
+
+    def push(http: HttpClient) -> dict[str, Any]:
+        together.wait(TIMEOUT)
+        response = http.post("/api/sync/push", body, content_type="application/json")
+        assert response.status_code == 200, response.content
+        return response.json()["results"][0]
+
+    workers = [started(lambda http=http: push(http)) for http in sessions]
+    results = [worker.outcome() for worker in workers]
+
+    assert Counter(result["status"] for result in results) == {"applied": 1, "duplicate": 19}
+    assert {(result["entity_id"], result["version"]) for result in results} == {(the_op["entity_id"], 1)}
+    assert Client.objects.count() == 1
+    assert Client.objects.get().pk.hex == the_op["entity_id"].replace("-", "")
+    assert SyncOp.objects.filter(op_id=the_op["op_id"]).count() == SyncOp.objects.count() == 1
+
+
+def test_a_change_that_commits_after_a_later_one_is_pulled_not_skipped(pos_list, rep1):
+    x = make_client(None, pos_list, reps=(rep1,), name="X")
+    y = make_client(None, pos_list, reps=(rep1,), name="Y")
+    device = device_for(rep1)
+    device.sync()
+    a_wrote, a_may_commit = threading.Event(), threading.Event()
+
+    def writer_a() -> None:
+        with transaction.atomic():
+            client_update(user=None, client=Client.objects.get(pk=x.pk), data={"name": "X by A"})
+            a_wrote.set()
+            assert a_may_commit.wait(TIMEOUT)
+
+    def writer_b() -> None:
+        client_update(user=None, client=Client.objects.get(pk=y.pk), data={"name": "Y by B"})
+
+    a = started(writer_a)
+    try:
+        assert a_wrote.wait(TIMEOUT)
+        started(writer_b).outcome()  # B began after A (a larger transaction id) and committed first
+        assert Client.objects.get(pk=y.pk).name == "Y by B"
+
+        # A is still open: handing out B's change would move the cursor past A's.
+        assert device.sync(limit=1) == []
+        assert clients_on_device(device) == {str(x.pk): ("X", 1), str(y.pk): ("Y", 1)}
+    finally:
+        a_may_commit.set()
+    a.outcome()
+
+    changes = device.sync(limit=1)
+    assert sorted((change["id"], change["data"]["name"], change["version"]) for change in changes) == sorted(
+        [(str(x.pk), "X by A", 2), (str(y.pk), "Y by B", 2)]
+    )
+    assert clients_on_device(device) == clients_on_server(rep1)
+
+
+def test_a_device_paging_through_its_first_pull_while_others_commit_out_of_order_misses_nothing(pos_list, rep1):
+    clients = [make_client(None, pos_list, reps=(rep1,), name=f"Boutique {i}") for i in range(6)]
+    device = device_for(rep1)
+    first = device.pull_page(limit=2)
+    apply(device, first["changes"])
+    device.cursor = first["cursor"]
+    a_wrote, a_may_commit = threading.Event(), threading.Event()
+
+    def writer_a() -> None:
+        with transaction.atomic():
+            client_update(user=None, client=Client.objects.get(pk=clients[0].pk), data={"name": "Premier, par A"})
+            a_wrote.set()
+            assert a_may_commit.wait(TIMEOUT)
+
+    a = started(writer_a)
+    try:
+        assert a_wrote.wait(TIMEOUT)
+        started(lambda: client_assign(client=Client.objects.get(pk=clients[5].pk), reps=[])).outcome()
+        device.sync(limit=2)
+    finally:
+        a_may_commit.set()
+    a.outcome()
+    device.sync(limit=2)
+
+    assert clients_on_device(device) == clients_on_server(rep1)
+    assert clients_on_device(device)[str(clients[0].pk)][0] == "Premier, par A"
+
+
+@pytest.mark.parametrize("seed", [7, 2024])
+def test_a_reader_paging_through_shuffled_concurrent_commits_ends_with_the_servers_state(pos_list, rep1, seed):
+    writers, rounds, per_writer = 4, 20, 3
+    rng = random.Random(seed)
+    clients = [
+        str(make_client(None, pos_list, reps=(rep1,), name=f"Boutique {i}").pk) for i in range(writers * per_writer)
+    ]
+    owned = {w: clients[w::writers] for w in range(writers)}  # disjoint: writers never wait on each other's rows
+    # For each round: what each writer changes, and the order in which the writers commit.
+    plans = [
+        {
+            w: [
+                (client_id, rng.choice(["rename", "rename", "rename", "toggle"]))
+                for client_id in rng.sample(owned[w], 2)
+            ]
+            for w in range(writers)
+        }
+        for _ in range(rounds)
+    ]
+    orders = [rng.sample(range(writers), writers) for _ in range(rounds)]
+    all_written = threading.Barrier(writers)
+    turns = [[threading.Event() for _ in range(writers + 1)] for _ in range(rounds)]
+    for round_turns in turns:
+        round_turns[0].set()
+    stop = threading.Event()
+
+    def write(w: int) -> None:
+        for r in range(rounds):
+            turn = orders[r].index(w)
+            try:
+                with transaction.atomic():
+                    for client_id, action in sorted(plans[r][w]):
+                        client = Client.objects.select_for_update().get(pk=client_id)
+                        if action == "rename":
+                            client_update(user=None, client=client, data={"name": f"w{w} r{r} {client_id[:4]}"})
+                        elif client.assignments.exists():
+                            client_assign(client=client, reps=[])
+                        else:
+                            client_assign(client=client, reps=[rep1])
+                    # Every writer of the round holds its transaction id before any commits, then they commit
+                    # in the round's shuffled order.
+                    all_written.wait(TIMEOUT)
+                    assert turns[r][turn].wait(TIMEOUT)
+            finally:
+                turns[r][turn + 1].set()
+
+    reader_device = device_for(rep1)
+
+    def read() -> int:
+        pulls = 0
+        versions: dict[str, int] = {}
+        while not stop.is_set() or pulls == 0:
+            page = reader_device.pull_page(reader_device.cursor, limit=3)
+            for change in page["changes"]:
+                if change["type"] == "client" and not change.get("deleted"):
+                    # Same or newer: a client never goes back to an older version on the device.
+                    assert change["version"] >= versions.get(change["id"], 0), change
+                    versions[change["id"]] = change["version"]
+            apply(reader_device, page["changes"])
+            reader_device.cursor = page["cursor"] or reader_device.cursor
+            pulls += 1
+        return pulls
+
+    reader = started(read)
+    workers = [started(lambda w=w: write(w)) for w in range(writers)]
+    try:
+        for worker in workers:
+            worker.outcome()
+    finally:
+        stop.set()
+        all_written.abort()
+        for round_turns in turns:
+            for event in round_turns:
+                event.set()
+    assert reader.outcome() > 0
+
+    reader_device.sync(limit=3)
+    server = clients_on_server(rep1)
+    assert clients_on_device(reader_device) == server
+    assert sum(version for _name, version in server.values()) > len(clients) + rounds
+    # A device that starts afresh gets the same.
+    fresh = device_for(rep1)
+    fresh.sync(limit=5)
+    assert clients_on_device(fresh) == server
+
+
+def open_transaction(database: str) -> Any:
+    """A connection to `database` on the same server, in a transaction that holds a transaction id."""
+    import psycopg
+
+    settings = connection.settings_dict
+    other = psycopg.connect(
+        dbname=database,
+        host=settings["HOST"] or None,
+        port=settings["PORT"] or None,
+        user=settings["USER"] or None,
+        password=settings["PASSWORD"] or None,
+    )
+    other.execute("SELECT pg_current_xact_id()")
+    return other
+
+
+def test_a_transaction_left_open_in_another_database_does_not_hold_pulls_back(pos_list, rep1):
+    """Transaction ids are shared by every database of the server: another application's (or another test
+    run's) open transaction must not stop this one's devices from getting their changes."""
+    device = device_for(rep1)
+    device.sync()
+    elsewhere = open_transaction("postgres")
+    try:
+        client = make_client(None, pos_list, reps=(rep1,), name="Nouvelle boutique")
+        assert [change["id"] for change in device.sync()] == [str(client.pk)]
+    finally:
+        elsewhere.rollback()
+        elsewhere.close()
+
+
+def test_a_transaction_left_open_in_this_database_delays_later_changes_until_it_ends(pos_list, rep1):
+    device = device_for(rep1)
+    device.sync()
+    here = open_transaction(connection.settings_dict["NAME"])
+    try:
+        client = make_client(None, pos_list, reps=(rep1,), name="Nouvelle boutique")
+        assert device.sync() == []
+    finally:
+        here.rollback()
+        here.close()
+    assert [change["id"] for change in device.sync()] == [str(client.pk)]

@@ -1,0 +1,265 @@
+"""Writes on visits, activity submissions, orders and notes. The sync handlers, the API and the admin call these."""
+
+from __future__ import annotations
+
+import datetime as dt
+import uuid
+from collections.abc import Iterable, Mapping
+from dataclasses import dataclass
+from decimal import Decimal, InvalidOperation
+from typing import TYPE_CHECKING, Any
+
+from django.core.exceptions import ValidationError
+from django.db import transaction
+from django.db.models import F
+from django.utils import timezone
+from django.utils.translation import gettext_lazy as _
+
+from clients.models import Client
+from clients.schema import validate_attributes
+from clients.selectors import client_missing_required
+from fieldsales.geo import Position, haversine_m, within_geofence
+from fieldsales.sync.feed import publish
+from workflows.models import Activity, ActivityKind, ActivitySubmission, Note, OrderLine, Product, Visit, Workflow
+
+if TYPE_CHECKING:
+    from django.contrib.auth.models import User
+
+CENT = Decimal("0.01")
+MILLI = Decimal("0.001")
+MAX_LINES = 200
+# What the columns hold: quantity (12, 3), unit price (12, 2), line value and order total (14, 2).
+MAX_QUANTITY = Decimal(10**9)
+MAX_UNIT_PRICE = Decimal(10**10)
+MAX_AMOUNT = Decimal(10**12)
+
+TOO_FAR_MESSAGE = _("You are %(distance)d m from the client; this activity allows a check-in within %(radius)d m.")
+NO_CLIENT_POSITION = _("The client has no GPS position yet; edit the client to record it before a geo check-in.")
+NO_POSITION = _("Your position is needed for this check-in.")
+REQUIRED_BEFORE_VISIT = _("Fill this field before visiting the client.")
+WORKFLOW_INACTIVE = _("This workflow is not active.")
+WORKFLOW_NOT_FOR_LIST = _("This workflow is not used for this client's list.")
+VISIT_ENDED = _("This visit has already ended.")
+NOTE_VISIT_ELSEWHERE = _("This visit was at another client.")
+NOT_IN_WORKFLOW = _("This activity is not part of the visit's workflow.")
+ALREADY_SUBMITTED = _("This activity was already submitted with this identifier.")
+ORDER_NEEDS_LINES = _("An order needs at least one line.")
+BAD_LINE = _("Each line needs a product, a quantity above zero and a unit price of zero or more.")
+UNKNOWN_PRODUCT = _("Unknown or inactive product: %(product)s.")
+TOO_MANY_LINES = _("An order has at most 200 lines.")
+ORDER_TOO_LARGE = _("An order may total at most 999,999,999,999.99; split it into several orders.")
+EMPTY_NOTE = _("Write the note's text.")
+NOTE_TOO_LONG = _("A note has at most 5000 characters.")
+END_BEFORE_START = _("A visit cannot end before its check-in.")
+
+
+class TooFar(ValidationError):
+    """The rep is beyond the activity's radius (sync code `too_far`)."""
+
+
+class ClientIncomplete(ValidationError):
+    """Required client fields are empty before a visit that needs them (sync code `client_incomplete`)."""
+
+
+@dataclass(frozen=True)
+class LineInput:
+    product: str
+    quantity: Any
+    unit_price: Any = None
+
+
+def geo_activities(workflow: Workflow) -> list[Activity]:
+    return [activity for activity in workflow.activities.all() if activity.requires_geo_checkin]
+
+
+def check_geofence(*, client: Client, position: Position | None, radius_m: float) -> float:
+    """The distance from the client, or TooFar. The rule itself is `geo.within_geofence`."""
+    if client.lat is None or client.lng is None:
+        raise TooFar({"client": [NO_CLIENT_POSITION]}, code="too_far")
+    if position is None:
+        raise TooFar({"lat": [NO_POSITION]}, code="too_far")
+    distance = haversine_m(position.lat, position.lng, client.lat, client.lng)
+    if not within_geofence(distance, position.accuracy_m, radius_m):
+        raise TooFar(
+            {"distance_m": [TOO_FAR_MESSAGE % {"distance": round(distance), "radius": radius_m}]},
+            code="too_far",
+        )
+    return distance
+
+
+@transaction.atomic
+def visit_check_in(
+    *,
+    rep: User,
+    visit_id: uuid.UUID,
+    client: Client,
+    workflow: Workflow,
+    position: Position | None,
+    at: dt.datetime | None = None,
+) -> Visit:
+    """Start a visit. Checks, in this order: the workflow is active; required client fields are filled when an
+    activity requires a visit; the rep is within the strictest radius of the workflow's geo activities."""
+    if not workflow.active:
+        raise ValidationError({"workflow": [WORKFLOW_INACTIVE]}, code="invalid")
+    lists = [client_list.pk for client_list in workflow.client_lists.all()]
+    if lists and client.client_list_id not in lists:
+        raise ValidationError({"workflow": [WORKFLOW_NOT_FOR_LIST]}, code="invalid")
+    activities = list(workflow.activities.all())
+    if any(activity.requires_visit for activity in activities):
+        missing = client_missing_required(client)
+        if missing:
+            raise ClientIncomplete({key: [REQUIRED_BEFORE_VISIT] for key in missing}, code="client_incomplete")
+    distance = None
+    radii = [activity.radius_m for activity in activities if activity.requires_geo_checkin]
+    if radii:
+        distance = check_geofence(client=client, position=position, radius_m=min(radii))
+    elif position is not None and client.lat is not None and client.lng is not None:
+        distance = haversine_m(position.lat, position.lng, client.lat, client.lng)
+    visit = Visit.objects.create(
+        id=visit_id,
+        rep=rep,
+        client=client,
+        workflow=workflow,
+        checkin_lat=position.lat if position else None,
+        checkin_lng=position.lng if position else None,
+        checkin_accuracy_m=position.accuracy_m if position else None,
+        distance_m=distance,
+        checked_in_at=at or timezone.now(),
+    )
+    publish("visit", [visit.pk])
+    return visit
+
+
+def _order_lines(lines: Iterable[Mapping[str, Any]]) -> list[tuple[Product, Decimal, Decimal]]:
+    lines = list(lines)
+    if len(lines) > MAX_LINES:
+        raise ValidationError({"lines": [TOO_MANY_LINES]})
+    skus = {str(line.get("product")) for line in lines if isinstance(line, Mapping)}
+    products = {str(product.pk): product for product in Product.objects.filter(active=True, pk__in=_ints(skus))}
+    parsed: list[tuple[Product, Decimal, Decimal]] = []
+    for line in lines:
+        if not isinstance(line, Mapping):
+            raise ValidationError({"lines": [BAD_LINE]})
+        product = products.get(str(line.get("product")))
+        if product is None:
+            raise ValidationError({"lines": [UNKNOWN_PRODUCT % {"product": line.get("product")}]})
+        try:
+            quantity = Decimal(str(line.get("quantity")))
+            price_given = line.get("unit_price")
+            unit_price = product.unit_price if price_given is None else Decimal(str(price_given))
+        except InvalidOperation:
+            raise ValidationError({"lines": [BAD_LINE]}) from None
+        if not quantity.is_finite() or not unit_price.is_finite() or quantity <= 0 or unit_price < 0:
+            raise ValidationError({"lines": [BAD_LINE]})
+        # The sizes first: quantizing a huge number overflows the decimal context.
+        if quantity >= MAX_QUANTITY or unit_price >= MAX_UNIT_PRICE or quantity != quantity.quantize(MILLI):
+            raise ValidationError({"lines": [BAD_LINE]})
+        parsed.append((product, quantity, unit_price.quantize(CENT)))
+    return parsed
+
+
+def _ints(values: Iterable[str]) -> list[int]:
+    """The ids among `values` (digits only, within a database integer)."""
+    return [int(value) for value in values if value.isascii() and value.isdigit() and int(value) < 2**63]
+
+
+@transaction.atomic
+def activity_submit(
+    *,
+    rep: User,
+    submission_id: uuid.UUID,
+    visit: Visit,
+    activity: Activity,
+    values: Mapping[str, Any],
+    lines: Iterable[Mapping[str, Any]] = (),
+    at: dt.datetime | None = None,
+) -> ActivitySubmission:
+    """Record an activity of the rep's own open visit: its form values and, for an order, its lines."""
+    if visit.ended_at is not None:
+        raise ValidationError({"visit": [VISIT_ENDED]})
+    if activity.workflow_id != visit.workflow_id:
+        raise ValidationError({"activity": [NOT_IN_WORKFLOW]})
+    if activity.requires_geo_checkin:
+        position = (
+            Position(visit.checkin_lat, visit.checkin_lng, visit.checkin_accuracy_m)
+            if visit.checkin_lat is not None and visit.checkin_lng is not None
+            else None
+        )
+        check_geofence(client=visit.client, position=position, radius_m=activity.radius_m)
+    cleaned = validate_attributes(activity.specs(), values)
+    parsed = _order_lines(lines) if activity.kind == ActivityKind.ORDER else []
+    if activity.kind == ActivityKind.ORDER and not parsed:
+        raise ValidationError({"lines": [ORDER_NEEDS_LINES]})
+    order_lines = [
+        OrderLine(product=product, quantity=quantity, unit_price=price, value=(quantity * price).quantize(CENT))
+        for product, quantity, price in parsed
+    ]
+    if sum((line.value for line in order_lines), Decimal("0")) >= MAX_AMOUNT:
+        raise ValidationError({"lines": [ORDER_TOO_LARGE]})
+    submission = ActivitySubmission.objects.create(
+        id=submission_id,
+        visit=visit,
+        activity=activity,
+        values=cleaned,
+        order_total=sum((line.value for line in order_lines), Decimal("0")),
+        submitted_at=at or timezone.now(),
+    )
+    for line in order_lines:
+        line.submission = submission
+    OrderLine.objects.bulk_create(order_lines)
+    Visit.objects.filter(pk=visit.pk).update(version=F("version") + 1)
+    publish("visit", [visit.pk])
+    return submission
+
+
+@transaction.atomic
+def visit_end(*, rep: User, visit: Visit, at: dt.datetime | None = None) -> Visit:
+    if visit.ended_at is not None:
+        raise ValidationError({"visit": [VISIT_ENDED]})
+    ended_at = at or timezone.now()
+    if ended_at < visit.checked_in_at:
+        raise ValidationError({"at": [END_BEFORE_START]})
+    visit.ended_at = ended_at
+    visit.version += 1
+    visit.save(update_fields=["ended_at", "version"])
+    publish("visit", [visit.pk])
+    return visit
+
+
+@transaction.atomic
+def note_create(
+    *,
+    author: User,
+    note_id: uuid.UUID,
+    client: Client,
+    visit: Visit | None,
+    text: Any,
+    at: dt.datetime | None = None,
+) -> Note:
+    if visit is not None and visit.client_id != client.pk:
+        raise ValidationError({"visit": [NOTE_VISIT_ELSEWHERE]})
+    text = text.strip() if isinstance(text, str) else ""
+    if not text:
+        raise ValidationError({"text": [EMPTY_NOTE]})
+    if len(text) > 5000:
+        raise ValidationError({"text": [NOTE_TOO_LONG]})
+    note = Note.objects.create(
+        id=note_id, client=client, visit=visit, author=author, text=text, created_at=at or timezone.now()
+    )
+    publish("note", [note.pk])
+    return note
+
+
+@transaction.atomic
+def workflow_changed(*, workflow: Workflow) -> None:
+    """After the back office edits a workflow or its activities: a new version reaches every rep."""
+    Workflow.objects.filter(pk=workflow.pk).update(version=workflow.version + 1)
+    workflow.version += 1
+    publish("workflow", [workflow.pk])
+
+
+@transaction.atomic
+def product_changed(*, product: Product) -> None:
+    Product.objects.filter(pk=product.pk).update(version=product.version + 1)
+    product.version += 1
+    publish("product", [product.pk])

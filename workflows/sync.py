@@ -1,0 +1,403 @@
+"""The workflows app in the sync contract: `workflow`, `product`, `visit` and `note` records, and their ops."""
+
+from __future__ import annotations
+
+import datetime as dt
+import uuid
+from typing import TYPE_CHECKING, Any
+
+from django.core.exceptions import ValidationError
+from django.db.models import Prefetch
+from django.utils import timezone
+from django.utils.translation import gettext_lazy as _
+
+from clients.selectors import client_seers, clients_visible_to
+from fieldsales.accounts import REPS
+from fieldsales.geo import Position
+from fieldsales.sync.push import CLIENT_INCOMPLETE, INVALID, TOO_FAR, Op, Outcome, Rejected, missing, parse_moment
+from fieldsales.sync.registry import EntityType, register_op, register_type
+from workflows.models import ActivitySubmission, Note, OrderLine, Product, Visit, Workflow
+from workflows.services import (
+    ClientIncomplete,
+    TooFar,
+    activity_submit,
+    note_create,
+    visit_check_in,
+    visit_end,
+)
+
+if TYPE_CHECKING:
+    from django.contrib.auth.models import User
+
+WORKFLOW_RANK = 20
+PRODUCT_RANK = 30
+VISIT_RANK = 50
+NOTE_RANK = 60
+# How far back a device holds its clients' visits and notes (the client card's History and Notes).
+HISTORY_DAYS = 90
+
+NOT_A_NUMBER = _("Enter a number.")
+BAD_COORDINATES = _("Enter a latitude between -90 and 90 and a longitude between -180 and 180.")
+UNKNOWN_WORKFLOW = _("Unknown workflow.")
+UNKNOWN_ACTIVITY = _("Unknown activity.")
+UNKNOWN_VISIT = _("This visit does not exist or is not yours.")
+NOT_A_TIME = _("Enter a time in ISO 8601 with a time zone.")
+
+
+def _history_start() -> dt.datetime:
+    return timezone.now() - dt.timedelta(days=HISTORY_DAYS)
+
+
+def _active_reps() -> set[int]:
+    from django.contrib.auth import get_user_model
+
+    return set(get_user_model().objects.filter(groups__name=REPS, is_active=True).values_list("pk", flat=True))
+
+
+def _everyone_if(model: Any, ids: list[str]) -> dict[str, set[int]]:
+    active = {
+        str(pk) for pk in model.objects.filter(pk__in=[int(i) for i in ids], active=True).values_list("pk", flat=True)
+    }
+    return dict.fromkeys(active, _active_reps() if active else set())
+
+
+# Records -------------------------------------------------------------------------------------
+
+
+def serialize_workflows(rep: User, ids: list[str]) -> dict[str, dict[str, Any]]:
+    records = {}
+    for workflow in Workflow.objects.filter(pk__in=[int(i) for i in ids]).prefetch_related(
+        "activities", "client_lists"
+    ):
+        records[str(workflow.pk)] = {
+            "version": workflow.version,
+            "data": {
+                "name": workflow.name,
+                "name_en": workflow.name_en,
+                "name_fr": workflow.name_fr,
+                "lists": [client_list.pk for client_list in workflow.client_lists.all()],
+                "activities": [
+                    {
+                        "id": activity.pk,
+                        "name": activity.name,
+                        "name_en": activity.name_en,
+                        "name_fr": activity.name_fr,
+                        "kind": activity.kind,
+                        "requires_visit": activity.requires_visit,
+                        "requires_geo_checkin": activity.requires_geo_checkin,
+                        "radius_m": activity.radius_m,
+                        "fields": activity.fields,
+                    }
+                    for activity in workflow.activities.all()
+                ],
+            },
+        }
+    return records
+
+
+def serialize_products(rep: User, ids: list[str]) -> dict[str, dict[str, Any]]:
+    rows = Product.objects.filter(pk__in=[int(i) for i in ids]).values(
+        "pk", "sku", "name", "unit_price", "active", "version"
+    )
+    return {
+        str(row["pk"]): {
+            "version": row["version"],
+            "data": {
+                "sku": row["sku"],
+                "name": row["name"],
+                "unit_price": str(row["unit_price"]),
+                "active": row["active"],
+            },
+        }
+        for row in rows
+    }
+
+
+def visit_record(visit: Visit) -> dict[str, Any]:
+    return {
+        "version": visit.version,
+        "data": {
+            "client": str(visit.client_id),
+            "workflow": visit.workflow_id,
+            "rep": visit.rep.get_full_name() or visit.rep.get_username(),
+            "checked_in_at": visit.checked_in_at.isoformat(),
+            "ended_at": visit.ended_at.isoformat() if visit.ended_at else None,
+            "distance_m": visit.distance_m,
+            "submissions": [
+                {
+                    "id": str(submission.pk),
+                    "activity": submission.activity_id,
+                    "activity_name": submission.activity.name,
+                    "values": submission.values,
+                    "order_total": str(submission.order_total),
+                    "submitted_at": submission.submitted_at.isoformat(),
+                    "lines": [
+                        {
+                            "product": line.product_id,
+                            "quantity": str(line.quantity),
+                            "unit_price": str(line.unit_price),
+                            "value": str(line.value),
+                        }
+                        for line in submission.lines.all()
+                    ],
+                }
+                for submission in visit.submissions.all()
+            ],
+        },
+    }
+
+
+def visits_with_history() -> Any:
+    return Visit.objects.select_related("rep").prefetch_related(
+        Prefetch(
+            "submissions",
+            queryset=ActivitySubmission.objects.select_related("activity").prefetch_related(
+                Prefetch("lines", queryset=OrderLine.objects.order_by("id"))
+            ),
+        )
+    )
+
+
+def serialize_visits(rep: User, ids: list[str]) -> dict[str, dict[str, Any]]:
+    return {str(visit.pk): visit_record(visit) for visit in visits_with_history().filter(pk__in=ids)}
+
+
+def note_record(row: dict[str, Any]) -> dict[str, Any]:
+    author = f"{row['author__first_name'] or ''} {row['author__last_name'] or ''}".strip() or row["author__username"]
+    return {
+        "version": row["version"],
+        "data": {
+            "client": str(row["client_id"]),
+            "visit": str(row["visit_id"]) if row["visit_id"] else None,
+            "text": row["text"],
+            "author": author,
+            "created_at": row["created_at"].isoformat(),
+        },
+    }
+
+
+NOTE_COLUMNS = (
+    "id",
+    "client_id",
+    "visit_id",
+    "text",
+    "created_at",
+    "version",
+    "author__username",
+    "author__first_name",
+    "author__last_name",
+)
+
+
+def serialize_notes(rep: User, ids: list[str]) -> dict[str, dict[str, Any]]:
+    return {str(row["id"]): note_record(row) for row in Note.objects.filter(pk__in=ids).values(*NOTE_COLUMNS)}
+
+
+def _by_client_seers(model: Any, time_field: str, ids: list[str]) -> dict[str, set[int]]:
+    rows = list(
+        model.objects.filter(pk__in=ids, **{f"{time_field}__gte": _history_start()}).values_list("pk", "client_id")
+    )
+    seers = client_seers({str(client_id) for _pk, client_id in rows})
+    return {str(pk): seers.get(str(client_id), set()) for pk, client_id in rows}
+
+
+def _recent_of_clients(model: Any, time_field: str, client_ids: list[str]) -> Any:
+    return model.objects.filter(client_id__in=client_ids, **{f"{time_field}__gte": _history_start()}).values_list(
+        "pk", flat=True
+    )
+
+
+def _recent_of_rep(model: Any, time_field: str, rep: User) -> Any:
+    return model.objects.filter(
+        client__in=clients_visible_to(rep), **{f"{time_field}__gte": _history_start()}
+    ).values_list("pk", flat=True)
+
+
+# Ops -----------------------------------------------------------------------------------------
+
+
+def _position(data: dict[str, Any]) -> Position | None:
+    if data.get("lat") is None and data.get("lng") is None:
+        return None
+    try:
+        lat, lng = float(data["lat"]), float(data["lng"])
+        accuracy = None if data.get("accuracy_m") is None else float(data["accuracy_m"])
+    except (KeyError, TypeError, ValueError):
+        raise Rejected(INVALID, {"lat": [NOT_A_NUMBER]}) from None
+    if not (-90 <= lat <= 90 and -180 <= lng <= 180) or (accuracy is not None and not accuracy >= 0):
+        raise Rejected(INVALID, {"lat": [BAD_COORDINATES]})
+    return Position(lat, lng, accuracy)
+
+
+def _time(op: Op, key: str = "at") -> dt.datetime | None:
+    value = op.data.get(key)
+    if value is None:
+        return op.made_at
+    parsed = parse_moment(value)
+    if parsed is None:
+        raise Rejected(INVALID, {key: [NOT_A_TIME]})
+    return parsed
+
+
+def _own_visit(op: Op, visit_id: Any) -> Visit:
+    """The rep's own visit, locked until the op commits: ops on one visit (an activity, its end) apply one after
+    the other, each on the visit as the one before left it."""
+    pk = _uuid(visit_id)
+    visits = Visit.objects.select_related("client").select_for_update(of=("self",))
+    visit = visits.filter(pk=pk, rep=op.user).first() if pk is not None else None
+    if visit is None:
+        raise missing(op, visit_id)
+    return visit
+
+
+def _rejected_from(error: ValidationError) -> Rejected:
+    if isinstance(error, TooFar):
+        return Rejected(TOO_FAR, error.message_dict)
+    if isinstance(error, ClientIncomplete):
+        return Rejected(CLIENT_INCOMPLETE, error.message_dict)
+    return Rejected.from_validation(error)
+
+
+def handle_visit_checkin(op: Op) -> Outcome:
+    client_id = _uuid(op.data.get("client"))
+    client = (
+        clients_visible_to(op.user).select_related("client_list").filter(pk=client_id).first() if client_id else None
+    )
+    if client is None:
+        raise missing(op, op.data.get("client"))
+    workflow_id = _int(op.data.get("workflow"))
+    workflow = (
+        Workflow.objects.filter(pk=workflow_id).prefetch_related("activities", "client_lists").first()
+        if workflow_id
+        else None
+    )
+    if workflow is None:
+        raise Rejected(INVALID, {"workflow": [UNKNOWN_WORKFLOW]})
+    if Visit.objects.filter(pk=op.entity_id).exists():
+        raise Rejected(INVALID, {"id": [_("A visit with this identifier already exists.")]})
+    try:
+        visit = visit_check_in(
+            rep=op.user,
+            visit_id=op.entity_id,
+            client=client,
+            workflow=workflow,
+            position=_position(op.data),
+            at=_time(op),
+        )
+    except ValidationError as error:
+        raise _rejected_from(error) from None
+    return Outcome(version=visit.version)
+
+
+def handle_activity_submit(op: Op) -> Outcome:
+    visit = _own_visit(op, op.data.get("visit"))
+    activity_id = _int(op.data.get("activity"))
+    activity = visit.workflow.activities.filter(pk=activity_id).first() if activity_id else None
+    if activity is None:
+        raise Rejected(INVALID, {"activity": [UNKNOWN_ACTIVITY]})
+    if ActivitySubmission.objects.filter(pk=op.entity_id).exists():
+        raise Rejected(INVALID, {"id": [_("A submission with this identifier already exists.")]})
+    values = op.data.get("values") or {}
+    lines = op.data.get("lines") or []
+    if not isinstance(values, dict) or not isinstance(lines, list):
+        raise Rejected(INVALID, {"values": [_("Send values as an object and lines as a list.")]})
+    try:
+        submission = activity_submit(
+            rep=op.user,
+            submission_id=op.entity_id,
+            visit=visit,
+            activity=activity,
+            values=values,
+            lines=lines,
+            at=_time(op),
+        )
+    except ValidationError as error:
+        raise _rejected_from(error) from None
+    return Outcome(version=submission.version)
+
+
+def handle_visit_end(op: Op) -> Outcome:
+    visit = _own_visit(op, op.entity_id)
+    try:
+        visit = visit_end(rep=op.user, visit=visit, at=_time(op))
+    except ValidationError as error:
+        raise _rejected_from(error) from None
+    return Outcome(version=visit.version)
+
+
+def handle_note_create(op: Op) -> Outcome:
+    client_id = _uuid(op.data.get("client"))
+    client = clients_visible_to(op.user).filter(pk=client_id).first() if client_id else None
+    if client is None:
+        raise missing(op, op.data.get("client"))
+    visit = _own_visit(op, op.data["visit"]) if op.data.get("visit") else None
+    if Note.objects.filter(pk=op.entity_id).exists():
+        raise Rejected(INVALID, {"id": [_("A note with this identifier already exists.")]})
+    try:
+        note = note_create(
+            author=op.user, note_id=op.entity_id, client=client, visit=visit, text=op.data.get("text"), at=_time(op)
+        )
+    except ValidationError as error:
+        raise _rejected_from(error) from None
+    return Outcome(version=note.version)
+
+
+def _uuid(value: Any) -> uuid.UUID | None:
+    try:
+        return uuid.UUID(str(value))
+    except ValueError:
+        return None
+
+
+def _int(value: Any) -> int | None:
+    try:
+        return int(value) if not isinstance(value, bool) else None
+    except (TypeError, ValueError, OverflowError):
+        return None
+
+
+def register() -> None:
+    register_type(
+        EntityType(
+            name="workflow",
+            rank=WORKFLOW_RANK,
+            serialize=serialize_workflows,
+            seers=lambda ids: _everyone_if(Workflow, ids),
+            visible=lambda rep: Workflow.objects.filter(active=True).values_list("pk", flat=True),
+        )
+    )
+    register_type(
+        EntityType(
+            name="product",
+            rank=PRODUCT_RANK,
+            serialize=serialize_products,
+            seers=lambda ids: _everyone_if(Product, ids),
+            visible=lambda rep: Product.objects.filter(active=True).values_list("pk", flat=True),
+        )
+    )
+    register_type(
+        EntityType(
+            name="visit",
+            rank=VISIT_RANK,
+            serialize=serialize_visits,
+            seers=lambda ids: _by_client_seers(Visit, "checked_in_at", ids),
+            visible=lambda rep: _recent_of_rep(Visit, "checked_in_at", rep),
+            parent="client",
+            children_of=lambda client_ids: _recent_of_clients(Visit, "checked_in_at", client_ids),
+        )
+    )
+    register_type(
+        EntityType(
+            name="note",
+            rank=NOTE_RANK,
+            serialize=serialize_notes,
+            seers=lambda ids: _by_client_seers(Note, "created_at", ids),
+            visible=lambda rep: _recent_of_rep(Note, "created_at", rep),
+            parent="client",
+            children_of=lambda client_ids: _recent_of_clients(Note, "created_at", client_ids),
+        )
+    )
+    register_op("visit.checkin", handle_visit_checkin, creates=True)
+    register_op("activity.submit", handle_activity_submit, creates=True)
+    register_op("visit.end", handle_visit_end)
+    register_op("note.create", handle_note_create, creates=True)
