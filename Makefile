@@ -49,8 +49,8 @@ format: install
 
 # Rebuild the French catalogue from the sources (needs GNU gettext), then compile it.
 messages: install
-	$(BIN)/python manage.py makemessages -l fr --no-obsolete --no-location -i ".venv/*" -i "tests/*"
-	$(BIN)/python manage.py compilemessages -l fr --ignore ".venv/*"
+	SECRET_KEY=messages-only $(BIN)/python manage.py makemessages -l fr --no-obsolete --no-location -i ".venv/*" -i "tests/*"
+	SECRET_KEY=messages-only $(BIN)/python manage.py compilemessages -l fr --ignore ".venv/*"
 
 # Benchmarks print figures with a baseline measured in the same run (SQLite, or DATABASE_URL's database).
 bench: install

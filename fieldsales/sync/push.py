@@ -32,6 +32,8 @@ if TYPE_CHECKING:
     from django.contrib.auth.models import User
 
 MAX_OPS = 200
+# An op's data is a few levels deep (data, lines, a line); far deeper is no op a device makes.
+MAX_DEPTH = 16
 NON_FIELD = "non_field_errors"
 
 INVALID = "invalid"
@@ -53,6 +55,7 @@ NOT_VERSION = _("Enter the version the change was based on (a whole number).")
 NOT_MADE_AT = _("Enter the time the change was made (ISO 8601 with a time zone).")
 NOT_OBJECT = _("Send the changed fields as an object.")
 NOT_A_NUMBER = _("Enter a number.")
+TOO_DEEP = _("This value is nested too deeply.")
 BROKEN_TEXT = _("This text holds a broken character (half of an emoji, say); correct it and send it again.")
 
 
@@ -151,25 +154,26 @@ def parse_moment(value: Any) -> dt.datetime | None:
 
 
 def _unstorable(value: Any) -> Any:
-    """Why no database could store `value` (a NUL or half an emoji in a text, a number that is not finite),
-    looking inside lists and objects; None when it can be stored."""
-    if isinstance(value, str):
-        if "\x00" in value:
-            return ProhibitNullCharactersValidator.message
-        try:
-            value.encode("utf-8")
-        except UnicodeEncodeError:
-            return BROKEN_TEXT
-        return None
-    if isinstance(value, float):
-        return None if math.isfinite(value) else NOT_A_NUMBER
-    if isinstance(value, list):
-        return next((problem for item in value if (problem := _unstorable(item)) is not None), None)
-    if isinstance(value, dict):
-        return next(
-            (problem for item in value.items() if (problem := _unstorable(list(item))) is not None),
-            None,
-        )
+    """Why no database could store `value` (a NUL or half an emoji in a text, a number that is not finite, a
+    nesting no op needs), looking inside lists and objects; None when it can be stored. Walked without
+    recursion, so that no nesting the JSON parser accepts can exhaust the stack."""
+    stack = [(value, 0)]
+    while stack:
+        item, depth = stack.pop()
+        if isinstance(item, str):
+            if "\x00" in item:
+                return ProhibitNullCharactersValidator.message
+            try:
+                item.encode("utf-8")
+            except UnicodeEncodeError:
+                return BROKEN_TEXT
+        elif isinstance(item, float) and not math.isfinite(item):
+            return NOT_A_NUMBER
+        elif isinstance(item, list | dict):
+            if depth >= MAX_DEPTH:
+                return TOO_DEEP
+            children = [*item.keys(), *item.values()] if isinstance(item, dict) else item
+            stack.extend((child, depth + 1) for child in children)
     return None
 
 
@@ -217,6 +221,10 @@ def parse_op(user: User, device: uuid.UUID | None, raw: dict[str, Any]) -> tuple
         errors["data"] = [NOT_OBJECT]
     else:
         errors.update(_data_errors(data))
+    for key, value in raw.items():
+        # The whole op is hashed (payload_hash): any other part of it must be storable too.
+        if key not in errors and key != "data" and (problem := _unstorable(value)) is not None:
+            errors[key if _unstorable(key) is None else NON_FIELD] = [problem]
     if errors:
         return None, errors
     op = Op(

@@ -185,7 +185,8 @@ class PushView(APIView):
             return _error(413, "too_large", BODY_TOO_LARGE)
         try:
             body = json.loads(request.body)
-        except (ValueError, UnicodeDecodeError):
+        except (ValueError, UnicodeDecodeError, RecursionError):
+            # RecursionError: a body nested deeper than the parser goes is as malformed as a broken one.
             return _error(400, "malformed", NOT_JSON)
         envelope = _envelope(body)
         if envelope is None:

@@ -328,6 +328,28 @@ def test_a_null_character_half_an_emoji_or_a_number_that_is_not_finite_is_reject
     assert SyncOp.objects.count() == 0
 
 
+def nested(depth: int) -> str:
+    return "[" * depth + "]" * depth
+
+
+@pytest.mark.parametrize("depth", [20, 900])
+def test_an_op_nested_far_deeper_than_any_op_needs_is_rejected_invalid_not_a_server_error(device1, depth):
+    the_op = op("note.create", data={"client": new_id(), "text": "Vu."})
+    text_op = json.dumps({**the_op, "data": {**the_op["data"], "text": "@@"}}).replace('"@@"', nested(depth))
+    extra_op = json.dumps({**the_op, "op_id": new_id(), "extra": "@@"}).replace('"@@"', nested(depth))
+    response = post_raw(device1.http, '{"device": null, "ops": [' + text_op + ", " + extra_op + "]}")
+
+    assert response.status_code == 200, response.content
+    text_result, extra_result = response.json()["results"]
+    assert (text_result["code"], list(text_result["errors"])) == ("invalid", ["text"])
+    assert (extra_result["code"], list(extra_result["errors"])) == ("invalid", ["extra"])
+
+
+def test_a_body_nested_deeper_than_the_json_parser_goes_is_refused_with_400(device1):
+    response = post_raw(device1.http, '{"device": null, "ops": ' + nested(50_000) + "}")
+    assert (response.status_code, response.json()["code"]) == (400, "malformed")
+
+
 @pytest.mark.parametrize("made_at", ["2026-02-30T09:00:00+00:00", "2026-11-22T25:00:00+00:00", "2026-11-22T09:00:00"])
 def test_a_made_at_that_is_not_a_real_moment_with_a_time_zone_is_rejected_invalid(device1, pos_list, made_at):
     result = push_one(device1, op("client.create", data=client_fields(pos_list), made_at=made_at))
