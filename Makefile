@@ -47,9 +47,10 @@ format: install
 	$(BIN)/ruff check --fix .
 	$(BIN)/ruff format .
 
-# Rebuild the French catalogue from the sources (needs GNU gettext), then compile it.
+# Rebuild the French catalogues (server: django, the rep's app: djangojs) from the sources (needs GNU gettext), then compile it.
 messages: install
 	SECRET_KEY=messages-only $(BIN)/python manage.py makemessages -l fr --no-obsolete --no-location -i ".venv/*" -i "tests/*"
+	SECRET_KEY=messages-only $(BIN)/python manage.py makemessages -d djangojs -l fr --no-obsolete --no-location -i ".venv/*" -i "tests/*" -i "staticfiles/*" -i "templates/*"
 	SECRET_KEY=messages-only $(BIN)/python manage.py compilemessages -l fr --ignore ".venv/*"
 
 # Benchmarks print figures with a baseline measured in the same run (SQLite, or DATABASE_URL's database).

@@ -4,6 +4,7 @@ from django.urls import path
 from rest_framework.routers import SimpleRouter
 
 from clients.api.views import ClientViewSet
+from fieldsales.pwa import MeView
 from fieldsales.sync.views import BlobView, PullView, PushView
 from workflows.api.views import ClientHistoryView, ClientNotesView, ProductListView, WorkflowListView
 
@@ -11,6 +12,7 @@ router = SimpleRouter()
 router.register("clients", ClientViewSet, basename="client")
 
 urlpatterns = [
+    path("me", MeView.as_view(), name="me"),
     path("sync/pull", PullView.as_view(), name="sync-pull"),
     path("sync/push", PushView.as_view(), name="sync-push"),
     path("sync/blobs/<uuid:blob_id>", BlobView.as_view(), name="sync-blob"),

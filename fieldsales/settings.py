@@ -5,6 +5,7 @@ required whenever DEBUG is off. A `.env` file at the project root is read when
 present (`make run` writes one for local development).
 """
 
+import importlib.util
 from pathlib import Path
 
 import environ
@@ -134,7 +135,16 @@ USE_TZ = True
 
 STATIC_URL = "static/"
 STATIC_ROOT = BASE_DIR / "staticfiles"
-STATICFILES_DIRS = [BASE_DIR / "static"]
+# Leaflet's files come from the django-leaflet package. Its app is not installed: its admin needs GeoDjango's GDAL.
+_LEAFLET_PACKAGE = importlib.util.find_spec("leaflet")
+STATICFILES_DIRS = [
+    BASE_DIR / "static",
+    *(
+        [("leaflet", Path(_LEAFLET_PACKAGE.submodule_search_locations[0]) / "static" / "leaflet")]
+        if _LEAFLET_PACKAGE and _LEAFLET_PACKAGE.submodule_search_locations
+        else []
+    ),
+]
 MEDIA_URL = "media/"
 MEDIA_ROOT = Path(env.str("MEDIA_ROOT", default=str(BASE_DIR / "media")))
 # Hashed, compressed static files need `collectstatic`; development and tests serve them as they are.
@@ -143,7 +153,7 @@ STORAGES = {
     "default": {"BACKEND": "django.core.files.storage.FileSystemStorage"},
     "staticfiles": {
         "BACKEND": (
-            "whitenoise.storage.CompressedManifestStaticFilesStorage"
+            "fieldsales.storage.ModuleManifestStaticFilesStorage"
             if STATIC_MANIFEST
             else "django.contrib.staticfiles.storage.StaticFilesStorage"
         )

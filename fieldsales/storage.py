@@ -1,0 +1,10 @@
+"""Static files storage: hashed names that the PWA's ES modules import each other by."""
+
+from whitenoise.storage import CompressedManifestStaticFilesStorage
+
+
+class ModuleManifestStaticFilesStorage(CompressedManifestStaticFilesStorage):
+    """Rewrite `import … from "./lib/db.js"` to the hashed name, so that a module never loads a stale sibling
+    from a cache and the service worker can cache every static file for good."""
+
+    support_js_module_import_aggregation = True

@@ -1,0 +1,144 @@
+/* Boot: the service worker, the language, the local data, the screens, then the sync loop. */
+import { openDb, readAll, readMeta, wipe, writeMeta } from "./lib/db.js";
+import { chosenLanguage, gettext, interpolate, loadLanguage } from "./lib/i18n.js";
+import { changed, events, load, state } from "./lib/store.js";
+import { SignInRequired, api, startSync } from "./lib/sync.js";
+import { watchPosition } from "./lib/geo.js";
+import { el } from "./views/dom.js";
+import * as clientPage from "./views/client.js";
+import * as clientForm from "./views/form.js";
+import * as list from "./views/list.js";
+import * as map from "./views/map.js";
+import * as settings from "./views/settings.js";
+
+const ROUTES = [
+  [/^#\/map$/, map],
+  [/^#\/settings$/, settings],
+  [/^#\/new$/, clientForm],
+  [/^#\/client\/([^/]+)\/edit$/, clientForm],
+  [/^#\/client\/([^/]+)(?:\/(\w+))?$/, clientPage],
+  [/^/, list],
+];
+
+let cleanup = null;
+
+function route() {
+  const hash = location.hash || "#/clients";
+  const [pattern, view] = ROUTES.find(([re]) => re.test(hash));
+  const params = hash.match(pattern).slice(1);
+  if (cleanup) cleanup();
+  const main = document.getElementById("view");
+  main.replaceChildren();
+  window.scrollTo(0, 0);
+  cleanup = view.render(main, ...params) || null;
+  for (const link of document.querySelectorAll(".nav a")) {
+    link.toggleAttribute("aria-current", hash.startsWith(link.getAttribute("href")));
+    if (link.hasAttribute("aria-current")) link.setAttribute("aria-current", "page");
+  }
+}
+
+function banner() {
+  const node = document.getElementById("banner");
+  node.replaceChildren();
+  if (state.sync.otherUser) {
+    node.append(
+      el("p", { class: "banner warn", role: "alert" }, [
+        interpolate(gettext("Changes of %(user)s are waiting on this phone: sign in as %(user)s to send them."), {
+          user: state.sync.otherUser,
+        }),
+        " ",
+        el("a", { href: "/accounts/login/?next=/" }, gettext("Sign in")),
+      ]),
+    );
+  } else if (state.sync.authRequired) {
+    node.append(
+      el("p", { class: "banner warn", role: "alert" }, [
+        gettext("Your session has ended: sign in again to send your changes. Nothing is lost."),
+        " ",
+        el("a", { href: "/accounts/login/?next=/" }, gettext("Sign in")),
+      ]),
+    );
+  } else if (!state.sync.online) {
+    node.append(el("p", { class: "banner", role: "status" }, gettext("Offline: your changes are kept on this phone.")));
+  }
+}
+
+function shell() {
+  const app = document.getElementById("app");
+  app.replaceChildren(
+    el("div", { id: "banner" }),
+    el("main", { id: "view" }),
+    el("nav", { class: "nav", "aria-label": gettext("Sections") }, [
+      el("a", { href: "#/clients" }, gettext("Clients")),
+      el("a", { href: "#/map" }, gettext("Map")),
+      el("a", { href: "#/settings" }, [gettext("Settings"), el("span", { class: "badge", id: "alert-count" })]),
+    ]),
+  );
+  app.removeAttribute("aria-busy");
+}
+
+function alertBadge() {
+  const badge = document.getElementById("alert-count");
+  if (!badge) return;
+  const count = state.alerts.size;
+  badge.textContent = count ? String(count) : "";
+  badge.hidden = !count;
+}
+
+/* Who is signed in. A different user than the one whose data this phone holds gets a clean phone, unless
+   the other user's changes are still queued: those are never dropped, nor sent as someone else's. */
+async function identify() {
+  try {
+    const me = await (await api("/api/me")).json();
+    const previous = await readMeta("user");
+    if (previous && previous.id !== me.id) {
+      if ((await readAll("outbox")).length || (await readAll("alerts")).length) {
+        state.sync.otherUser = previous.username;
+        return false;
+      }
+      await wipe();
+      await load();
+    }
+    await writeMeta("user", me);
+    state.me = me;
+  } catch (error) {
+    // Offline: the phone goes on with what it holds.
+    state.me = (await readMeta("user")) || null;
+    if (error instanceof SignInRequired) {
+      if (!state.me) location.assign("/accounts/login/?next=/");
+      state.sync.authRequired = true;
+    }
+  }
+  return true;
+}
+
+async function persistStorage() {
+  if (!navigator.storage?.persist) return;
+  state.sync.persisted = (await navigator.storage.persisted()) || (await navigator.storage.persist());
+  changed("storage");
+}
+
+async function boot() {
+  performance.mark("fieldsales-boot");
+  if ("serviceWorker" in navigator) navigator.serviceWorker.register("/sw.js", { scope: "/" }).catch(console.error);
+  await Promise.all([loadLanguage(chosenLanguage()), openDb()]);
+  await load();
+  shell();
+  window.addEventListener("hashchange", route);
+  events.addEventListener("change", () => {
+    banner();
+    alertBadge();
+  });
+  route();
+  banner();
+  alertBadge();
+  watchPosition((position) => {
+    state.position = position;
+    changed("position");
+  });
+  persistStorage();
+  if (await identify()) startSync();
+  changed("me");
+}
+
+window.fieldsales = { state, ready: boot() };

@@ -1,0 +1,79 @@
+/* IndexedDB: everything pulled, the outbox of ops, the sync alerts, photos waiting for upload, and a few settings. */
+const NAME = "fieldsales";
+const VERSION = 1;
+export const ENTITY_STORES = ["client_list", "workflow", "product", "client", "kpi_card", "note", "visit"];
+export const STORES = [...ENTITY_STORES, "outbox", "alerts", "blobs", "meta"];
+
+let opened = null;
+
+function request(req) {
+  return new Promise((resolve, reject) => {
+    req.onsuccess = () => resolve(req.result);
+    req.onerror = () => reject(req.error);
+  });
+}
+
+export function openDb() {
+  if (opened) return opened;
+  opened = new Promise((resolve, reject) => {
+    const req = indexedDB.open(NAME, VERSION);
+    req.onupgradeneeded = () => {
+      const db = req.result;
+      for (const name of ENTITY_STORES) db.createObjectStore(name, { keyPath: "id" });
+      // Ops go out in the order they were made: the key is that order.
+      const outbox = db.createObjectStore("outbox", { keyPath: "seq", autoIncrement: true });
+      outbox.createIndex("client", "client");
+      db.createObjectStore("alerts", { keyPath: "op_id" });
+      db.createObjectStore("blobs", { keyPath: "id" });
+      db.createObjectStore("meta");
+    };
+    req.onsuccess = () => resolve(req.result);
+    req.onerror = () => reject(req.error);
+    req.onblocked = () => reject(new Error("database blocked by another tab"));
+  });
+  return opened;
+}
+
+/* Runs `work(stores)` in one transaction over `names`; resolves with its result once the transaction commits. */
+export async function transact(names, mode, work) {
+  const db = await openDb();
+  return new Promise((resolve, reject) => {
+    const tx = db.transaction(names, mode, { durability: "strict" });
+    const stores = Object.fromEntries(names.map((name) => [name, tx.objectStore(name)]));
+    let result;
+    tx.oncomplete = () => resolve(result);
+    tx.onerror = () => reject(tx.error);
+    tx.onabort = () => reject(tx.error || new Error("transaction aborted"));
+    Promise.resolve(work(stores, tx)).then(
+      (value) => {
+        result = value;
+      },
+      (error) => {
+        tx.abort();
+        reject(error);
+      },
+    );
+  });
+}
+
+export const get = (store, key) => request(store.get(key));
+export const getAll = (store, query) => request(store.getAll(query));
+export const put = (store, value, key) => request(key === undefined ? store.put(value) : store.put(value, key));
+export const del = (store, key) => request(store.delete(key));
+
+export async function readAll(name) {
+  return transact([name], "readonly", (s) => getAll(s[name]));
+}
+
+export async function readMeta(key) {
+  return transact(["meta"], "readonly", (s) => get(s.meta, key));
+}
+
+export async function writeMeta(key, value) {
+  return transact(["meta"], "readwrite", (s) => put(s.meta, value, key));
+}
+
+/* Forgets everything of the signed-in user (sign out, or another user signs in). */
+export async function wipe() {
+  await transact(STORES, "readwrite", (s) => Promise.all(STORES.map((name) => request(s[name].clear()))));
+}

@@ -1,0 +1,43 @@
+/* Distances and the device's position. */
+const EARTH_RADIUS_M = 6371008.8;
+
+export function distanceM(a, b) {
+  if (a?.lat == null || a?.lng == null || b?.lat == null || b?.lng == null) return null;
+  const rad = Math.PI / 180;
+  const dLat = (b.lat - a.lat) * rad;
+  const dLng = (b.lng - a.lng) * rad;
+  const h = Math.sin(dLat / 2) ** 2 + Math.cos(a.lat * rad) * Math.cos(b.lat * rad) * Math.sin(dLng / 2) ** 2;
+  return 2 * EARTH_RADIUS_M * Math.asin(Math.min(1, Math.sqrt(h)));
+}
+
+export function formatDistance(metres) {
+  if (metres == null) return "";
+  return metres < 1000 ? `${Math.round(metres)} m` : `${(metres / 1000).toFixed(1)} km`;
+}
+
+/* One reading of the position, or null when it is refused, unavailable or too slow. */
+export function currentPosition({ timeout = 10000, maximumAge = 30000 } = {}) {
+  return new Promise((resolve) => {
+    if (!("geolocation" in navigator)) return resolve(null);
+    navigator.geolocation.getCurrentPosition(
+      (p) => resolve({ lat: p.coords.latitude, lng: p.coords.longitude, accuracy_m: p.coords.accuracy }),
+      () => resolve(null),
+      { enableHighAccuracy: true, timeout, maximumAge },
+    );
+  });
+}
+
+/* Calls `onPosition` with each new position while the position is granted. */
+export function watchPosition(onPosition) {
+  if (!("geolocation" in navigator)) return () => {};
+  const id = navigator.geolocation.watchPosition(
+    (p) => onPosition({ lat: p.coords.latitude, lng: p.coords.longitude, accuracy_m: p.coords.accuracy }),
+    () => onPosition(null),
+    { enableHighAccuracy: true, maximumAge: 30000, timeout: 20000 },
+  );
+  return () => navigator.geolocation.clearWatch(id);
+}
+
+export function directionsUrl(lat, lng) {
+  return `https://www.google.com/maps/dir/?api=1&destination=${lat},${lng}`;
+}

@@ -1,0 +1,334 @@
+/* The app's state in memory, read from IndexedDB, and every write a rep makes.
+
+A write stores the rep's change and its op in one IndexedDB transaction: either both are kept or neither.
+What the rep sees of a client is the server's copy with the rep's unanswered and unacknowledged ops on top.
+*/
+import { del, get, getAll, put, readAll, readMeta, transact } from "./db.js";
+import { fold, uuid } from "./text.js";
+
+export const events = new EventTarget();
+export const state = {
+  me: null,
+  lists: new Map(),
+  workflows: new Map(),
+  products: new Map(),
+  clients: new Map(),
+  kpis: new Map(),
+  notes: [],
+  visits: [],
+  outbox: [],
+  alerts: new Map(),
+  position: null,
+  sync: { lastSync: null, running: false, online: navigator.onLine, authRequired: false, error: null, persisted: null },
+};
+
+export function changed(what) {
+  events.dispatchEvent(new CustomEvent("change", { detail: what }));
+}
+
+/* Applies a client op's data over a client's fields: attributes merge key by key. */
+function applyClientOp(fields, op) {
+  if (op.type === "client.create") return { ...op.data, attributes: { ...(op.data.attributes || {}) } };
+  if (op.type === "client.update") {
+    return { ...fields, ...op.data, attributes: { ...(fields.attributes || {}), ...(op.data.attributes || {}) } };
+  }
+  return fields;
+}
+
+function opsByClient() {
+  const ops = new Map();
+  const add = (op) => {
+    if (!op.client) return;
+    if (!ops.has(op.client)) ops.set(op.client, []);
+    ops.get(op.client).push(op);
+  };
+  state.outbox.forEach(add);
+  [...state.alerts.values()].sort((a, b) => a.seq - b.seq).forEach((alert) => add({ ...alert.op, client: alert.client, alert: true }));
+  return ops;
+}
+
+function importantText(list, fields) {
+  const important = (list?.data.attributes || []).filter((a) => a.important).map((a) => fields.attributes?.[a.key]);
+  return fold([fields.name, ...important].flat().filter((v) => v != null).join(" "));
+}
+
+/* The client as the rep sees it, with its sync status. */
+function clientRow(id, record, ops) {
+  let fields = record?.data ? { ...record.data } : {};
+  let archived = false;
+  for (const op of ops) {
+    if (op.type === "client.archive") archived = true;
+    else if (!op.alert || op.status !== "conflict") fields = applyClientOp(fields, op);
+  }
+  if (!record && !ops.some((op) => op.type === "client.create")) return null;
+  const list = state.lists.get(String(fields.list));
+  return {
+    id,
+    version: record?.version ?? null,
+    server: record?.data ?? null,
+    fields,
+    list,
+    archived,
+    pending: ops.length > 0,
+    alert: ops.some((op) => op.alert),
+    search: importantText(list, fields),
+  };
+}
+
+export function rebuildClients(ids = null) {
+  // Views keep what they derive from the clients (the sorted list) until this number changes.
+  state.clientsVersion = (state.clientsVersion || 0) + 1;
+  const ops = opsByClient();
+  const targets = ids || [...new Set([...state.serverClients.keys(), ...ops.keys()])];
+  for (const id of targets) {
+    const row = clientRow(id, state.serverClients.get(id), ops.get(id) || []);
+    if (row && !row.archived) state.clients.set(id, row);
+    else state.clients.delete(id);
+  }
+}
+
+export async function load() {
+  const [lists, workflows, products, clients, kpis, notes, visits, outbox, alerts, lastSync] = await Promise.all([
+    readAll("client_list"),
+    readAll("workflow"),
+    readAll("product"),
+    readAll("client"),
+    readAll("kpi_card"),
+    readAll("note"),
+    readAll("visit"),
+    readAll("outbox"),
+    readAll("alerts"),
+    readMeta("lastSync"),
+  ]);
+  state.lists = new Map(lists.map((r) => [String(r.id), r]));
+  state.workflows = new Map(workflows.map((r) => [String(r.id), r]));
+  state.products = new Map(products.map((r) => [String(r.id), r]));
+  state.serverClients = new Map(clients.map((r) => [r.id, r]));
+  state.kpis = new Map(kpis.map((r) => [String(r.data.client ?? r.id), r]));
+  state.notes = notes;
+  state.visits = visits;
+  state.outbox = outbox;
+  state.alerts = new Map(alerts.map((a) => [a.op_id, a]));
+  state.sync.lastSync = lastSync || null;
+  state.clients = new Map();
+  rebuildClients();
+}
+
+/* Pulled changes of one page, already stored: mirror them in memory. */
+export function applyPulled(changes) {
+  const touched = new Set();
+  for (const change of changes) {
+    const id = String(change.id);
+    const maps = { client_list: state.lists, workflow: state.workflows, product: state.products, client: state.serverClients };
+    if (change.type in maps) {
+      if (change.deleted) maps[change.type].delete(id);
+      else maps[change.type].set(id, change);
+      if (change.type === "client") touched.add(id);
+      if (change.type === "client_list") touched.add("*");
+    } else if (change.type === "kpi_card") {
+      const clientId = String(change.data?.client ?? id);
+      for (const [key, card] of state.kpis) if (card.id === id) state.kpis.delete(key);
+      if (!change.deleted) state.kpis.set(clientId, change);
+    } else if (change.type === "note" || change.type === "visit") {
+      const key = change.type === "note" ? "notes" : "visits";
+      state[key] = state[key].filter((r) => String(r.id) !== id);
+      if (!change.deleted) state[key].push(change);
+    }
+  }
+  rebuildClients(touched.has("*") ? null : [...touched]);
+}
+
+function accessOf(listId) {
+  return state.lists.get(String(listId))?.data.access || { create: false, edit: false, archive: false };
+}
+
+export function canCreate() {
+  return [...state.lists.values()].some((list) => list.data.access?.create);
+}
+
+export function canEdit(row) {
+  return accessOf(row.fields.list).edit;
+}
+
+export function canArchive(row) {
+  return accessOf(row.fields.list).archive;
+}
+
+/* The seed's rule: no activity on a client whose sync failed. */
+export function activityBlocked(clientId) {
+  return [...state.alerts.values()].some((alert) => alert.client === clientId);
+}
+
+function newOp(type, entityId, data, extra = {}) {
+  return { op_id: uuid(), type, entity_id: entityId, made_at: new Date().toISOString(), data, ...extra };
+}
+
+async function enqueue(ops, photo = null) {
+  await transact(["outbox", "blobs"], "readwrite", async (s) => {
+    if (photo) await put(s.blobs, { id: photo.id, blob: photo.blob, uploaded: false });
+    for (const op of ops) op.seq = await put(s.outbox, op);
+  });
+  state.outbox.push(...ops);
+  rebuildClients([...new Set(ops.map((op) => op.client))]);
+  changed("outbox");
+}
+
+export async function createClient(fields, photo = null) {
+  const id = uuid();
+  const data = { ...fields, photo: photo ? photo.id : null };
+  await enqueue([{ ...newOp("client.create", id, data), client: id }], photo);
+  return id;
+}
+
+/* Only the fields that differ from what the rep saw; an unsent update of the same client takes them in. */
+export async function updateClient(row, fields, photo = null) {
+  const data = {};
+  for (const [key, value] of Object.entries(fields)) {
+    if (key === "attributes") continue;
+    if (JSON.stringify(value ?? null) !== JSON.stringify(row.fields[key] ?? null)) data[key] = value;
+  }
+  const attributes = {};
+  for (const [key, value] of Object.entries(fields.attributes || {})) {
+    if (JSON.stringify(value ?? null) !== JSON.stringify(row.fields.attributes?.[key] ?? null)) attributes[key] = value;
+  }
+  if (Object.keys(attributes).length) data.attributes = attributes;
+  if (photo) data.photo = photo.id;
+  if (!Object.keys(data).length) return false;
+  const unsent = state.outbox.find((op) => op.client === row.id && op.type === "client.update" && !op.sent);
+  if (unsent) {
+    const merged = { ...unsent.data, ...data, attributes: { ...(unsent.data.attributes || {}), ...(data.attributes || {}) } };
+    if (!Object.keys(merged.attributes).length) delete merged.attributes;
+    unsent.data = merged;
+    unsent.made_at = new Date().toISOString();
+    await transact(["outbox", "blobs"], "readwrite", async (s) => {
+      if (photo) await put(s.blobs, { id: photo.id, blob: photo.blob, uploaded: false });
+      await put(s.outbox, unsent);
+    });
+    rebuildClients([row.id]);
+    changed("outbox");
+    return true;
+  }
+  await enqueue([{ ...newOp("client.update", row.id, data, { base_version: row.version ?? 1 }), client: row.id }], photo);
+  return true;
+}
+
+export async function archiveClient(row) {
+  await enqueue([{ ...newOp("client.archive", row.id, {}, { base_version: row.version }), client: row.id }]);
+}
+
+/* The outcome of one pushed op, stored with the op's removal from the outbox in one transaction. */
+export async function settle(op, result) {
+  const alert =
+    result.status === "conflict" || result.status === "rejected"
+      ? { op_id: op.op_id, seq: op.seq, op, client: op.client, at: new Date().toISOString(), ...result }
+      : null;
+  let server = null;
+  await transact(["outbox", "alerts", "client"], "readwrite", async (s) => {
+    await del(s.outbox, op.seq);
+    if (alert) await put(s.alerts, alert);
+    if (op.type.startsWith("client.") && result.version != null) {
+      const record = (await get(s.client, op.entity_id)) || { id: op.entity_id, version: 0, data: null };
+      if (result.current) {
+        server = { ...record, version: result.version, data: result.current };
+      } else if (op.type === "client.archive") {
+        server = { ...record, version: result.version };
+      } else if (record.version <= result.version) {
+        // The op went through as sent: the server holds these values now. The next pull brings anything else.
+        server = { ...record, version: result.version, data: applyClientOp(record.data || {}, op) };
+      }
+      if (server) await put(s.client, server);
+    }
+  });
+  state.outbox = state.outbox.filter((queued) => queued.seq !== op.seq);
+  if (alert) state.alerts.set(alert.op_id, alert);
+  if (server) state.serverClients.set(server.id, server);
+  if (result.status !== "rejected" && op.type === "client.update" && result.version != null) {
+    await rebaseFollowing(op, result.version);
+  }
+  rebuildClients([op.client]);
+}
+
+/* A later edit made on the same version as this one was made on is based on this one's outcome too:
+   without this, the server would see the rep's own earlier change as a conflict. */
+async function rebaseFollowing(op, version) {
+  const following = state.outbox.filter(
+    (queued) => queued.client === op.client && queued.type === "client.update" && !queued.sent && queued.base_version === op.base_version,
+  );
+  if (!following.length) return;
+  for (const queued of following) queued.base_version = version;
+  await transact(["outbox"], "readwrite", (s) => Promise.all(following.map((queued) => put(s.outbox, queued))));
+}
+
+export async function markSent(ops) {
+  const fresh = ops.filter((op) => !op.sent);
+  if (!fresh.length) return;
+  for (const op of fresh) op.sent = true;
+  await transact(["outbox"], "readwrite", (s) => Promise.all(fresh.map((op) => put(s.outbox, op))));
+}
+
+/* The rep has seen the alert and drops the change. */
+export async function discardAlert(opId) {
+  const alert = state.alerts.get(opId);
+  if (!alert) return;
+  await transact(["alerts"], "readwrite", (s) => del(s.alerts, opId));
+  state.alerts.delete(opId);
+  rebuildClients([alert.client]);
+  changed("alerts");
+}
+
+/* The rep sends the change again: a rejected op as it was (the server tries a rejected op again), a
+   conflict's lost values as a new edit on the server's current version. */
+export async function retryAlert(opId) {
+  const alert = state.alerts.get(opId);
+  if (!alert) return;
+  let op;
+  if (alert.status === "conflict") {
+    const lost = lostValues(alert);
+    const data = {};
+    for (const [key, value] of Object.entries(lost)) {
+      if (key.startsWith("attributes.")) (data.attributes ||= {})[key.slice(11)] = value;
+      else data[key] = value;
+    }
+    op = { ...newOp("client.update", alert.op.entity_id, data, { base_version: alert.version }), client: alert.client };
+  } else {
+    op = { ...alert.op, sent: alert.op.sent };
+    delete op.seq;
+  }
+  await transact(["alerts", "outbox"], "readwrite", async (s) => {
+    await del(s.alerts, opId);
+    op.seq = await put(s.outbox, op);
+  });
+  state.alerts.delete(opId);
+  state.outbox.push(op);
+  rebuildClients([alert.client]);
+  changed("alerts");
+}
+
+/* The rep's values that a conflict did not apply, by field ("attributes.quartier" for an attribute). */
+export function lostValues(alert) {
+  const lost = {};
+  for (const key of alert.conflicts || []) {
+    if (key in (alert.op.data || {}) && key !== "attributes") lost[key] = alert.op.data[key];
+    else if (key in (alert.op.data.attributes || {})) lost[`attributes.${key}`] = alert.op.data.attributes[key];
+  }
+  return lost;
+}
+
+export async function blobFor(id) {
+  return transact(["blobs"], "readonly", (s) => get(s.blobs, id));
+}
+
+export async function setUploaded(id, uploaded) {
+  await transact(["blobs"], "readwrite", async (s) => {
+    const blob = await get(s.blobs, id);
+    if (blob) await put(s.blobs, { ...blob, uploaded });
+  });
+}
+
+export async function pendingBlobs() {
+  return transact(["blobs"], "readonly", (s) => getAll(s.blobs));
+}
+
+export function pendingCount() {
+  return state.outbox.length;
+}

@@ -1,0 +1,246 @@
+/* The sync loop: push the outbox in order (photos first), then pull until nothing more, by itself.
+
+It runs on start, when the browser comes online, every 5 minutes, after each write and on demand. Network
+errors and 5xx answers are retried with a growing delay; an expired session stops it until the rep signs in
+again, with every queued op kept.
+*/
+import { del, put, readMeta, transact } from "./db.js";
+import { language } from "./i18n.js";
+import {
+  applyPulled,
+  blobFor,
+  changed,
+  markSent,
+  pendingBlobs,
+  setUploaded,
+  settle,
+  state,
+} from "./store.js";
+
+const POLL_MS = 5 * 60 * 1000;
+const PULL_LIMIT = 1000;
+const MAX_BATCH_OPS = 200;
+const MAX_BATCH_BYTES = 900 * 1024;
+const BACKOFF_MS = [1000, 2000, 5000, 10000, 30000, 60000];
+const WIRE_FIELDS = ["op_id", "type", "entity_id", "base_version", "made_at", "data"];
+
+class RetryLater extends Error {}
+export class SignInRequired extends Error {}
+
+let failures = 0;
+let timer = null;
+let running = null;
+let again = false;
+
+function csrfToken() {
+  const match = document.cookie.match(/(?:^|;\s*)csrftoken=([^;]+)/);
+  return match ? decodeURIComponent(match[1]) : "";
+}
+
+export async function api(path, { method = "GET", body = undefined, headers = {} } = {}) {
+  let response;
+  try {
+    response = await fetch(path, {
+      method,
+      body,
+      credentials: "same-origin",
+      headers: { "Accept-Language": language(), "X-CSRFToken": csrfToken(), ...headers },
+    });
+  } catch (error) {
+    throw new RetryLater(String(error));
+  }
+  if (response.status === 401 || response.status === 403) throw new SignInRequired();
+  if (response.status >= 500 || response.status === 429 || response.status === 408) {
+    throw new RetryLater(`HTTP ${response.status}`);
+  }
+  return response;
+}
+
+function wire(op) {
+  return Object.fromEntries(WIRE_FIELDS.filter((key) => op[key] !== undefined).map((key) => [key, op[key]]));
+}
+
+/* Uploads the photos queued ops name; returns the server's answer for each photo it refused. */
+async function uploadPhotos() {
+  const named = new Set(state.outbox.map((op) => op.data?.photo).filter(Boolean));
+  const refused = new Map();
+  for (const blob of await pendingBlobs()) {
+    if (blob.uploaded || !named.has(blob.id)) continue;
+    const response = await api(`/api/sync/blobs/${blob.id}`, {
+      method: "PUT",
+      body: blob.blob,
+      headers: { "Content-Type": blob.blob.type || "image/jpeg" },
+    });
+    if (response.ok) await setUploaded(blob.id, true);
+    else refused.set(blob.id, await response.json().catch(() => ({})));
+  }
+  return refused;
+}
+
+/* The next ops to send: in order, at most one client update per client (the next one is based on its answer). */
+function nextBatch() {
+  const batch = [];
+  const updated = new Set();
+  let bytes = 0;
+  for (const op of state.outbox) {
+    if (op.type === "client.update" && updated.has(op.entity_id)) break;
+    const size = JSON.stringify(wire(op)).length;
+    if (batch.length >= MAX_BATCH_OPS || (batch.length && bytes + size > MAX_BATCH_BYTES)) break;
+    if (op.type === "client.update") updated.add(op.entity_id);
+    batch.push(op);
+    bytes += size;
+  }
+  return batch;
+}
+
+async function push() {
+  await uploadPhotos();
+  while (state.outbox.length) {
+    const batch = nextBatch();
+    // The op's payload is fixed once it may have reached the server: the same op id must carry the same op.
+    await markSent(batch);
+    const response = await api("/api/sync/push", {
+      method: "POST",
+      body: JSON.stringify({ device: await deviceId(), ops: batch.map(wire) }),
+      headers: { "Content-Type": "application/json" },
+    });
+    if (!response.ok) throw new RetryLater(`push: HTTP ${response.status}`);
+    const { results } = await response.json();
+    const missing = [];
+    for (const [index, result] of results.entries()) {
+      const op = batch[index];
+      if (result.code === "missing_blob" && op.data?.photo && (await blobFor(op.data.photo))) {
+        // The photo is on the phone: it stays queued, its photo is uploaded again, and it goes out next round.
+        missing.push(op);
+        await setUploaded(op.data.photo, false);
+      } else {
+        await settle(op, result);
+      }
+    }
+    changed("outbox");
+    if (missing.length) {
+      const refused = await uploadPhotos();
+      for (const op of missing.filter((queued) => refused.has(queued.data.photo))) {
+        const answer = refused.get(op.data.photo);
+        await settle(op, {
+          op_id: op.op_id,
+          status: "rejected",
+          entity_id: op.entity_id,
+          version: null,
+          code: "invalid",
+          errors: { photo: [answer.detail || ""] },
+        });
+      }
+    }
+  }
+}
+
+async function deviceId() {
+  let id = localStorage.getItem("fieldsales.device");
+  if (!id) {
+    id = crypto.randomUUID();
+    localStorage.setItem("fieldsales.device", id);
+  }
+  return id;
+}
+
+async function pull() {
+  let cursor = (await readMeta("cursor")) || "";
+  for (;;) {
+    const query = new URLSearchParams({ limit: String(PULL_LIMIT) });
+    if (cursor) query.set("cursor", cursor);
+    const response = await api(`/api/sync/pull?${query}`);
+    if (response.status === 400) {
+      // A cursor the server no longer knows: start again from nothing, which is always safe.
+      cursor = "";
+      continue;
+    }
+    if (!response.ok) throw new RetryLater(`pull: HTTP ${response.status}`);
+    const page = await response.json();
+    const stores = ["client_list", "workflow", "product", "client", "kpi_card", "note", "visit", "meta"];
+    await transact(stores, "readwrite", async (s) => {
+      for (const change of page.changes) {
+        const store = s[change.type];
+        if (!store) continue;
+        const id = change.type === "client" || change.type === "note" || change.type === "visit" ? change.id : String(change.id);
+        if (change.deleted) await del(store, id);
+        else await put(store, { id, version: change.version, data: change.data });
+      }
+      // The cursor moves with the changes it covers: a page is kept whole or not at all.
+      await put(s.meta, page.cursor, "cursor");
+    });
+    applyPulled(page.changes.map((change) => ({ ...change, id: String(change.id) })));
+    cursor = page.cursor;
+    changed("pull");
+    if (!page.more) break;
+  }
+}
+
+async function once() {
+  state.sync.running = true;
+  changed("sync");
+  try {
+    await push();
+    await pull();
+    failures = 0;
+    state.sync.error = null;
+    state.sync.authRequired = false;
+    state.sync.lastSync = new Date().toISOString();
+    await transact(["meta"], "readwrite", (s) => put(s.meta, state.sync.lastSync, "lastSync"));
+    schedule(POLL_MS);
+  } catch (error) {
+    if (error instanceof SignInRequired) {
+      state.sync.authRequired = true;
+    } else {
+      state.sync.error = String(error.message || error);
+      const delay = BACKOFF_MS[Math.min(failures, BACKOFF_MS.length - 1)];
+      failures += 1;
+      schedule(delay * (0.8 + Math.random() * 0.4));
+      if (!(error instanceof RetryLater)) console.error(error);
+    }
+  } finally {
+    state.sync.running = false;
+    changed("sync");
+  }
+}
+
+function schedule(delay) {
+  clearTimeout(timer);
+  timer = setTimeout(syncNow, delay);
+}
+
+/* Syncs now, or right after the sync under way. */
+export function syncNow() {
+  if (running) {
+    again = true;
+    return running;
+  }
+  running = once().finally(() => {
+    running = null;
+    if (again) {
+      again = false;
+      syncNow();
+    }
+  });
+  return running;
+}
+
+export function startSync() {
+  window.addEventListener("online", () => {
+    state.sync.online = true;
+    failures = 0;
+    syncNow();
+  });
+  window.addEventListener("offline", () => {
+    state.sync.online = false;
+    changed("sync");
+  });
+  document.addEventListener("visibilitychange", () => {
+    if (document.visibilityState === "visible") syncNow();
+  });
+  return syncNow();
+}
+
+export function isSyncing() {
+  return Boolean(running);
+}

@@ -1,0 +1,330 @@
+/* The client list: Synced / Pending tabs, search over important attributes, a filter sheet over every
+   attribute, nearest first when the position is known (alphabetical otherwise), 25 at a time. */
+import { distanceM, formatDistance } from "../lib/geo.js";
+import { gettext, interpolate, localized } from "../lib/i18n.js";
+import { display, isEmpty } from "../lib/schema.js";
+import { canCreate, events, state } from "../lib/store.js";
+import { fold } from "../lib/text.js";
+import { el, icon, sheet } from "./dom.js";
+import { openMenu } from "./menu.js";
+
+const PAGE = 25;
+// Re-sorting 10,000 clients for every GPS jitter is wasted work: only a real move re-sorts the list.
+const RESORT_AFTER_M = 25;
+
+const view = {
+  tab: "synced",
+  query: "",
+  filters: {},
+  selected: new Set(),
+  limit: PAGE,
+};
+let sorted = null;
+let sortedAt = null;
+let sortedFor = null;
+
+/* Attributes of every list the rep holds, by key, for the filter sheet. */
+export function filterableAttributes() {
+  const byKey = new Map();
+  for (const list of state.lists.values()) {
+    for (const attribute of list.data.attributes || []) {
+      if (attribute.type === "photo" || byKey.has(attribute.key)) continue;
+      byKey.set(attribute.key, attribute);
+    }
+  }
+  return [...byKey.values()];
+}
+
+function sortRows() {
+  const position = state.position;
+  const moved = !sortedAt !== !position || (position && distanceM(position, sortedAt) > RESORT_AFTER_M);
+  if (sorted && sortedFor === state.clientsVersion && !moved) return sorted;
+  const rows = [...state.clients.values()];
+  if (position) {
+    for (const row of rows) row.distance = distanceM(position, row.fields);
+    rows.sort((a, b) => (a.distance ?? Infinity) - (b.distance ?? Infinity));
+  } else {
+    const collator = new Intl.Collator(document.documentElement.lang, { sensitivity: "base", numeric: true });
+    for (const row of rows) row.distance = null;
+    rows.sort((a, b) => collator.compare(a.fields.name || "", b.fields.name || ""));
+  }
+  sorted = rows;
+  sortedAt = position;
+  sortedFor = state.clientsVersion;
+  return rows;
+}
+
+function matchesFilter(row, key, filter) {
+  const value = row.fields.attributes?.[key];
+  switch (filter.kind) {
+    case "choice":
+      return Array.isArray(value) ? value.includes(filter.value) : value === filter.value;
+    case "boolean":
+      return Boolean(value) === (filter.value === "yes");
+    case "range": {
+      if (isEmpty(value)) return false;
+      const number = Number(value);
+      return (filter.min === "" || number >= Number(filter.min)) && (filter.max === "" || number <= Number(filter.max));
+    }
+    case "dates":
+      return !isEmpty(value) && (!filter.min || value >= filter.min) && (!filter.max || value <= filter.max);
+    default:
+      return fold(value).includes(fold(filter.value));
+  }
+}
+
+export function matchingRows() {
+  const tokens = fold(view.query).split(/\s+/).filter(Boolean);
+  const filters = Object.entries(view.filters);
+  return sortRows().filter(
+    (row) =>
+      tokens.every((token) => row.search.includes(token)) &&
+      filters.every(([key, filter]) => matchesFilter(row, key, filter)),
+  );
+}
+
+function subtitle(row) {
+  const attributes = (row.list?.data.attributes || []).filter((a) => a.important && !isEmpty(row.fields.attributes?.[a.key]));
+  return attributes.map((a) => display(a, row.fields.attributes[a.key])).join(" · ");
+}
+
+function statusIcon(row) {
+  if (row.alert) return el("span", { class: "status alert", role: "img", "aria-label": gettext("Sync alert") }, "!");
+  return row.pending
+    ? el("span", { class: "status pending", role: "img", "aria-label": gettext("Pending"), title: gettext("Pending") }, "✓")
+    : el("span", { class: "status synced", role: "img", "aria-label": gettext("Synced"), title: gettext("Synced") }, "✓✓");
+}
+
+function card(row) {
+  const selected = view.selected.has(row.id);
+  return el("li", { class: `client${selected ? " selected" : ""}`, "data-id": row.id }, [
+    el(
+      "button",
+      {
+        class: "client-main",
+        "aria-pressed": String(selected),
+        onclick: (event) => {
+          const item = event.currentTarget.closest("li");
+          if (view.selected.has(row.id)) view.selected.delete(row.id);
+          else view.selected.add(row.id);
+          const on = view.selected.has(row.id);
+          item.classList.toggle("selected", on);
+          event.currentTarget.setAttribute("aria-pressed", String(on));
+          selectionBar();
+        },
+      },
+      [
+        el("span", { class: "client-name" }, row.fields.name || ""),
+        el("span", { class: "client-sub" }, subtitle(row)),
+        row.distance != null ? el("span", { class: "client-distance" }, formatDistance(row.distance)) : null,
+        statusIcon(row),
+      ],
+    ),
+    el(
+      "button",
+      {
+        class: "icon-button more",
+        "aria-label": interpolate(gettext("Actions for %(name)s"), { name: row.fields.name || "" }),
+        onclick: () => openMenu(row.id),
+      },
+      "⋮",
+    ),
+  ]);
+}
+
+let container = null;
+
+function selectionBar() {
+  const bar = container?.querySelector(".selection");
+  if (!bar) return;
+  const count = view.selected.size;
+  bar.hidden = count === 0;
+  bar.querySelector("span").textContent = interpolate(gettext("%(count)s selected"), { count });
+}
+
+function filterChips() {
+  const attributes = new Map(filterableAttributes().map((a) => [a.key, a]));
+  return Object.entries(view.filters).map(([key, filter]) => {
+    const label = attributes.get(key) ? localized(attributes.get(key)) : key;
+    let text = filter.value;
+    if (filter.kind === "range" || filter.kind === "dates") text = `${filter.min || "…"} – ${filter.max || "…"}`;
+    if (filter.kind === "boolean") text = filter.value === "yes" ? gettext("Yes") : gettext("No");
+    return el("li", { class: "chip" }, `${label}: ${text}`);
+  });
+}
+
+function draw() {
+  if (!container) return;
+  const rows = matchingRows();
+  const pending = rows.filter((row) => row.pending);
+  const synced = rows.filter((row) => !row.pending);
+  const shown = view.tab === "pending" ? pending : synced;
+  for (const [tab, count] of [
+    ["synced", synced.length],
+    ["pending", pending.length],
+  ]) {
+    const button = container.querySelector(`[data-tab="${tab}"]`);
+    button.querySelector(".count").textContent = String(count);
+    button.setAttribute("aria-selected", String(view.tab === tab));
+  }
+  const applied = container.querySelector(".applied");
+  applied.hidden = Object.keys(view.filters).length === 0;
+  applied.querySelector("ul").replaceChildren(...filterChips());
+  const listNode = container.querySelector(".clients");
+  listNode.replaceChildren(...shown.slice(0, view.limit).map(card));
+  container.querySelector(".empty").hidden = shown.length > 0;
+  container.querySelector(".more").hidden = shown.length <= view.limit;
+  listNode.dataset.total = String(shown.length);
+  selectionBar();
+  container.querySelector(".fab").hidden = !canCreate();
+  if (!window.fieldsales.firstRows) {
+    window.fieldsales.firstRows = performance.now();
+    performance.mark("fieldsales-first-rows");
+  }
+}
+
+function openFilters() {
+  const attributes = filterableAttributes();
+  const fields = attributes.map((attribute) => {
+    const current = view.filters[attribute.key] || {};
+    const id = `filter-${attribute.key}`;
+    const label = localized(attribute);
+    let input;
+    if (attribute.type === "choice" || attribute.type === "multiple_choice") {
+      input = el("select", { id, name: attribute.key, "data-kind": "choice" }, [
+        el("option", { value: "" }, gettext("Any")),
+        ...attribute.options.map((option) => el("option", { value: option, selected: current.value === option }, option)),
+      ]);
+    } else if (attribute.type === "boolean") {
+      input = el("select", { id, name: attribute.key, "data-kind": "boolean" }, [
+        el("option", { value: "" }, gettext("Any")),
+        el("option", { value: "yes", selected: current.value === "yes" }, gettext("Yes")),
+        el("option", { value: "no", selected: current.value === "no" }, gettext("No")),
+      ]);
+    } else if (attribute.type === "integer" || attribute.type === "decimal" || attribute.type === "date") {
+      const type = attribute.type === "date" ? "date" : "number";
+      const kind = attribute.type === "date" ? "dates" : "range";
+      input = el("span", { class: "range", id, "data-kind": kind, "data-key": attribute.key }, [
+        el("input", { type, name: `${attribute.key}__min`, value: current.min || "", "aria-label": interpolate(gettext("%(label)s from"), { label }) }),
+        el("input", { type, name: `${attribute.key}__max`, value: current.max || "", "aria-label": interpolate(gettext("%(label)s to"), { label }) }),
+      ]);
+      return el("div", { class: "field" }, [el("span", { class: "label" }, label), input]);
+    } else {
+      input = el("input", { id, name: attribute.key, type: "search", value: current.value || "", "data-kind": "text" });
+    }
+    return el("div", { class: "field" }, [el("label", { for: id }, label), input]);
+  });
+  const form = el("form", { method: "dialog" }, [
+    ...fields,
+    el("div", { class: "actions" }, [
+      el("button", { type: "button", class: "secondary", onclick: () => { view.filters = {}; dialog.close(); } }, gettext("Clear")),
+      el("button", { type: "submit", class: "primary" }, gettext("Apply")),
+    ]),
+  ]);
+  form.addEventListener("submit", () => {
+    const filters = {};
+    for (const node of form.querySelectorAll("[data-kind]")) {
+      const kind = node.dataset.kind;
+      if (kind === "range" || kind === "dates") {
+        const key = node.dataset.key;
+        const min = form.elements[`${key}__min`].value;
+        const max = form.elements[`${key}__max`].value;
+        if (min !== "" || max !== "") filters[key] = { kind, min, max };
+      } else if (node.value !== "") {
+        filters[node.name] = { kind, value: node.value };
+      }
+    }
+    view.filters = filters;
+  });
+  const dialog = sheet(gettext("Filter"), form, {
+    onClose: () => {
+      view.limit = PAGE;
+      draw();
+    },
+  });
+}
+
+export function render(main) {
+  container = main;
+  const search = el("input", {
+    type: "search",
+    class: "search",
+    "aria-label": gettext("Search"),
+    placeholder: gettext("Search"),
+    value: view.query,
+    hidden: !view.query,
+    oninput: (event) => {
+      view.query = event.target.value;
+      view.limit = PAGE;
+      draw();
+    },
+  });
+  const tabs = ["synced", "pending"].map((tab) =>
+    el(
+      "button",
+      {
+        role: "tab",
+        "data-tab": tab,
+        onclick: () => {
+          view.tab = tab;
+          view.limit = PAGE;
+          draw();
+        },
+      },
+      [tab === "synced" ? gettext("Synced") : gettext("Pending"), " ", el("span", { class: "count" }, "0")],
+    ),
+  );
+  const more = el("div", { class: "more", "aria-hidden": "true" });
+  main.append(
+    el("header", { class: "bar" }, [
+      el("h1", {}, gettext("Clients")),
+      el(
+        "button",
+        {
+          class: "icon-button",
+          "aria-label": gettext("Search"),
+          onclick: () => {
+            search.hidden = !search.hidden;
+            if (!search.hidden) search.focus();
+          },
+        },
+        icon("search"),
+      ),
+    ]),
+    search,
+    el("div", { class: "applied", hidden: true }, [
+      el("span", {}, gettext("Filter:")),
+      el("ul", { class: "chips" }),
+      el("button", { class: "link", onclick: () => { view.filters = {}; draw(); } }, gettext("Clear")),
+    ]),
+    el("div", { role: "tablist", class: "tabs" }, tabs),
+    el("div", { class: "toolbar" }, [el("button", { class: "secondary", onclick: openFilters }, gettext("Filter"))]),
+    el("div", { class: "selection", hidden: true }, [
+      el("span", {}),
+      el("button", { class: "link", onclick: () => { view.selected.clear(); draw(); } }, gettext("Clear selection")),
+    ]),
+    el("ul", { class: "clients", "aria-label": gettext("Clients") }),
+    el("p", { class: "empty", hidden: true }, gettext("No clients here.")),
+    more,
+    el("a", { class: "fab", href: "#/new", hidden: true }, gettext("New client")),
+  );
+  const observer = new IntersectionObserver((entries) => {
+    if (entries.some((entry) => entry.isIntersecting)) {
+      view.limit += PAGE;
+      draw();
+    }
+  });
+  observer.observe(more);
+  const onChange = (event) => {
+    if (event.detail === "position" && sortedAt && state.position && distanceM(state.position, sortedAt) <= RESORT_AFTER_M) return;
+    if (event.detail === "sync" || event.detail === "storage" || event.detail === "me") return;
+    draw();
+  };
+  events.addEventListener("change", onChange);
+  draw();
+  return () => {
+    observer.disconnect();
+    events.removeEventListener("change", onChange);
+    container = null;
+  };
+}
