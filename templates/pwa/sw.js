@@ -26,7 +26,8 @@ async function dropOldCaches() {
 }
 
 async function cacheFirst(request, key) {
-  const cached = await caches.match(key || request, { cacheName: SHELL_CACHE });
+  // Precached answers are the same for every request of their URL, whatever their Vary header says.
+  const cached = await caches.match(key || request, { cacheName: SHELL_CACHE, ignoreVary: true, ignoreSearch: Boolean(key) });
   return cached || fetch(request);
 }
 

@@ -20,7 +20,7 @@ export function currentPosition({ timeout = 10000, maximumAge = 30000 } = {}) {
   return new Promise((resolve) => {
     if (!("geolocation" in navigator)) return resolve(null);
     navigator.geolocation.getCurrentPosition(
-      (p) => resolve({ lat: p.coords.latitude, lng: p.coords.longitude, accuracy_m: p.coords.accuracy }),
+      (p) => resolve({ lat: p.coords.latitude, lng: p.coords.longitude, accuracy_m: p.coords.accuracy, at: p.timestamp }),
       () => resolve(null),
       { enableHighAccuracy: true, timeout, maximumAge },
     );
@@ -31,7 +31,7 @@ export function currentPosition({ timeout = 10000, maximumAge = 30000 } = {}) {
 export function watchPosition(onPosition) {
   if (!("geolocation" in navigator)) return () => {};
   const id = navigator.geolocation.watchPosition(
-    (p) => onPosition({ lat: p.coords.latitude, lng: p.coords.longitude, accuracy_m: p.coords.accuracy }),
+    (p) => onPosition({ lat: p.coords.latitude, lng: p.coords.longitude, accuracy_m: p.coords.accuracy, at: p.timestamp }),
     () => onPosition(null),
     { enableHighAccuracy: true, maximumAge: 30000, timeout: 20000 },
   );

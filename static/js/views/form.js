@@ -10,6 +10,7 @@ import { el, icon } from "./dom.js";
 
 const PHOTO_MAX_PX = 1600;
 const PHOTO_QUALITY = 0.85;
+const FRESH_MS = 30000;
 
 /* The photo as a JPEG of at most 1600 px, so that a phone's 12-megapixel picture uploads on a weak network. */
 export async function resizePhoto(file) {
@@ -92,12 +93,17 @@ export function render(main, clientId = null) {
         })
       : gettext("No position yet");
   };
-  const capture = async () => {
+  let reading = null;
+  const capture = () => {
     gps.textContent = gettext("Reading the position…");
-    const reading = await currentPosition({ maximumAge: 0 });
-    if (reading) position = reading;
-    showGps();
-    if (!reading) gps.textContent = gettext("The position is not available: allow location access and try again.");
+    // The app follows the position all along: a reading of the last 30 s is as good as a new one, and instant.
+    const recent = state.position && Date.now() - state.position.at < FRESH_MS ? Promise.resolve(state.position) : null;
+    reading = (recent || currentPosition({ maximumAge: FRESH_MS })).then((found) => {
+      if (found) position = found;
+      showGps();
+      if (!found) gps.textContent = gettext("The position is not available: allow location access and try again.");
+    });
+    return reading;
   };
 
   const attributes = () => state.lists.get(listId)?.data.attributes || [];
@@ -182,6 +188,8 @@ export function render(main, clientId = null) {
     event.preventDefault();
     if (!validate()) return;
     submit.disabled = true;
+    // A rep who submits before the first reading arrives still gets the client's GPS point.
+    if (reading) await reading;
     const values = {
       name: form.elements.name.value.trim(),
       phone: form.elements.phone.value.trim(),

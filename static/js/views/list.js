@@ -173,7 +173,7 @@ function draw() {
   const listNode = container.querySelector(".clients");
   listNode.replaceChildren(...shown.slice(0, view.limit).map(card));
   container.querySelector(".empty").hidden = shown.length > 0;
-  container.querySelector(".more").hidden = shown.length <= view.limit;
+  container.querySelector(".load-more").hidden = shown.length <= view.limit;
   listNode.dataset.total = String(shown.length);
   selectionBar();
   container.querySelector(".fab").hidden = !canCreate();
@@ -274,7 +274,7 @@ export function render(main) {
       [tab === "synced" ? gettext("Synced") : gettext("Pending"), " ", el("span", { class: "count" }, "0")],
     ),
   );
-  const more = el("div", { class: "more", "aria-hidden": "true" });
+  const more = el("div", { class: "load-more", "aria-hidden": "true" });
   main.append(
     el("header", { class: "bar" }, [
       el("h1", {}, gettext("Clients")),

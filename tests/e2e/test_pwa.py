@@ -1,0 +1,56 @@
+"""The app as a phone installs and keeps it: installable by Chromium's criteria, French offline, and no sign-out
+while work is waiting to be sent."""
+
+from __future__ import annotations
+
+import re
+
+from playwright.sync_api import expect
+
+from tests.e2e.conftest import assigned_client, go_offline, sign_in, wait_controlled
+from tests.e2e.test_offline_client_create import fill_new_client
+
+
+def test_the_app_is_installable_by_chromiums_criteria(phone, pos_list, rep):
+    page = sign_in(phone)
+    wait_controlled(page)
+    cdp = phone.new_cdp_session(page)
+    manifest = cdp.send("Page.getAppManifest")
+    assert manifest["errors"] == [], manifest["errors"]
+    errors = cdp.send("Page.getInstallabilityErrors")["installabilityErrors"]
+    # Playwright's contexts are incognito profiles, where Chromium installs nothing: that one is the profile's.
+    assert [error["errorId"] for error in errors if error["errorId"] != "in-incognito"] == []
+
+
+def test_the_app_speaks_french_offline_from_the_catalogue(phone, pos_list, rep, clerk_user):
+    assigned_client(clerk_user, pos_list, rep, "Boutique Awa", north_m=30)
+    page = sign_in(phone)
+    wait_controlled(page)
+    go_offline(phone, page)
+    page.get_by_role("link", name="Settings").click()
+    page.get_by_label("Language").select_option("fr")
+    expect(page.get_by_role("heading", name="Paramètres")).to_be_visible()
+    expect(page.get_by_role("heading", name="Alertes de synchronisation")).to_be_visible()
+    page.get_by_role("link", name="Clients").click()
+    expect(page.get_by_role("tab", name=re.compile("Synchronisé"))).to_contain_text("1")
+    expect(page.get_by_role("link", name="Nouveau client")).to_be_visible()
+    page.get_by_role("button", name="Actions pour Boutique Awa").click()
+    expect(page.get_by_role("button", name="Afficher les détails")).to_be_visible()
+    expect(page.get_by_role("link", name="Y aller")).to_have_attribute(
+        "href", re.compile(r"^https://www\.google\.com/maps/dir/\?api=1&destination=")
+    )
+
+
+def test_signing_out_is_refused_while_a_change_waits(phone, pos_list, rep):
+    page = sign_in(phone)
+    wait_controlled(page)
+    go_offline(phone, page)
+    fill_new_client(page, "Boutique En Attente")
+    page.get_by_role("link", name="Settings").click()
+    expect(page.locator("#pending-count")).to_have_text("1")
+    messages: list[str] = []
+    page.once("dialog", lambda dialog: (messages.append(dialog.message), dialog.accept()))
+    page.get_by_role("button", name="Sign out").click()
+    expect(page.locator("#pending-count")).to_have_text("1")
+    assert messages and "not on the server yet" in messages[0]
+    assert page.url.endswith("#/settings")

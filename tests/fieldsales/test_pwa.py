@@ -1,0 +1,98 @@
+"""The server side of the rep's PWA: the shell, its manifest, its service worker and its translations."""
+
+from __future__ import annotations
+
+import json
+import re
+
+import pytest
+from django.contrib.staticfiles.storage import staticfiles_storage
+
+from fieldsales import pwa
+from tests.factories import BackOfficeFactory, RepFactory
+
+
+@pytest.fixture
+def rep_client(client, db):  # type: ignore[no-untyped-def]
+    client.force_login(RepFactory(username="awa"))
+    return client
+
+
+def precache_of(response) -> list[str]:  # type: ignore[no-untyped-def]
+    match = re.search(r"const PRECACHE = (\[.*?\]);", response.content.decode())
+    assert match, response.content[:300]
+    return json.loads(match.group(1))
+
+
+def test_signed_out_visitors_get_the_sign_in_page(client, db):
+    response = client.get("/")
+    assert response.status_code == 302
+    assert response["Location"] == "/accounts/login/?next=/"
+
+
+def test_a_rep_gets_the_app_shell_that_names_no_user(rep_client):
+    response = rep_client.get("/")
+    assert response.status_code == 200
+    html = response.content.decode()
+    assert 'type="module"' in html and staticfiles_storage.url("js/app.js") in html
+    assert 'rel="manifest" href="/manifest.webmanifest"' in html
+    assert "awa" not in html  # the service worker caches the shell for whoever signs in next
+
+
+def test_back_office_staff_are_sent_to_the_admin(client, db):
+    client.force_login(BackOfficeFactory(username="clerk"))
+    response = client.get("/")
+    assert (response.status_code, response["Location"]) == (302, "/admin/")
+
+
+def test_the_manifest_makes_the_app_installable(client, db):
+    response = client.get("/manifest.webmanifest")
+    assert response["Content-Type"] == "application/manifest+json"
+    manifest = response.json()
+    assert (manifest["start_url"], manifest["scope"], manifest["display"]) == ("/", "/", "standalone")
+    assert {icon["sizes"] for icon in manifest["icons"]} >= {"192x192", "512x512"}
+    for icon in manifest["icons"]:
+        assert client.get(icon["src"]).status_code == 200
+
+
+def test_the_service_worker_precaches_the_shell_every_app_file_and_leaflet(client, db):
+    response = client.get("/sw.js")
+    assert response.status_code == 200
+    assert response["Content-Type"].startswith("text/javascript")
+    assert "no-cache" in response["Cache-Control"] or "max-age=0" in response["Cache-Control"]
+    urls = precache_of(response)
+    assert urls[0] == "/"
+    assert {"/app/i18n/en.json", "/app/i18n/fr.json"} <= set(urls)
+    for name in ["js/app.js", "js/lib/db.js", "js/lib/sync.js", "css/app.css", "leaflet/leaflet.js"]:
+        assert staticfiles_storage.url(name) in urls
+    for url in urls[3:]:
+        assert client.get(url).status_code == 200, url
+
+
+def test_the_service_worker_version_changes_with_any_app_file(client, db, settings, tmp_path, monkeypatch):
+    settings.DEBUG = True  # recomputed per request, as while developing
+    before = re.search(r'const VERSION = "(\w+)"', client.get("/sw.js").content.decode())
+    app = tmp_path / "static"
+    (app / "js").mkdir(parents=True)
+    (app / "js" / "app.js").write_text("export const changed = true;\n")
+    monkeypatch.setattr(pwa, "_own_static_files", lambda: ["js/app.js"])
+    monkeypatch.setattr(pwa.finders, "find", lambda name: str(app / name) if name == "js/app.js" else None)
+    after = re.search(r'const VERSION = "(\w+)"', client.get("/sw.js").content.decode())
+    assert before and after and before.group(1) != after.group(1)
+
+
+def test_each_language_has_its_catalogue_whatever_the_browser_asks(client, db):
+    french = client.get("/app/i18n/fr.json", HTTP_ACCEPT_LANGUAGE="en").json()
+    english = client.get("/app/i18n/en.json", HTTP_ACCEPT_LANGUAGE="fr").json()
+    assert french["catalog"]["Synced"] == "Synchronisé"
+    assert french["catalog"]["New client"] == "Nouveau client"
+    assert "Synced" not in english["catalog"]  # English is the source language
+    assert client.get("/app/i18n/de.json").status_code == 404
+
+
+def test_me_says_who_is_signed_in(rep_client):
+    assert rep_client.get("/api/me").json()["username"] == "awa"
+
+
+def test_me_refuses_anonymous_callers(client, db):
+    assert client.get("/api/me").status_code in (401, 403)
