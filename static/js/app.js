@@ -1,7 +1,7 @@
 /* Boot: the service worker, the language, the local data, the screens, then the sync loop. */
 import { openDb, readAll, readMeta, wipe, writeMeta } from "./lib/db.js";
 import { chosenLanguage, gettext, interpolate, loadLanguage } from "./lib/i18n.js";
-import { changed, events, load, state } from "./lib/store.js";
+import { changed, events, load, state, warmSearch } from "./lib/store.js";
 import { SignInRequired, api, startSync } from "./lib/sync.js";
 import { watchPosition } from "./lib/geo.js";
 import { el } from "./views/dom.js";
@@ -121,8 +121,10 @@ async function persistStorage() {
 async function boot() {
   performance.mark("fieldsales-boot");
   if ("serviceWorker" in navigator) navigator.serviceWorker.register("/sw.js", { scope: "/" }).catch(console.error);
-  await Promise.all([loadLanguage(chosenLanguage()), openDb()]);
-  await load();
+  const [early] = await Promise.all([window.fieldsalesEarly, loadLanguage(chosenLanguage()), openDb()]);
+  performance.mark("fieldsales-opened");
+  await load({ early });
+  performance.mark("fieldsales-loaded");
   shell();
   window.addEventListener("hashchange", route);
   events.addEventListener("change", () => {
@@ -132,6 +134,7 @@ async function boot() {
   route();
   banner();
   alertBadge();
+  warmSearch();
   watchPosition((position) => {
     state.position = position;
     changed("position");

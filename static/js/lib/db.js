@@ -1,6 +1,6 @@
 /* IndexedDB: everything pulled, the outbox of ops, the sync alerts, photos waiting for upload, and a few settings. */
 const NAME = "fieldsales";
-const VERSION = 1;
+export const VERSION = 1;
 export const ENTITY_STORES = ["client_list", "workflow", "product", "client", "kpi_card", "note", "visit"];
 export const STORES = [...ENTITY_STORES, "outbox", "alerts", "blobs", "meta"];
 

@@ -178,8 +178,9 @@ function draw() {
   selectionBar();
   container.querySelector(".fab").hidden = !canCreate();
   if (!window.fieldsales.firstRows) {
-    window.fieldsales.firstRows = performance.now();
-    performance.mark("fieldsales-first-rows");
+    window.fieldsales.firstRows = true;
+    // Drawn means painted: the mark is set in the frame after the rows went in.
+    requestAnimationFrame(() => setTimeout(() => performance.mark("fieldsales-first-rows"), 0));
   }
 }
 

@@ -8,19 +8,42 @@ import { openMenu } from "./menu.js";
 const TILES = "https://tile.openstreetmap.org/{z}/{x}/{y}.png";
 const ABIDJAN = [5.345, -4.024];
 
+/* Leaflet is loaded when the map is first shown (from the service worker's cache), not on every start. */
+function loadLeaflet() {
+  if (window.L) return Promise.resolve(window.L);
+  return new Promise((resolve, reject) => {
+    const script = document.createElement("script");
+    script.src = document.querySelector('meta[name="leaflet-script"]').content;
+    script.onload = () => resolve(window.L);
+    script.onerror = reject;
+    document.head.append(script);
+  });
+}
+
 export function render(main) {
   const total = el("p", { class: "total", role: "status" });
   const node = el("div", { class: "map", id: "map" });
   main.append(el("header", { class: "bar" }, [el("h1", {}, gettext("Map"))]), total, node);
-  if (!window.L) {
-    node.append(el("p", { class: "empty" }, gettext("The map could not load.")));
-    return;
-  }
+  let stop = null;
+  let gone = false;
+  loadLeaflet().then(
+    () => {
+      if (!gone) stop = draw(total, node);
+    },
+    () => node.append(el("p", { class: "empty" }, gettext("The map could not load."))),
+  );
+  return () => {
+    gone = true;
+    if (stop) stop();
+  };
+}
+
+function draw(total, node) {
   const map = window.L.map(node, { preferCanvas: true }).setView(ABIDJAN, 12);
   window.L.tileLayer(TILES, { maxZoom: 19, attribution: "© OpenStreetMap" }).addTo(map);
   const layer = window.L.layerGroup().addTo(map);
   let fitted = false;
-  const draw = () => {
+  const paint = () => {
     const rows = [...state.clients.values()];
     total.textContent = interpolate(ngettext("%(count)s client assigned to you", "%(count)s clients assigned to you", rows.length), { count: rows.length });
     layer.clearLayers();
@@ -43,9 +66,9 @@ export function render(main) {
       fitted = true;
     }
   };
-  draw();
+  paint();
   const onChange = (event) => {
-    if (event.detail !== "sync") draw();
+    if (event.detail !== "sync") paint();
   };
   events.addEventListener("change", onChange);
   return () => {
