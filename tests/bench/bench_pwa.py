@@ -22,18 +22,10 @@ import time
 from typing import Any
 
 from tests.bench.bench_sync import CLIENTS, build
+from tests.browser import CHROMIUM_ARGS, chromium_path
 
 STARTS = 5
 QUERIES = ["epicerie", "cocody 0042", "boutique bench 01"]
-CHROMIUM_ARGS = [
-    "--no-sandbox",
-    "--disable-gpu",
-    "--disable-quic",
-    "--no-first-run",
-    "--disable-background-networking",
-    "--disable-component-update",
-    "--disable-sync",
-]
 CENTRE = {"latitude": 5.3599, "longitude": -4.0083, "accuracy": 10}
 
 # Painted: the frame after the change has been drawn.
@@ -104,7 +96,7 @@ APPLY_FILTER = """async (option) => {
 
 
 def chromium() -> str:
-    path = shutil.which("chromium") or shutil.which("chromium-browser")
+    path = chromium_path()
     if not path:
         sys.exit("bench-pwa needs Chromium (apt-get install chromium)")
     return path

@@ -6,7 +6,6 @@ Skipped only when no Chromium is found; CI installs Debian's `chromium`, so ther
 from __future__ import annotations
 
 import math
-import shutil
 from collections.abc import Iterator
 from typing import Any
 
@@ -15,25 +14,12 @@ from django.contrib.auth.models import Group
 
 from clients.models import ListAccess
 from fieldsales.accounts import REPS
+from tests.browser import CHROMIUM_ARGS, chromium_path
 from tests.factories import RepFactory, make_pos_list
 from tests.sync.conftest import ABIDJAN, make_client
 
-# Chromium as the probe runs it here: no background traffic to hosts this machine cannot reach.
-CHROMIUM_ARGS = [
-    "--no-sandbox",
-    "--disable-gpu",
-    "--disable-quic",
-    "--no-first-run",
-    "--disable-background-networking",
-    "--disable-component-update",
-    "--disable-sync",
-]
 PHONE = {"width": 390, "height": 800}
 TIMEOUT_MS = 20_000
-
-
-def chromium_path() -> str | None:
-    return shutil.which("chromium") or shutil.which("chromium-browser")
 
 
 pytestmark = pytest.mark.browser
