@@ -114,6 +114,8 @@ EMAIL_HOST_PASSWORD = _email.get("EMAIL_HOST_PASSWORD", "")
 EMAIL_USE_TLS = _email.get("EMAIL_USE_TLS", False)
 EMAIL_USE_SSL = _email.get("EMAIL_USE_SSL", False)
 EMAIL_FILE_PATH = _email.get("EMAIL_FILE_PATH", str(BASE_DIR / "var" / "mail"))
+# The currency of amounts on KPI cards and account statements ("FCFA", "€", …).
+CURRENCY = env.str("CURRENCY", default="FCFA")
 DEFAULT_FROM_EMAIL = env.str("DEFAULT_FROM_EMAIL", default="FieldSales <no-reply@localhost>")
 
 AUTH_PASSWORD_VALIDATORS = [

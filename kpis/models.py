@@ -142,3 +142,27 @@ class Target(models.Model):
     def clean(self) -> None:
         if self.client_id is None and self.rep_id is None:
             raise ValidationError(_("A target belongs to a client or to a rep."))
+
+
+class KpiCard(models.Model):
+    """A client's KPI card as last computed: kept up to date when the client's visits, orders or ledger change,
+    so that a pull reads it instead of computing it."""
+
+    client = models.OneToOneField(
+        "clients.Client",
+        on_delete=models.CASCADE,
+        primary_key=True,
+        related_name="kpi_card",
+        verbose_name=_("client"),
+    )
+    folders = models.JSONField(_("folders"), default=list)
+    version = models.PositiveIntegerField(_("version"), default=1, editable=False)
+    computed_on = models.DateField(_("computed on"))
+    computed_at = models.DateTimeField(_("computed at"))
+
+    class Meta:
+        verbose_name = _("KPI card")
+        verbose_name_plural = _("KPI cards")
+
+    def __str__(self) -> str:
+        return str(self.client)

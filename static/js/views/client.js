@@ -79,12 +79,13 @@ function notes(row) {
 
 function kpis(row) {
   const card = state.kpis.get(row.id);
-  const folders = [...(card?.data.folders || [])].sort((a, b) => a.name.localeCompare(b.name));
+  // Folders in alphabetical order of their name in the rep's language.
+  const folders = [...(card?.data.folders || [])].sort((a, b) => localized(a, "name").localeCompare(localized(b, "name")));
   if (!folders.some((folder) => folder.kpis?.length)) return [el("p", { class: "empty" }, gettext("No KPIs yet"))];
   return folders.map((folder) =>
     el("section", { class: "kpi-folder" }, [
-      el("h3", {}, folder.name),
-      el("dl", {}, folder.kpis.flatMap((kpi) => [el("dt", {}, kpi.label), el("dd", {}, kpi.display ?? String(kpi.value ?? "—"))])),
+      el("h3", {}, localized(folder, "name")),
+      el("dl", {}, folder.kpis.flatMap((kpi) => [el("dt", {}, localized(kpi)), el("dd", {}, localized(kpi, "text") || String(kpi.value ?? "—"))])),
     ]),
   );
 }

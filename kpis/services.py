@@ -1,0 +1,123 @@
+"""KPI cards: computed from the active definitions when a client's visits, orders or ledger change, stored, and
+sent to the devices of the reps who see the client."""
+
+from __future__ import annotations
+
+import datetime as dt
+from collections.abc import Iterable
+from decimal import Decimal
+from typing import Any
+
+from django.conf import settings
+from django.db import transaction
+from django.utils import timezone, translation
+from django.utils.formats import number_format
+from django.utils.translation import ngettext
+
+from kpis.metrics import METRICS, STATUS_LABELS, Facts, compute
+from kpis.models import KpiCard, KpiDefinition
+
+LANGUAGES = ("en", "fr")
+
+
+def _format(display: str, value: Any) -> str:
+    """The value as a rep reads it, in the active language."""
+    if value is None:
+        return "—"
+    if display == "text":
+        return str(STATUS_LABELS.get(value, value))
+    if display == "days":
+        return ngettext("%(count)d day", "%(count)d days", int(value)) % {"count": int(value)}
+    if display == "money":
+        amount = number_format(Decimal(value), decimal_pos=2, use_l10n=True, force_grouping=True)
+        return f"{amount} {settings.CURRENCY}"
+    if display == "percent":
+        return f"{number_format(Decimal(value), decimal_pos=1, use_l10n=True)} %"
+    if display == "date":
+        return str(value)
+    return number_format(value, use_l10n=True, force_grouping=True)
+
+
+def _json(value: Any) -> Any:
+    return str(value) if isinstance(value, Decimal) else value
+
+
+def active_definitions() -> list[KpiDefinition]:
+    return list(
+        KpiDefinition.objects.filter(active=True).select_related("folder").order_by("folder__name_en", "order", "id")
+    )
+
+
+def kpi_card_folders(*, client: Any, definitions: list[KpiDefinition], today: dt.date) -> list[dict[str, Any]]:
+    """The card's folders, sorted by name, each with its indicators in both languages. The queries depend on the
+    definitions only, never on the length of the client's history."""
+    facts = Facts(client=client, today=today)
+    folders: dict[int, dict[str, Any]] = {}
+    for definition in definitions:
+        if definition.metric not in METRICS:
+            continue
+        value = compute(definition.metric, facts, definition.params)
+        display = definition.display or METRICS[definition.metric].display
+        texts = {}
+        for language in LANGUAGES:
+            with translation.override(language):
+                texts[f"text_{language}"] = _format(display, value)
+        folder = folders.setdefault(
+            definition.folder_id,
+            {
+                "name": definition.folder.name_en,
+                "name_en": definition.folder.name_en,
+                "name_fr": definition.folder.name_fr,
+                "kpis": [],
+            },
+        )
+        folder["kpis"].append(
+            {
+                "key": definition.key,
+                "label": definition.label_en,
+                "label_en": definition.label_en,
+                "label_fr": definition.label_fr,
+                "value": _json(value),
+                "display": display,
+                **texts,
+            }
+        )
+    return sorted(folders.values(), key=lambda folder: folder["name_en"].casefold())
+
+
+@transaction.atomic
+def kpi_cards_refresh(*, client_ids: Iterable[Any], today: dt.date | None = None) -> list[str]:
+    """Recompute these clients' cards; those that changed get a new version and reach the reps' devices.
+    Returns the ids of the clients whose card changed."""
+    from clients.models import Client
+    from fieldsales.sync.feed import publish
+
+    today = today or timezone.localdate()
+    ids = sorted({str(client_id) for client_id in client_ids})
+    if not ids:
+        return []
+    definitions = active_definitions()
+    cards = {str(card.client_id): card for card in KpiCard.objects.select_for_update().filter(client_id__in=ids)}
+    changed = []
+    now = timezone.now()
+    for client in Client.objects.filter(pk__in=ids):
+        folders = kpi_card_folders(client=client, definitions=definitions, today=today)
+        card = cards.get(str(client.pk))
+        if card is None:
+            KpiCard.objects.create(client=client, folders=folders, computed_on=today, computed_at=now)
+        elif card.folders != folders:
+            card.folders, card.version = folders, card.version + 1
+            card.computed_on, card.computed_at = today, now
+            card.save(update_fields=["folders", "version", "computed_on", "computed_at"])
+        else:
+            continue
+        changed.append(str(client.pk))
+    if changed:
+        publish("kpi_card", changed)
+    return changed
+
+
+def kpi_cards_refresh_on_commit(client_ids: Iterable[Any]) -> None:
+    """Refresh after the write that changed these clients' history has committed, outside its transaction."""
+    ids = list(client_ids)
+    transaction.on_commit(lambda: kpi_cards_refresh(client_ids=ids))
