@@ -116,6 +116,9 @@ EMAIL_USE_SSL = _email.get("EMAIL_USE_SSL", False)
 EMAIL_FILE_PATH = _email.get("EMAIL_FILE_PATH", str(BASE_DIR / "var" / "mail"))
 # The currency of amounts on KPI cards and account statements ("FCFA", "€", …).
 CURRENCY = env.str("CURRENCY", default="FCFA")
+# The sender printed at the top of account statements.
+COMPANY_NAME = env.str("COMPANY_NAME", default="FieldSales")
+COMPANY_ADDRESS = env.str("COMPANY_ADDRESS", default="")
 DEFAULT_FROM_EMAIL = env.str("DEFAULT_FROM_EMAIL", default="FieldSales <no-reply@localhost>")
 
 AUTH_PASSWORD_VALIDATORS = [
