@@ -16,7 +16,7 @@ from django.utils.translation import gettext_lazy as _
 from clients.models import Assignment, Client, ClientList
 from clients.schema import SchemaValidationError, search_text, validate_attributes
 from fieldsales.models import SyncEntry
-from fieldsales.sync.feed import descendants, publish, refresh_reps
+from fieldsales.sync.feed import descendants, publish, refresh_reps, resend
 
 if TYPE_CHECKING:
     from django.contrib.auth.models import User
@@ -159,7 +159,8 @@ def client_update(
     client.updated_by = user
     client.search_text = search_text(client.client_list.specs(), client.name, client.attributes)
     client.save()
-    publish("client", [client.pk])
+    # Only its reps decide who sees it among what this can change.
+    (publish if reps_changed else resend)("client", [client.pk])
     return client
 
 

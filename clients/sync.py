@@ -12,8 +12,10 @@ from django.utils.translation import gettext_lazy as _
 from clients.models import Client, ClientList
 from clients.schema import NOT_BOOLEAN, NOT_DECIMAL, NOT_PHOTO, NOT_TEXT, clean_value
 from clients.selectors import (
+    ListRights,
     client_missing_required,
     client_seers,
+    client_with_rights,
     clients_visible_to,
     list_rights,
     list_seers,
@@ -231,23 +233,41 @@ def _stored(client: Client, key: str) -> Any:
     return client.attributes.get(key)
 
 
-def _locked_client(op: Op) -> Client:
-    """The op's client, locked until the op commits: two ops on one client apply one after the other, so
-    neither overwrites the attributes the other changed."""
-    client = (
-        clients_visible_to(op.user)
-        .select_related("client_list")
-        .select_for_update(of=("self",))
-        .filter(pk=op.entity_id)
-        .first()
-    )
-    if client is None:
-        raise missing(op)
-    return client
+def _client_of_op(op: Op, value: Any, *, change: bool, with_list: bool) -> tuple[Client, ListRights | None]:
+    """The client the op names by `value`, if the rep sees it. To `change` it: locked until the op commits, with
+    the rep's rights on its list. `with_list`: with its list, one object per list and version for the push's
+    ops, so that its schema is read once per push."""
+    try:
+        client_id = value if isinstance(value, uuid.UUID) else uuid.UUID(str(value))
+    except ValueError:
+        raise missing(op, value) from None
+    found = client_with_rights(user=op.user, client_id=client_id, lock=change, rights=change)
+    if found is None:
+        raise missing(op, value)
+    client, rights, list_version = found
+    if with_list:
+        lists = op.memo.setdefault("client_lists", {})
+        key = (client.client_list_id, list_version)
+        if key not in lists:
+            lists[key] = ClientList.objects.get(pk=client.client_list_id)
+        client.client_list = lists[key]
+    return client, rights
+
+
+def client_of_op(op: Op, value: Any, *, with_list: bool = False) -> Client:
+    """The client an op on another record names by `value` (a visit's, a note's), if the rep sees it."""
+    return _client_of_op(op, value, change=False, with_list=with_list)[0]
+
+
+def _locked_client(op: Op) -> tuple[Client, ListRights]:
+    """The op's client, locked until the op commits, with the rep's rights on its list: two ops on one client
+    apply one after the other, so neither overwrites the attributes the other changed."""
+    client, rights = _client_of_op(op, op.entity_id, change=True, with_list=True)
+    return client, rights or ListRights()
 
 
 def handle_client_update(op: Op) -> Outcome:
-    client = _locked_client(op)
+    client, rights = _locked_client(op)
     if op.base_version is None:
         raise Rejected(INVALID, {"base_version": [BASE_VERSION_REQUIRED]})
     data = _photo(op, _writable(op.data))
@@ -260,8 +280,7 @@ def handle_client_update(op: Op) -> Outcome:
         for key, value in attributes_given.items()
         if key in CORE_FIELDS or _comparable(client, key, value) != _stored(client, key)
     }
-    rights = list_rights(user=op.user, list_ids=[client.client_list_id]).get(client.client_list_id)
-    if rights is None or not rights.edit:
+    if not rights.edit:
         # The seed's exception: required fields may be filled before a visit, even on a read-only list.
         fillable = set(client_missing_required(client))
         touched = set(changed) | set(changed_attributes)
@@ -286,9 +305,8 @@ def handle_client_update(op: Op) -> Outcome:
 
 
 def handle_client_archive(op: Op) -> Outcome:
-    client = _locked_client(op)
-    rights = list_rights(user=op.user, list_ids=[client.client_list_id]).get(client.client_list_id)
-    if rights is None or not rights.archive:
+    client, rights = _locked_client(op)
+    if not rights.archive:
         raise Rejected.message(FORBIDDEN, NO_ARCHIVE)
     client = client_archive(user=op.user, client=client)
     return Outcome(version=client.version)

@@ -62,7 +62,7 @@ class Blob(models.Model):
 class SyncEntry(models.Model):
     """One record in one rep's feed: what that rep's device should hold, stamped in commit order.
 
-    `stamp` is set by a database trigger on every insert and update (migration 0002): on
+    `stamp` is set by a database trigger on every insert and update (migration 0003): on
     PostgreSQL the writing transaction's id, on SQLite a counter bumped inside the (serialized)
     write transaction. A pull only hands out stamps below the oldest transaction still running,
     so a change that commits late is never skipped (see fieldsales/sync/pull.py).
@@ -78,7 +78,11 @@ class SyncEntry(models.Model):
         verbose_name = _("feed entry")
         verbose_name_plural = _("feed entries")
         constraints = [models.UniqueConstraint(fields=["rep", "kind", "entity_id"], name="sync_entry_unique")]
-        indexes = [models.Index(fields=["rep", "stamp", "kind", "entity_id"], name="sync_entry_feed")]
+        indexes = [
+            models.Index(fields=["rep", "stamp", "kind", "entity_id"], name="sync_entry_feed"),
+            # `publish` looks an entity up across every rep's feed: without it, each write scans the whole feed.
+            models.Index(fields=["kind", "entity_id"], name="sync_entry_entity"),
+        ]
 
     def __str__(self) -> str:
         return f"{self.rep_id}:{self.kind}:{self.entity_id}@{self.stamp}"

@@ -19,7 +19,7 @@ from clients.models import Client
 from clients.schema import validate_attributes
 from clients.selectors import client_missing_required
 from fieldsales.geo import Position, haversine_m, within_geofence
-from fieldsales.sync.feed import publish
+from fieldsales.sync.feed import publish, resend
 from workflows.models import Activity, ActivityKind, ActivitySubmission, Note, OrderLine, Product, Visit, Workflow
 
 if TYPE_CHECKING:
@@ -130,12 +130,18 @@ def visit_check_in(
     return visit
 
 
-def _order_lines(lines: Iterable[Mapping[str, Any]]) -> list[tuple[Product, Decimal, Decimal]]:
+def _order_lines(
+    lines: Iterable[Mapping[str, Any]], catalog: dict[str, Product] | None = None
+) -> list[tuple[Product, Decimal, Decimal]]:
     lines = list(lines)
     if len(lines) > MAX_LINES:
         raise ValidationError({"lines": [TOO_MANY_LINES]})
     skus = {str(line.get("product")) for line in lines if isinstance(line, Mapping)}
-    products = {str(product.pk): product for product in Product.objects.filter(active=True, pk__in=_ints(skus))}
+    products = {} if catalog is None else catalog
+    if unknown := skus - products.keys():
+        products.update(
+            {str(product.pk): product for product in Product.objects.filter(active=True, pk__in=_ints(unknown))}
+        )
     parsed: list[tuple[Product, Decimal, Decimal]] = []
     for line in lines:
         if not isinstance(line, Mapping):
@@ -173,8 +179,12 @@ def activity_submit(
     values: Mapping[str, Any],
     lines: Iterable[Mapping[str, Any]] = (),
     at: dt.datetime | None = None,
+    catalog: dict[str, Product] | None = None,
 ) -> ActivitySubmission:
-    """Record an activity of the rep's own open visit: its form values and, for an order, its lines."""
+    """Record an activity of the rep's own open visit: its form values and, for an order, its lines.
+
+    `catalog`: the active products already read, by id, which this adds to; a caller recording many orders
+    reads each product once."""
     if visit.ended_at is not None:
         raise ValidationError({"visit": [VISIT_ENDED]})
     if activity.workflow_id != visit.workflow_id:
@@ -187,7 +197,7 @@ def activity_submit(
         )
         check_geofence(client=visit.client, position=position, radius_m=activity.radius_m)
     cleaned = validate_attributes(activity.specs(), values)
-    parsed = _order_lines(lines) if activity.kind == ActivityKind.ORDER else []
+    parsed = _order_lines(lines, catalog) if activity.kind == ActivityKind.ORDER else []
     if activity.kind == ActivityKind.ORDER and not parsed:
         raise ValidationError({"lines": [ORDER_NEEDS_LINES]})
     order_lines = [
@@ -208,7 +218,7 @@ def activity_submit(
         line.submission = submission
     OrderLine.objects.bulk_create(order_lines)
     Visit.objects.filter(pk=visit.pk).update(version=F("version") + 1)
-    publish("visit", [visit.pk])
+    resend("visit", [visit.pk])
     return submission
 
 
@@ -222,7 +232,7 @@ def visit_end(*, rep: User, visit: Visit, at: dt.datetime | None = None) -> Visi
     visit.ended_at = ended_at
     visit.version += 1
     visit.save(update_fields=["ended_at", "version"])
-    publish("visit", [visit.pk])
+    resend("visit", [visit.pk])
     return visit
 
 

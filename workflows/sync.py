@@ -4,14 +4,18 @@ from __future__ import annotations
 
 import datetime as dt
 import uuid
+from collections.abc import Callable
 from typing import TYPE_CHECKING, Any
 
 from django.core.exceptions import ValidationError
+from django.db import IntegrityError, connection
 from django.db.models import Prefetch
 from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 
+from clients.models import Client
 from clients.selectors import client_seers, clients_visible_to
+from clients.sync import client_of_op
 from fieldsales.accounts import REPS
 from fieldsales.geo import Position
 from fieldsales.sync.push import CLIENT_INCOMPLETE, INVALID, TOO_FAR, Op, Outcome, Rejected, missing, parse_moment
@@ -241,13 +245,53 @@ def _time(op: Op, key: str = "at") -> dt.datetime | None:
 
 def _own_visit(op: Op, visit_id: Any) -> Visit:
     """The rep's own visit, locked until the op commits: ops on one visit (an activity, its end) apply one after
-    the other, each on the visit as the one before left it."""
+    the other, each on the visit as the one before left it. Its client comes with its position (for a geo
+    check); any other field of it is read when used.
+
+    In SQL: every op on a visit asks it, and the ORM takes longer to build the query than the database to answer.
+    """
     pk = _uuid(visit_id)
-    visits = Visit.objects.select_related("client").select_for_update(of=("self",))
-    visit = visits.filter(pk=pk, rep=op.user).first() if pk is not None else None
+    if pk is None:
+        raise missing(op, visit_id)
+    qn = connection.ops.quote_name
+    sql = (
+        f"SELECT visit.*, client.lat AS client_lat, client.lng AS client_lng FROM {qn(Visit._meta.db_table)} visit "  # noqa: S608 (names from the models, values as parameters)
+        f"JOIN {qn(Client._meta.db_table)} client ON client.id = visit.client_id "
+        "WHERE visit.id = %s AND visit.rep_id = %s"
+    )
+    if connection.features.has_select_for_update:
+        sql += " FOR UPDATE OF visit"
+    key = Visit._meta.pk.get_db_prep_value(pk, connection)  # type: ignore[union-attr]
+    visit = next(iter(Visit.objects.raw(sql, [key, op.user.pk])), None)
     if visit is None:
         raise missing(op, visit_id)
+    extra = vars(visit)
+    position = [extra.pop("client_lat"), extra.pop("client_lng")]
+    visit.client = Client.from_db(visit._state.db, ["id", "lat", "lng"], [visit.client_id, *position])
     return visit
+
+
+def _workflow(op: Op, workflow_id: int | None) -> Workflow | None:
+    """The workflow with its activities and lists, read once per push (see `push.apply_ops`)."""
+    if workflow_id is None:
+        return None
+    workflows = op.memo.setdefault("workflows", {})
+    if workflow_id not in workflows:
+        workflows[workflow_id] = (
+            Workflow.objects.filter(pk=workflow_id).prefetch_related("activities", "client_lists").first()
+        )
+    return workflows[workflow_id]
+
+
+def _created(op: Op, model: Any, message: Any, create: Callable[[], Any]) -> Any:
+    """`create()`'s record, or the rejection of an op whose id a record of `model` already has. The database's
+    key tells, rather than a query before every insert."""
+    try:
+        return create()
+    except IntegrityError:
+        if model.objects.filter(pk=op.entity_id).exists():
+            raise Rejected(INVALID, {"id": [message]}) from None
+        raise
 
 
 def _rejected_from(error: ValidationError) -> Rejected:
@@ -259,30 +303,19 @@ def _rejected_from(error: ValidationError) -> Rejected:
 
 
 def handle_visit_checkin(op: Op) -> Outcome:
-    client_id = _uuid(op.data.get("client"))
-    client = (
-        clients_visible_to(op.user).select_related("client_list").filter(pk=client_id).first() if client_id else None
-    )
-    if client is None:
-        raise missing(op, op.data.get("client"))
-    workflow_id = _int(op.data.get("workflow"))
-    workflow = (
-        Workflow.objects.filter(pk=workflow_id).prefetch_related("activities", "client_lists").first()
-        if workflow_id
-        else None
-    )
+    client = client_of_op(op, op.data.get("client"), with_list=True)
+    workflow = _workflow(op, _int(op.data.get("workflow")))
     if workflow is None:
         raise Rejected(INVALID, {"workflow": [UNKNOWN_WORKFLOW]})
-    if Visit.objects.filter(pk=op.entity_id).exists():
-        raise Rejected(INVALID, {"id": [_("A visit with this identifier already exists.")]})
+    position, at = _position(op.data), _time(op)
     try:
-        visit = visit_check_in(
-            rep=op.user,
-            visit_id=op.entity_id,
-            client=client,
-            workflow=workflow,
-            position=_position(op.data),
-            at=_time(op),
+        visit = _created(
+            op,
+            Visit,
+            _("A visit with this identifier already exists."),
+            lambda: visit_check_in(
+                rep=op.user, visit_id=op.entity_id, client=client, workflow=workflow, position=position, at=at
+            ),
         )
     except ValidationError as error:
         raise _rejected_from(error) from None
@@ -292,24 +325,31 @@ def handle_visit_checkin(op: Op) -> Outcome:
 def handle_activity_submit(op: Op) -> Outcome:
     visit = _own_visit(op, op.data.get("visit"))
     activity_id = _int(op.data.get("activity"))
-    activity = visit.workflow.activities.filter(pk=activity_id).first() if activity_id else None
+    workflow = _workflow(op, visit.workflow_id)
+    activities = workflow.activities.all() if workflow is not None else []
+    activity = next((activity for activity in activities if activity.pk == activity_id), None)
     if activity is None:
         raise Rejected(INVALID, {"activity": [UNKNOWN_ACTIVITY]})
-    if ActivitySubmission.objects.filter(pk=op.entity_id).exists():
-        raise Rejected(INVALID, {"id": [_("A submission with this identifier already exists.")]})
     values = op.data.get("values") or {}
     lines = op.data.get("lines") or []
     if not isinstance(values, dict) or not isinstance(lines, list):
         raise Rejected(INVALID, {"values": [_("Send values as an object and lines as a list.")]})
+    at = _time(op)
     try:
-        submission = activity_submit(
-            rep=op.user,
-            submission_id=op.entity_id,
-            visit=visit,
-            activity=activity,
-            values=values,
-            lines=lines,
-            at=_time(op),
+        submission = _created(
+            op,
+            ActivitySubmission,
+            _("A submission with this identifier already exists."),
+            lambda: activity_submit(
+                rep=op.user,
+                submission_id=op.entity_id,
+                visit=visit,
+                activity=activity,
+                values=values,
+                lines=lines,
+                at=at,
+                catalog=op.memo.setdefault("products", {}),
+            ),
         )
     except ValidationError as error:
         raise _rejected_from(error) from None
@@ -326,16 +366,17 @@ def handle_visit_end(op: Op) -> Outcome:
 
 
 def handle_note_create(op: Op) -> Outcome:
-    client_id = _uuid(op.data.get("client"))
-    client = clients_visible_to(op.user).filter(pk=client_id).first() if client_id else None
-    if client is None:
-        raise missing(op, op.data.get("client"))
+    client = client_of_op(op, op.data.get("client"))
     visit = _own_visit(op, op.data["visit"]) if op.data.get("visit") else None
-    if Note.objects.filter(pk=op.entity_id).exists():
-        raise Rejected(INVALID, {"id": [_("A note with this identifier already exists.")]})
+    at = _time(op)
     try:
-        note = note_create(
-            author=op.user, note_id=op.entity_id, client=client, visit=visit, text=op.data.get("text"), at=_time(op)
+        note = _created(
+            op,
+            Note,
+            _("A note with this identifier already exists."),
+            lambda: note_create(
+                author=op.user, note_id=op.entity_id, client=client, visit=visit, text=op.data.get("text"), at=at
+            ),
         )
     except ValidationError as error:
         raise _rejected_from(error) from None

@@ -1,24 +1,70 @@
 """Keep each rep's feed in step with the data: the one way a change reaches a device.
 
 Every write that changes what a device shows calls `publish` for the entities it touched,
-in the same transaction as the write. Changes to who sees what in bulk (a list's access, a
-rep's groups) call `refresh_reps`. A rep who stops seeing an entity keeps its feed entry,
-marked `deleted`, so the device learns that it left.
+in the same transaction as the write, or `resend` when the write cannot change who sees them.
+Changes to who sees what in bulk (a list's access, a rep's groups) call `refresh_reps`. A rep
+who stops seeing an entity keeps its feed entry, marked `deleted`, so the device learns that it left.
 """
 
 from __future__ import annotations
 
-from collections.abc import Iterable
+from collections.abc import Iterable, Iterator
+from contextlib import contextmanager
+from contextvars import ContextVar
 from typing import Any
 
-from django.db import transaction
+from django.db import connection, transaction
 
 from fieldsales.models import SyncEntry
 from fieldsales.sync.registry import TYPES, children_of
 
 CHUNK = 2000
+# Entries per upsert statement: three parameters each keeps it under SQLite's 32766 and PostgreSQL's 65535.
+UPSERT_CHUNK = 5000
 # Reps whose feeds are recomputed together: bounds the memory a refresh of every rep takes.
 REFRESH_BATCH = 100
+# The feed's own table, read and written in SQL on the paths every synced write takes (the ORM costs more than
+# the statements themselves); the names are the model's, fixed by its migrations.
+_TABLE = SyncEntry._meta.db_table
+
+
+class _Pending:
+    """The `publish` and `resend` calls gathered by `deferred`: ids by type name."""
+
+    def __init__(self) -> None:
+        self.publish: dict[str, set[str]] = {}
+        self.resend: dict[str, set[str]] = {}
+
+    def flush(self) -> None:
+        for type_name in sorted(self.publish, key=lambda name: TYPES[name].rank):
+            publish(type_name, self.publish[type_name])
+        for type_name in sorted(self.resend, key=lambda name: TYPES[name].rank):
+            # What is published is sent again anyway.
+            ids = self.resend[type_name] - self.publish.get(type_name, set())
+            if ids:
+                resend(type_name, ids)
+
+
+_pending: ContextVar[_Pending | None] = ContextVar("fieldsales_feed_pending", default=None)
+
+
+@contextmanager
+def deferred() -> Iterator[None]:
+    """Within, `publish` and `resend` only note what they are asked; on the way out, each entity is published or
+    sent again once, with one audience query per type for all of them. For a run of writes that touch the same
+    entities again and again (a push: a visit, its activities, its end) in one transaction: enter it inside that
+    transaction, so that the feed still commits with the writes. Both work from the data as it is when they run,
+    so running them late, or for a write undone since, sends what is there."""
+    if _pending.get() is not None:
+        yield
+        return
+    pending = _Pending()
+    token = _pending.set(pending)
+    try:
+        yield
+    finally:
+        _pending.reset(token)
+    pending.flush()
 
 
 def _chunks(items: list[Any], size: int = CHUNK) -> Iterable[list[Any]]:
@@ -33,10 +79,15 @@ def _upsert(rows: list[SyncEntry]) -> None:
     wait for each other instead of deadlocking.
     """
     rows = sorted(rows, key=lambda row: (row.kind, row.entity_id, row.rep_id))
-    for chunk in _chunks(rows):
-        SyncEntry.objects.bulk_create(
-            chunk, update_conflicts=True, unique_fields=["rep", "kind", "entity_id"], update_fields=["deleted"]
-        )
+    for chunk in _chunks(rows, UPSERT_CHUNK):
+        values = [value for row in chunk for value in (row.rep_id, row.kind, row.entity_id)]
+        with connection.cursor() as cursor:
+            cursor.execute(
+                f"INSERT INTO {_TABLE} (rep_id, kind, entity_id, deleted, stamp) VALUES "  # noqa: S608 (names from the models, values as parameters)
+                + ", ".join(["(%s, %s, %s, false, 0)"] * len(chunk))
+                + " ON CONFLICT (rep_id, kind, entity_id) DO UPDATE SET deleted = false",
+                values,
+            )
 
 
 def _mark_deleted(entry_ids: Iterable[int]) -> None:
@@ -44,14 +95,30 @@ def _mark_deleted(entry_ids: Iterable[int]) -> None:
         SyncEntry.objects.filter(pk__in=chunk).update(deleted=True)
 
 
-@transaction.atomic
+def _held(kind: int, entity_ids: list[str]) -> list[tuple[int, int, str]]:
+    """(entry, rep, entity) of the live entries of these entities, whoever's feed holds them."""
+    with connection.cursor() as cursor:
+        cursor.execute(
+            f"SELECT id, rep_id, entity_id FROM {_TABLE} WHERE kind = %s AND entity_id IN "  # noqa: S608 (names from the models, values as parameters)
+            f"({', '.join(['%s'] * len(entity_ids))}) AND NOT deleted",
+            [kind, *entity_ids],
+        )
+        return cursor.fetchall()
+
+
+@transaction.atomic(savepoint=False)
 def publish(type_name: str, ids: Iterable[Any]) -> set[str]:
     """Send these entities again to every rep who sees them now, and `deleted` to reps who no longer do.
 
-    Returns the ids whose audience changed; the entities that hang on them (a client's visits,
-    notes and KPI card) follow them into or out of those reps' feeds. Queries: per chunk of 2000
-    ids, one for who sees them, one for who held them, one upsert and at most one update.
+    Returns the ids whose audience changed (none yet within `deferred`); the entities that hang on
+    them (a client's visits, notes and KPI card) follow them into or out of those reps' feeds.
+    Queries: per chunk of 2000 ids, one for who sees them, one for who held them, one upsert and
+    at most one update.
     """
+    pending = _pending.get()
+    if pending is not None:
+        pending.publish.setdefault(type_name, set()).update(str(entity_id) for entity_id in ids)
+        return set()
     entity_type = TYPES[type_name]
     keys = sorted({str(entity_id) for entity_id in ids})
     changed: set[str] = set()
@@ -59,9 +126,7 @@ def publish(type_name: str, ids: Iterable[Any]) -> set[str]:
         seers = entity_type.seers(chunk)
         before: dict[str, set[int]] = {}
         gone: list[int] = []
-        for entry_id, rep_id, entity_id in SyncEntry.objects.filter(
-            kind=entity_type.rank, entity_id__in=chunk, deleted=False
-        ).values_list("pk", "rep_id", "entity_id"):
+        for entry_id, rep_id, entity_id in _held(entity_type.rank, chunk):
             before.setdefault(entity_id, set()).add(rep_id)
             if rep_id not in seers.get(entity_id, ()):
                 gone.append(entry_id)
@@ -80,6 +145,29 @@ def publish(type_name: str, ids: Iterable[Any]) -> set[str]:
             if child_ids:
                 publish(child.name, child_ids)
     return changed
+
+
+@transaction.atomic(savepoint=False)
+def resend(type_name: str, ids: Iterable[Any]) -> None:
+    """Send these entities again to the reps whose feeds hold them, after a change to what they hold that cannot
+    change who sees them (a client's fields, a visit's activities or end).
+
+    Who sees what changes only through `publish` and `refresh_reps`, so the live entries are the audience:
+    one statement re-stamps them, where `publish` would work out the audience again. Queries: one per 2000 ids.
+    """
+    pending = _pending.get()
+    if pending is not None:
+        pending.resend.setdefault(type_name, set()).update(str(entity_id) for entity_id in ids)
+        return
+    kind = TYPES[type_name].rank
+    for chunk in _chunks(sorted({str(entity_id) for entity_id in ids})):
+        with connection.cursor() as cursor:
+            # Setting `deleted` fires the stamping trigger even when the value stays the same.
+            cursor.execute(
+                f"UPDATE {_TABLE} SET deleted = false WHERE kind = %s AND entity_id IN "  # noqa: S608 (names from the models, values as parameters)
+                f"({', '.join(['%s'] * len(chunk))}) AND NOT deleted",
+                [kind, *chunk],
+            )
 
 
 @transaction.atomic

@@ -20,7 +20,7 @@ from rest_framework.views import APIView
 from fieldsales.models import Blob
 from fieldsales.sync.blobs import MAX_BYTES, BlobError, blob_store
 from fieldsales.sync.pull import DEFAULT_LIMIT, MAX_LIMIT, InvalidCursor, sync_pull
-from fieldsales.sync.push import MAX_OPS, apply_op
+from fieldsales.sync.push import MAX_OPS, apply_ops
 from fieldsales.sync.registry import BLOB_READERS
 
 MAX_PUSH_BYTES = 1024 * 1024
@@ -192,7 +192,7 @@ class PushView(APIView):
         if envelope is None:
             return _error(400, "malformed", BAD_ENVELOPE)
         device, ops = envelope
-        return Response({"results": [apply_op(request.user, device, op) for op in ops]})  # type: ignore[arg-type]
+        return Response({"results": apply_ops(request.user, device, ops)})  # type: ignore[arg-type]
 
 
 def _envelope(body: Any) -> tuple[uuid.UUID | None, list[dict[str, Any]]] | None:

@@ -31,6 +31,7 @@ from fieldsales.sync.push import (
     OP_ID_REUSED_MESSAGE,
     UNKNOWN_TYPE,
 )
+from fieldsales.sync.registry import OPS
 from tests.sync.conftest import ABIDJAN, Device, make_client, new_id, op
 from tests.sync.test_blobs import jpeg_bytes
 from workflows.models import ActivitySubmission, Note, OrderLine, Visit
@@ -278,6 +279,35 @@ def test_ops_apply_in_order_so_a_later_op_sees_the_earlier_ones(device1, pos_lis
         ("applied", 3),
     ]
     assert Client.objects.get(pk=create["entity_id"]).name == "Enfin"
+
+
+def test_the_same_op_twice_in_one_push_is_applied_once_and_the_second_answers_its_outcome(device1, pos_list):
+    create = op("client.create", data=client_fields(pos_list, name="Une fois"))
+
+    first, again = device1.push(create, create)
+
+    assert first["status"] == "applied"
+    assert again == {**first, "status": "duplicate"}
+    assert Client.objects.count() == SyncOp.objects.count() == 1
+
+
+def test_an_error_that_is_not_a_rejection_applies_nothing_of_the_push_which_applies_when_sent_again(
+    device1, pos_list, monkeypatch
+):
+    create = op("client.create", data=client_fields(pos_list, name="Avant"))
+    rename = op("client.update", create["entity_id"], {"name": "Après"}, base_version=1)
+
+    def broken(the_op: Any) -> Any:
+        raise RuntimeError("a bug in a handler")
+
+    with monkeypatch.context() as patched:
+        patched.setitem(OPS, "client.update", broken)
+        with pytest.raises(RuntimeError):
+            device1.push(create, rename)
+    assert db_counts() == dict.fromkeys(db_counts(), 0)
+
+    assert [result["status"] for result in device1.push(create, rename)] == ["applied", "applied"]
+    assert Client.objects.get(pk=create["entity_id"]).name == "Après"
 
 
 # Unknown types and a bad envelope of one op -------------------------------------------------------
