@@ -16,7 +16,7 @@ from django.conf import settings
 from django.contrib.auth.views import redirect_to_login
 from django.contrib.staticfiles import finders
 from django.contrib.staticfiles.storage import staticfiles_storage
-from django.http import Http404, HttpRequest, HttpResponse, JsonResponse
+from django.http import Http404, HttpRequest, HttpResponse, HttpResponseBase, JsonResponse
 from django.shortcuts import redirect, render
 from django.template.loader import render_to_string
 from django.urls import reverse
@@ -142,7 +142,7 @@ def manifest(request: HttpRequest) -> JsonResponse:
 
 
 @require_GET
-def i18n_catalog(request: HttpRequest, language: str) -> HttpResponse:
+def i18n_catalog(request: HttpRequest, language: str) -> HttpResponseBase:
     """The app's strings in one language (the `djangojs` catalogue), at a URL of its own so that both languages
     are cached for offline use whatever the browser asks for."""
     if language not in dict(settings.LANGUAGES):

@@ -119,6 +119,22 @@ CURRENCY = env.str("CURRENCY", default="FCFA")
 # The sender printed at the top of account statements.
 COMPANY_NAME = env.str("COMPANY_NAME", default="FieldSales")
 COMPANY_ADDRESS = env.str("COMPANY_ADDRESS", default="")
+# Account statements by WhatsApp and SMS: "file" writes each message and its PDF under STATEMENT_OUTBOX_DIR; "http"
+# calls the provider below. Email goes through EMAIL_URL.
+STATEMENT_WHATSAPP_BACKEND = env.str("STATEMENT_WHATSAPP_BACKEND", default="file")
+STATEMENT_SMS_BACKEND = env.str("STATEMENT_SMS_BACKEND", default="file")
+STATEMENT_OUTBOX_DIR = env.str("STATEMENT_OUTBOX_DIR", default=str(BASE_DIR / "var" / "outbox"))
+STATEMENT_SEND_NOW = env.bool("STATEMENT_SEND_NOW", default=True)
+STATEMENT_RATE_PER_HOUR = env.int("STATEMENT_RATE_PER_HOUR", default=30)
+STATEMENT_LINK_DAYS = env.int("STATEMENT_LINK_DAYS", default=7)
+SITE_URL = env.str("SITE_URL", default="http://127.0.0.1:8000")
+WHATSAPP_API_URL = env.str("WHATSAPP_API_URL", default="https://graph.facebook.com/v21.0")
+WHATSAPP_PHONE_ID = env.str("WHATSAPP_PHONE_ID", default="")
+WHATSAPP_TOKEN = env.str("WHATSAPP_TOKEN", default="")
+SMS_API_URL = env.str("SMS_API_URL", default="https://api.twilio.com/2010-04-01")
+SMS_ACCOUNT_SID = env.str("SMS_ACCOUNT_SID", default="")
+SMS_AUTH_TOKEN = env.str("SMS_AUTH_TOKEN", default="")
+SMS_FROM = env.str("SMS_FROM", default="")
 DEFAULT_FROM_EMAIL = env.str("DEFAULT_FROM_EMAIL", default="FieldSales <no-reply@localhost>")
 
 AUTH_PASSWORD_VALIDATORS = [

@@ -3,12 +3,14 @@ from django.urls import include, path
 from drf_spectacular.views import SpectacularAPIView, SpectacularSwaggerView
 
 from fieldsales import pwa
+from kpis.api.views import statement_link
 
 urlpatterns = [
     path("", pwa.index, name="home"),
     path("sw.js", pwa.service_worker, name="pwa-sw"),
     path("manifest.webmanifest", pwa.manifest, name="pwa-manifest"),
     path("app/i18n/<str:language>.json", pwa.i18n_catalog, name="pwa-i18n"),
+    path("statements/<str:token>.pdf", statement_link, name="statement-link"),
     path("accounts/", include("django.contrib.auth.urls")),
     path("i18n/", include("django.conf.urls.i18n")),
     path("api/", include("fieldsales.api_urls")),

@@ -1,3 +1,5 @@
+import uuid
+
 from django.conf import settings
 from django.core.exceptions import ValidationError
 from django.db import models
@@ -166,3 +168,51 @@ class KpiCard(models.Model):
 
     def __str__(self) -> str:
         return str(self.client)
+
+
+class StatementDelivery(models.Model):
+    """An account statement on its way to a client: queued by a rep (or the back office), sent off the request path
+    by `kpis.delivery`, retried until the provider takes it. The id is the device's, so a request sent twice is one."""
+
+    class Channel(models.TextChoices):
+        EMAIL = "email", _("Email")
+        WHATSAPP = "whatsapp", _("WhatsApp")
+        SMS = "sms", _("SMS")
+
+    class Status(models.TextChoices):
+        QUEUED = "queued", _("Queued")
+        SENT = "sent", _("Sent")
+        FAILED = "failed", _("Failed")
+
+    id = models.UUIDField(primary_key=True, default=uuid.uuid4, editable=False)
+    client = models.ForeignKey(
+        "clients.Client", on_delete=models.CASCADE, related_name="statement_deliveries", verbose_name=_("client")
+    )
+    requested_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL,
+        on_delete=models.SET_NULL,
+        null=True,
+        related_name="statement_deliveries",
+        verbose_name=_("requested by"),
+    )
+    channel = models.CharField(_("channel"), max_length=10, choices=Channel.choices)
+    recipient = models.CharField(_("recipient"), max_length=254)
+    language = models.CharField(_("language"), max_length=5, default="fr")
+    period_start = models.DateField(_("period start"))
+    period_end = models.DateField(_("period end"))
+    status = models.CharField(_("status"), max_length=8, choices=Status.choices, default=Status.QUEUED)
+    attempts = models.PositiveIntegerField(_("attempts"), default=0)
+    last_error = models.TextField(_("last error"), blank=True)
+    next_attempt_at = models.DateTimeField(_("next attempt at"))
+    created_at = models.DateTimeField(_("created at"), auto_now_add=True)
+    sent_at = models.DateTimeField(_("sent at"), null=True, blank=True)
+    provider_id = models.CharField(_("provider's message id"), max_length=120, blank=True)
+
+    class Meta:
+        ordering = ["-created_at"]
+        verbose_name = _("statement delivery")
+        verbose_name_plural = _("statement deliveries")
+        indexes = [models.Index(fields=["status", "next_attempt_at"], name="delivery_due")]
+
+    def __str__(self) -> str:
+        return f"{self.client} → {self.recipient} ({self.get_channel_display()})"

@@ -4,18 +4,21 @@ sent to the devices of the reps who see the client."""
 from __future__ import annotations
 
 import datetime as dt
+import re
 from collections.abc import Iterable
 from decimal import Decimal
 from typing import Any
 
 from django.conf import settings
+from django.core.exceptions import ValidationError
+from django.core.validators import validate_email
 from django.db import transaction
 from django.utils import timezone, translation
 from django.utils.formats import number_format
-from django.utils.translation import ngettext
+from django.utils.translation import gettext_lazy, ngettext
 
 from kpis.metrics import METRICS, STATUS_LABELS, Facts, compute
-from kpis.models import KpiCard, KpiDefinition
+from kpis.models import KpiCard, KpiDefinition, StatementDelivery
 
 LANGUAGES = ("en", "fr")
 
@@ -121,3 +124,62 @@ def kpi_cards_refresh_on_commit(client_ids: Iterable[Any]) -> None:
     """Refresh after the write that changed these clients' history has committed, outside its transaction."""
     ids = list(client_ids)
     transaction.on_commit(lambda: kpi_cards_refresh(client_ids=ids))
+
+
+PHONE_RE = re.compile(r"^\+?[0-9 ().\-/]{6,25}$")
+NOT_A_CHANNEL = gettext_lazy("Choose email, WhatsApp or SMS.")
+NOT_AN_EMAIL = gettext_lazy("Enter a valid email address.")
+NOT_A_PHONE = gettext_lazy("Enter a phone number of 6 to 25 digits, optionally starting with +.")
+ALREADY_QUEUED = gettext_lazy("This statement request was already made.")
+
+
+def statement_recipient(channel: str, recipient: str) -> str:
+    """The recipient in the form its channel needs, or a ValidationError naming the field."""
+    if channel not in StatementDelivery.Channel.values:
+        raise ValidationError({"channel": [NOT_A_CHANNEL]})
+    recipient = str(recipient or "").strip()
+    if channel == StatementDelivery.Channel.EMAIL:
+        try:
+            validate_email(recipient)
+        except ValidationError:
+            raise ValidationError({"recipient": [NOT_AN_EMAIL]}) from None
+        return recipient
+    if not PHONE_RE.match(recipient):
+        raise ValidationError({"recipient": [NOT_A_PHONE]})
+    return ("+" if recipient.startswith("+") else "") + re.sub(r"\D", "", recipient)
+
+
+@transaction.atomic
+def statement_send(
+    *,
+    user: Any,
+    client: Any,
+    channel: str,
+    recipient: str,
+    language: str,
+    delivery_id: Any = None,
+    end: dt.date | None = None,
+) -> StatementDelivery:
+    """Queue a statement for `client` (statements enabled) over the last 90 days; it is sent off the request path."""
+    from kpis.delivery import deliveries_kick
+    from kpis.statements import DEFAULT_DAYS, NOT_ENABLED, StatementError
+
+    if not client.statement_enabled:
+        raise StatementError(NOT_ENABLED)
+    recipient = statement_recipient(channel, recipient)
+    if delivery_id is not None and StatementDelivery.objects.filter(pk=delivery_id).exists():
+        raise ValidationError({"id": [ALREADY_QUEUED]})
+    end = end or timezone.localdate()
+    delivery = StatementDelivery.objects.create(
+        **({"id": delivery_id} if delivery_id is not None else {}),
+        client=client,
+        requested_by=user,
+        channel=channel,
+        recipient=recipient,
+        language=language if language in dict(settings.LANGUAGES) else settings.LANGUAGE_CODE,
+        period_start=end - dt.timedelta(days=DEFAULT_DAYS),
+        period_end=end,
+        next_attempt_at=timezone.now(),
+    )
+    deliveries_kick()
+    return delivery

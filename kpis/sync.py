@@ -2,17 +2,28 @@
 
 from __future__ import annotations
 
+import uuid
 from collections.abc import Mapping
 from typing import TYPE_CHECKING, Any
 
+from django.core.exceptions import ValidationError
+from django.utils import translation
+from django.utils.translation import gettext_lazy as _
+
 from clients.selectors import clients_visible_to
-from fieldsales.sync.registry import TYPES, EntityType, register_type
+from fieldsales.sync.push import FORBIDDEN, INVALID, Outcome, Rejected, missing
+from fieldsales.sync.registry import TYPES, EntityType, register_op, register_type
 from kpis.models import KpiCard
+from kpis.services import statement_send
+from kpis.statements import StatementError
 
 if TYPE_CHECKING:
     from django.contrib.auth.models import User
 
+    from fieldsales.sync.push import Op
+
 KPI_CARD_RANK = 45  # after its client (40), before visits (50)
+NOT_A_CLIENT = _("Enter a client identifier (UUID).")
 
 
 def serialize_cards(rep: User, ids: list[str]) -> dict[str, dict[str, Any]]:
@@ -44,3 +55,29 @@ def register() -> None:
             ),
         )
     )
+    register_op("statement.send", handle_statement_send, creates=True)
+
+
+def handle_statement_send(op: Op) -> Outcome:
+    """`statement.send`: queue the statement of a client the rep sees and whose statements are enabled."""
+    client_id = op.data.get("client")
+    try:
+        client = clients_visible_to(op.user).filter(pk=uuid.UUID(str(client_id))).first()
+    except ValueError:
+        raise Rejected(INVALID, {"client": [NOT_A_CLIENT]}) from None
+    if client is None:
+        raise missing(op, client_id)
+    try:
+        statement_send(
+            user=op.user,
+            client=client,
+            channel=str(op.data.get("channel") or ""),
+            recipient=str(op.data.get("recipient") or ""),
+            language=translation.get_language() or "en",
+            delivery_id=op.entity_id,
+        )
+    except StatementError as error:
+        raise Rejected.message(FORBIDDEN, error.message) from None
+    except ValidationError as error:
+        raise Rejected.from_validation(error) from None
+    return Outcome(version=1)
