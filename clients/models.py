@@ -6,6 +6,8 @@ from django.contrib.auth.models import Group
 from django.core.exceptions import ValidationError
 from django.core.validators import MaxValueValidator, MinValueValidator
 from django.db import models
+from django.db.models import F
+from django.db.models.functions import Length, Substr
 from django.utils.translation import gettext_lazy as _
 
 from clients.schema import BAD_KEY, KEY_RE, RESERVED_KEY, RESERVED_KEYS, AttributeSpec, AttributeType, validate_options
@@ -181,8 +183,9 @@ class Client(models.Model):
         verbose_name_plural = _("clients")
         indexes = [
             models.Index(fields=["client_list", "name"], name="client_list_name"),
-            # The client list's order (name, then id for the cursor): a page is read off the index, not sorted.
-            models.Index(fields=["name", "id"], name="client_name_id"),
+            # The client list's order, the name folded for case and accents (clients.api.views.sort_name) then id
+            # for the cursor: a page is read off this index instead of sorting every client the rep sees.
+            models.Index(Substr("search_text", 1, Length("name")), F("id"), name="client_sort_name_id"),
             models.Index(fields=["lat", "lng"], name="client_position"),
             models.Index(fields=["archived_at"], name="client_archived"),
         ]
