@@ -42,9 +42,9 @@ BASELINE_START = """async () => {
     const req = db.transaction("client").objectStore("client").getAll();
     req.onsuccess = () => resolve(req.result);
   });
-  records.sort((a, b) => (a.data.name < b.data.name ? -1 : 1));
+  records.sort((a, b) => (a.name < b.name ? -1 : 1));
   const list = document.createElement("ul");
-  list.innerHTML = records.slice(0, 25).map((r) => `<li>${r.data.name}</li>`).join("");
+  list.innerHTML = records.slice(0, 25).map((r) => `<li>${r.name}</li>`).join("");
   document.body.append(list);
   await new Promise((resolve) => requestAnimationFrame(() => setTimeout(resolve, 0)));
   list.remove();
@@ -56,9 +56,9 @@ BASELINE_START = """async () => {
 BASELINE_SCAN = """async (query) => {
   const started = performance.now();
   const text = query.toLowerCase();
-  const found = window.baselineRecords.filter((r) => JSON.stringify(r.data).toLowerCase().includes(text));
+  const found = window.baselineRecords.filter((r) => r.json.toLowerCase().includes(text));
   const list = document.createElement("ul");
-  list.innerHTML = found.slice(0, 25).map((r) => `<li>${r.data.name}</li>`).join("");
+  list.innerHTML = found.slice(0, 25).map((r) => `<li>${r.name}</li>`).join("");
   document.body.append(list);
   await new Promise((resolve) => requestAnimationFrame(() => setTimeout(resolve, 0)));
   list.remove();

@@ -10,6 +10,7 @@ import {
   applyPulled,
   blobFor,
   changed,
+  packClient,
   markSent,
   pendingBlobs,
   setUploaded,
@@ -164,6 +165,7 @@ async function pull() {
         if (!store) continue;
         const id = change.type === "client" || change.type === "note" || change.type === "visit" ? change.id : String(change.id);
         if (change.deleted) await del(store, id);
+        else if (change.type === "client") await put(store, packClient(id, change.version, change.data));
         else await put(store, { id, version: change.version, data: change.data });
       }
       // The cursor moves with the changes it covers: a page is kept whole or not at all.

@@ -41,12 +41,12 @@ function sortRows() {
   if (sorted && sortedFor === state.clientsVersion && !moved) return sorted;
   const rows = [...state.clients.values()];
   if (position) {
-    for (const row of rows) row.distance = distanceM(position, row.fields);
+    for (const row of rows) row.distance = distanceM(position, row);
     rows.sort((a, b) => (a.distance ?? Infinity) - (b.distance ?? Infinity));
   } else {
     const collator = new Intl.Collator(document.documentElement.lang, { sensitivity: "base", numeric: true });
     for (const row of rows) row.distance = null;
-    rows.sort((a, b) => collator.compare(a.fields.name || "", b.fields.name || ""));
+    rows.sort((a, b) => collator.compare(a.name || "", b.name || ""));
   }
   sorted = rows;
   sortedAt = position;
