@@ -17,6 +17,7 @@ from django.utils import timezone, translation
 from django.utils.formats import number_format
 from django.utils.translation import gettext_lazy, ngettext
 
+from clients.schema import NOT_EMAIL, NOT_PHONE, PHONE_RE
 from kpis.metrics import METRICS, STATUS_LABELS, Facts, compute
 from kpis.models import KpiCard, KpiDefinition, StatementDelivery
 
@@ -120,16 +121,7 @@ def kpi_cards_refresh(*, client_ids: Iterable[Any], today: dt.date | None = None
     return changed
 
 
-def kpi_cards_refresh_on_commit(client_ids: Iterable[Any]) -> None:
-    """Refresh after the write that changed these clients' history has committed, outside its transaction."""
-    ids = list(client_ids)
-    transaction.on_commit(lambda: kpi_cards_refresh(client_ids=ids))
-
-
-PHONE_RE = re.compile(r"^\+?[0-9 ().\-/]{6,25}$")
 NOT_A_CHANNEL = gettext_lazy("Choose email, WhatsApp or SMS.")
-NOT_AN_EMAIL = gettext_lazy("Enter a valid email address.")
-NOT_A_PHONE = gettext_lazy("Enter a phone number of 6 to 25 digits, optionally starting with +.")
 ALREADY_QUEUED = gettext_lazy("This statement request was already made.")
 
 
@@ -142,10 +134,10 @@ def statement_recipient(channel: str, recipient: str) -> str:
         try:
             validate_email(recipient)
         except ValidationError:
-            raise ValidationError({"recipient": [NOT_AN_EMAIL]}) from None
+            raise ValidationError({"recipient": [NOT_EMAIL]}) from None
         return recipient
     if not PHONE_RE.match(recipient):
-        raise ValidationError({"recipient": [NOT_A_PHONE]})
+        raise ValidationError({"recipient": [NOT_PHONE]})
     return ("+" if recipient.startswith("+") else "") + re.sub(r"\D", "", recipient)
 
 

@@ -3,7 +3,7 @@
 A write stores the rep's change and its op in one IndexedDB transaction: either both are kept or neither.
 What the rep sees of a client is the server's copy with the rep's unanswered and unacknowledged ops on top.
 */
-import { VERSION as DB_VERSION, del, get, getAll, put, readAll, readMeta, transact } from "./db.js";
+import { VERSION as DB_VERSION, ENTITY_STORES, del, get, getAll, put, readAll, readMeta, transact } from "./db.js";
 import { fold, uuid } from "./text.js";
 
 export const events = new EventTarget();
@@ -147,7 +147,8 @@ export function rebuildClients(ids = null) {
   }
 }
 
-const LOADED = ["client_list", "workflow", "product", "client", "kpi_card", "note", "visit", "outbox", "alerts"];
+// The order of the destructuring in `load`.
+const LOADED = [...ENTITY_STORES, "outbox", "alerts"];
 
 /* Everything the screens show, read in one go: from early.js's read when the page started with one (a cold
    start), from IndexedDB otherwise. */

@@ -4,7 +4,7 @@ It runs on start, when the browser comes online, every 5 minutes, after each wri
 errors and 5xx answers are retried with a growing delay; an expired session stops it until the rep signs in
 again, with every queued op kept.
 */
-import { del, put, readMeta, transact } from "./db.js";
+import { ENTITY_STORES, del, put, readMeta, transact } from "./db.js";
 import { language } from "./i18n.js";
 import {
   applyPulled,
@@ -158,12 +158,12 @@ async function pull() {
     }
     if (!response.ok) throw new RetryLater(`pull: HTTP ${response.status}`);
     const page = await response.json();
-    const stores = ["client_list", "workflow", "product", "client", "kpi_card", "note", "visit", "meta"];
+    const stores = [...ENTITY_STORES, "meta"];
     await transact(stores, "readwrite", async (s) => {
       for (const change of page.changes) {
         const store = s[change.type];
         if (!store) continue;
-        const id = change.type === "client" || change.type === "note" || change.type === "visit" ? change.id : String(change.id);
+        const id = String(change.id);
         if (change.deleted) await del(store, id);
         else if (change.type === "client") await put(store, packClient(id, change.version, change.data));
         else await put(store, { id, version: change.version, data: change.data });
@@ -241,8 +241,4 @@ export function startSync() {
     if (document.visibilityState === "visible") syncNow();
   });
   return syncNow();
-}
-
-export function isSyncing() {
-  return Boolean(running);
 }

@@ -7,10 +7,6 @@ export function fold(value) {
     .trim();
 }
 
-export function escapeHtml(value) {
-  return String(value ?? "").replace(/[&<>"']/g, (c) => ({ "&": "&amp;", "<": "&lt;", ">": "&gt;", '"': "&quot;", "'": "&#39;" })[c]);
-}
-
 export function uuid() {
   return crypto.randomUUID();
 }
