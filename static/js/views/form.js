@@ -78,6 +78,7 @@ export function render(main, clientId = null) {
   let listId = row ? String(row.fields.list) : String(creatable[0].id);
   let position = row && row.fields.lat != null ? { lat: row.fields.lat, lng: row.fields.lng, accuracy_m: row.fields.accuracy_m } : null;
   let photo = null;
+  let photoReading = null;
   const touched = new Set();
 
   const form = el("form", { class: "client-form", novalidate: true });
@@ -163,9 +164,10 @@ export function render(main, clientId = null) {
           type: "file",
           accept: "image/*",
           capture: "environment",
-          onchange: async (event) => {
+          onchange: (event) => {
             const file = event.target.files[0];
-            photo = file ? await resizePhoto(file) : null;
+            photoReading = file ? resizePhoto(file).then((resized) => (photo = resized)) : null;
+            if (!file) photo = null;
           },
         }),
       ]),
@@ -188,8 +190,9 @@ export function render(main, clientId = null) {
     event.preventDefault();
     if (!validate()) return;
     submit.disabled = true;
-    // A rep who submits before the first reading arrives still gets the client's GPS point.
+    // A rep who submits before the first reading arrives, or before the photo is resized, still gets both.
     if (reading) await reading;
+    if (photoReading) await photoReading;
     const values = {
       name: form.elements.name.value.trim(),
       phone: form.elements.phone.value.trim(),
