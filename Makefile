@@ -7,7 +7,7 @@ HOST ?= 127.0.0.1
 PORT ?= 8000
 DEMO_PASSWORD ?= fieldsales
 
-.PHONY: install run test lint format messages bench bench-pwa clean
+.PHONY: install run test lint format messages bench bench-pwa bench-kpis clean
 
 install: $(STAMP)
 
@@ -60,6 +60,10 @@ bench: install
 # The rep's app in Chromium with 10,000 clients in IndexedDB: cold offline start, search, filter.
 bench-pwa: install
 	SECRET_KEY=bench-only DEBUG=false STATIC_MANIFEST=false $(BIN)/python -m tests.bench.bench_pwa
+
+# KPI card refresh with 100,000 order lines; statement PDFs of 100, 500 and 1,600 transactions.
+bench-kpis: install
+	SECRET_KEY=bench-only DEBUG=false STATIC_MANIFEST=false $(BIN)/python -m tests.bench.bench_kpis
 
 clean:
 	rm -rf $(VENV) .mypy_cache .ruff_cache .pytest_cache

@@ -13,10 +13,31 @@ from kpis.delivery import deliveries_kick
 from kpis.metrics import metric_choices
 from kpis.models import KpiDefinition, KpiFolder, LedgerEntry, StatementDelivery, Target
 from kpis.resources import LedgerEntryResource
+from kpis.services import kpi_cards_refresh, kpi_cards_refresh_all_soon, kpi_cards_refresh_for_targets
+
+
+class RefreshCardsMixin:
+    """Saving or deleting here changes KPI values: the cards concerned follow, in the same transaction."""
+
+    def refresh(self, objs: Any) -> None:
+        raise NotImplementedError
+
+    def save_model(self, request: HttpRequest, obj: Any, form: Any, change: bool) -> None:
+        super().save_model(request, obj, form, change)  # type: ignore[misc]
+        self.refresh([obj])
+
+    def delete_model(self, request: HttpRequest, obj: Any) -> None:
+        super().delete_model(request, obj)  # type: ignore[misc]
+        self.refresh([obj])
+
+    def delete_queryset(self, request: HttpRequest, queryset: QuerySet[Any]) -> None:
+        objs = list(queryset)
+        super().delete_queryset(request, queryset)  # type: ignore[misc]
+        self.refresh(objs)
 
 
 @admin.register(LedgerEntry)
-class LedgerEntryAdmin(ImportExportModelAdmin):
+class LedgerEntryAdmin(RefreshCardsMixin, ImportExportModelAdmin):
     resource_classes = [LedgerEntryResource]
     list_display = ["client", "date", "kind", "reference", "amount", "due_date"]
     list_filter = ["kind", "date"]
@@ -24,6 +45,10 @@ class LedgerEntryAdmin(ImportExportModelAdmin):
     search_fields = ["reference", "client__name"]
     date_hierarchy = "date"
     autocomplete_fields = ["client"]
+
+    def refresh(self, objs: Any) -> None:
+        # An edit may move an entry to another client: the old one's card is recomputed by the daily refresh.
+        kpi_cards_refresh(client_ids={entry.client_id for entry in objs})
 
 
 class KpiDefinitionInline(admin.TabularInline):
@@ -44,12 +69,28 @@ class KpiFolderAdmin(admin.ModelAdmin):
     list_display = ["name_en", "name_fr"]
     inlines = [KpiDefinitionInline]
 
+    def save_related(self, request: HttpRequest, form: Any, formsets: Any, change: bool) -> None:
+        super().save_related(request, form, formsets, change)
+        kpi_cards_refresh_all_soon()
+        self.message_user(request, _("Every client's KPI card is being recomputed; the reps' phones follow."))
+
+    def delete_model(self, request: HttpRequest, obj: KpiFolder) -> None:
+        super().delete_model(request, obj)
+        kpi_cards_refresh_all_soon()
+
+    def delete_queryset(self, request: HttpRequest, queryset: QuerySet[KpiFolder]) -> None:
+        super().delete_queryset(request, queryset)
+        kpi_cards_refresh_all_soon()
+
 
 @admin.register(Target)
-class TargetAdmin(admin.ModelAdmin):
+class TargetAdmin(RefreshCardsMixin, admin.ModelAdmin):
     list_display = ["client", "rep", "period_start", "period_end", "value"]
     list_select_related = ["client", "rep"]
     autocomplete_fields = ["client", "rep"]
+
+    def refresh(self, objs: Any) -> None:
+        kpi_cards_refresh_for_targets(targets=objs)
 
 
 @admin.register(StatementDelivery)

@@ -8,5 +8,8 @@ class KpisConfig(AppConfig):
 
     def ready(self) -> None:
         from kpis import sync
+        from kpis.services import kpi_cards_follow
+        from workflows.signals import client_history_changed
 
         sync.register()
+        client_history_changed.connect(kpi_cards_follow, dispatch_uid="kpis.kpi_cards_follow")

@@ -13,7 +13,6 @@ import base64
 import datetime as dt
 import json
 import logging
-import threading
 import urllib.error
 import urllib.parse
 import urllib.request
@@ -24,12 +23,12 @@ from typing import Any
 from django.conf import settings
 from django.core import signing
 from django.core.mail import EmailMessage
-from django.db import close_old_connections, transaction
 from django.db.models import Q
 from django.urls import reverse
 from django.utils import timezone, translation
 from django.utils.translation import gettext as _
 
+from fieldsales.background import after_commit_in_thread
 from kpis.models import StatementDelivery
 from kpis.statements import statement_pdf
 
@@ -257,16 +256,6 @@ def deliveries_process(*, now: dt.datetime | None = None, limit: int = 100) -> d
     return counts
 
 
-def _process_in_thread() -> None:
-    try:
-        deliveries_process()
-    except Exception:  # the command and the next request try again; nothing is lost
-        logger.exception("statement deliveries")
-    finally:
-        close_old_connections()
-
-
 def deliveries_kick() -> None:
     """After the queuing commits, send in a thread: the rep's request does not wait for the provider."""
-    if settings.STATEMENT_SEND_NOW:
-        transaction.on_commit(lambda: threading.Thread(target=_process_in_thread, daemon=True).start())
+    after_commit_in_thread(deliveries_process)

@@ -35,7 +35,11 @@ class LedgerEntry(models.Model):
             models.UniqueConstraint(fields=["client", "kind", "reference"], name="ledger_reference_unique"),
             models.CheckConstraint(condition=models.Q(amount__gt=0), name="ledger_amount_positive"),
         ]
-        indexes = [models.Index(fields=["client", "date"], name="ledger_client_date")]
+        indexes = [
+            models.Index(fields=["client", "date"], name="ledger_client_date"),
+            # Covers a client's balance (the sums by kind): read from the index alone, however long the ledger.
+            models.Index(fields=["client", "kind", "amount"], name="ledger_client_balance"),
+        ]
 
     def __str__(self) -> str:
         return f"{self.get_kind_display()} {self.reference}"

@@ -15,6 +15,7 @@ from clients.models import Client
 from clients.resources import parse_uuid
 from clients.schema import AttributeSpec, AttributeType, clean_value, is_empty
 from kpis.models import LedgerEntry
+from kpis.services import REFRESH_BATCH, kpi_cards_refresh
 
 UNKNOWN_CLIENT = _("No client has this identifier.")
 NOT_POSITIVE = _("Enter a positive amount; the kind gives the direction.")
@@ -92,4 +93,21 @@ class LedgerEntryResource(resources.ModelResource):
     def import_data(self, dataset: Any, dry_run: bool = False, raise_errors: bool = False, **kwargs: Any) -> Any:
         """A file with one invalid row writes nothing, whatever the caller asks."""
         kwargs.update(use_transactions=True, rollback_on_validation_errors=True)
+        self._touched: set[str] = set()
+        self._dry_run = dry_run
         return super().import_data(dataset, dry_run=dry_run, raise_errors=raise_errors, **kwargs)
+
+    def after_save_instance(self, instance: LedgerEntry, row: Any, **kwargs: Any) -> None:
+        self._touched.add(str(instance.client_id))
+
+    def after_delete_instance(self, instance: LedgerEntry, row: Any, **kwargs: Any) -> None:
+        self._touched.add(str(instance.client_id))
+
+    def after_import(self, dataset: Any, result: Any, **kwargs: Any) -> None:
+        """The imported clients' KPI cards follow their new balances, in the import's transaction."""
+        super().after_import(dataset, result, **kwargs)
+        # A preview (dry run) or a file with errors is rolled back: its cards would be too.
+        if not self._dry_run and not result.has_errors() and not result.has_validation_errors():
+            touched = sorted(self._touched)
+            for start in range(0, len(touched), REFRESH_BATCH):
+                kpi_cards_refresh(client_ids=touched[start : start + REFRESH_BATCH])

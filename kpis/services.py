@@ -18,10 +18,13 @@ from django.utils.formats import number_format
 from django.utils.translation import gettext_lazy, ngettext
 
 from clients.schema import NOT_EMAIL, NOT_PHONE, PHONE_RE
+from fieldsales.background import after_commit_in_thread
 from kpis.metrics import METRICS, STATUS_LABELS, Facts, compute
 from kpis.models import KpiCard, KpiDefinition, StatementDelivery
 
 LANGUAGES = ("en", "fr")
+# Cards recomputed per transaction when all of them are: bounds the locks held and the memory.
+REFRESH_BATCH = 500
 
 
 def _format(display: str, value: Any) -> str:
@@ -107,6 +110,8 @@ def kpi_cards_refresh(*, client_ids: Iterable[Any], today: dt.date | None = None
     for client in Client.objects.filter(pk__in=ids):
         folders = kpi_card_folders(client=client, definitions=definitions, today=today)
         card = cards.get(str(client.pk))
+        if card is None and not definitions:
+            continue  # no KPIs defined: no card to send ("No KPIs yet" on the phone)
         if card is None:
             KpiCard.objects.create(client=client, folders=folders, computed_on=today, computed_at=now)
         elif card.folders != folders:
@@ -119,6 +124,49 @@ def kpi_cards_refresh(*, client_ids: Iterable[Any], today: dt.date | None = None
     if changed:
         publish("kpi_card", changed)
     return changed
+
+
+def kpi_cards_follow(*, client_ids: Iterable[Any], **kwargs: Any) -> None:
+    """Receiver of workflows' `client_history_changed`: the cards follow a visit or an order, once per push."""
+    from fieldsales.sync.feed import batched
+
+    batched(_refresh, client_ids)
+
+
+def _refresh(client_ids: set[str]) -> None:
+    kpi_cards_refresh(client_ids=client_ids)
+
+
+def kpi_cards_refresh_for_targets(*, targets: Iterable[Any]) -> None:
+    """After a target changes: its client's card, or every card of its rep's clients."""
+    from clients.models import Client
+
+    client_ids = {target.client_id for target in targets if target.client_id}
+    rep_ids = {target.rep_id for target in targets if target.rep_id and not target.client_id}
+    if rep_ids:
+        client_ids.update(Client.objects.filter(assignments__rep_id__in=rep_ids).values_list("pk", flat=True))
+    for batch in _batches(sorted(str(client_id) for client_id in client_ids)):
+        kpi_cards_refresh(client_ids=batch)
+
+
+def _batches(ids: list[Any]) -> Iterable[list[Any]]:
+    for start in range(0, len(ids), REFRESH_BATCH):
+        yield ids[start : start + REFRESH_BATCH]
+
+
+def kpi_cards_refresh_all(*, today: dt.date | None = None) -> tuple[int, int]:
+    """Recompute every card of the clients in use, a batch per transaction. Returns (changed, clients)."""
+    from clients.models import Client
+
+    ids = list(Client.objects.filter(archived_at__isnull=True).order_by("pk").values_list("pk", flat=True))
+    changed = sum(len(kpi_cards_refresh(client_ids=batch, today=today)) for batch in _batches(ids))
+    return changed, len(ids)
+
+
+def kpi_cards_refresh_all_soon() -> None:
+    """After a change to the KPI definitions commits, recompute every card in a thread: the clerk does not wait for
+    20,000 cards."""
+    after_commit_in_thread(kpi_cards_refresh_all)
 
 
 NOT_A_CHANNEL = gettext_lazy("Choose email, WhatsApp or SMS.")

@@ -225,6 +225,7 @@ class SubmissionFactory(factory.django.DjangoModelFactory):
         model = ActivitySubmission
 
     visit = factory.SubFactory(VisitFactory)
+    client = factory.LazyAttribute(lambda submission: submission.visit.client)
     activity = factory.SubFactory(ActivityFactory)
     submitted_at = factory.LazyFunction(timezone.now)
 

@@ -136,6 +136,15 @@ class ActivitySubmission(models.Model):
 
     id = models.UUIDField(primary_key=True, default=uuid.uuid4, editable=False)
     visit = models.ForeignKey(Visit, on_delete=models.CASCADE, related_name="submissions", verbose_name=_("visit"))
+    # The visit's client, kept here so that a client's latest and recent orders (its KPIs) are read through an
+    # index, whatever the length of its history. Set with the visit, never changed.
+    client = models.ForeignKey(
+        "clients.Client",
+        on_delete=models.CASCADE,
+        related_name="activity_submissions",
+        editable=False,
+        verbose_name=_("client"),
+    )
     activity = models.ForeignKey(
         Activity, on_delete=models.PROTECT, related_name="submissions", verbose_name=_("activity")
     )
@@ -146,6 +155,7 @@ class ActivitySubmission(models.Model):
 
     class Meta:
         ordering = ["submitted_at"]
+        indexes = [models.Index(fields=["client", "-submitted_at"], name="submission_client_time")]
         verbose_name = _("activity submission")
         verbose_name_plural = _("activity submissions")
 

@@ -21,6 +21,7 @@ from clients.selectors import client_missing_required
 from fieldsales.geo import Position, haversine_m, within_geofence
 from fieldsales.sync.feed import publish, resend
 from workflows.models import Activity, ActivityKind, ActivitySubmission, Note, OrderLine, Product, Visit, Workflow
+from workflows.signals import client_history_changed
 
 if TYPE_CHECKING:
     from django.contrib.auth.models import User
@@ -127,6 +128,7 @@ def visit_check_in(
         checked_in_at=at or timezone.now(),
     )
     publish("visit", [visit.pk])
+    client_history_changed.send(sender=Visit, client_ids=[client.pk])
     return visit
 
 
@@ -209,6 +211,7 @@ def activity_submit(
     submission = ActivitySubmission.objects.create(
         id=submission_id,
         visit=visit,
+        client_id=visit.client_id,
         activity=activity,
         values=cleaned,
         order_total=sum((line.value for line in order_lines), Decimal("0")),
@@ -219,6 +222,8 @@ def activity_submit(
     OrderLine.objects.bulk_create(order_lines)
     Visit.objects.filter(pk=visit.pk).update(version=F("version") + 1)
     resend("visit", [visit.pk])
+    if order_lines:
+        client_history_changed.send(sender=ActivitySubmission, client_ids=[visit.client_id])
     return submission
 
 

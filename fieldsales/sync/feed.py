@@ -8,7 +8,7 @@ who stops seeing an entity keeps its feed entry, marked `deleted`, so the device
 
 from __future__ import annotations
 
-from collections.abc import Iterable, Iterator
+from collections.abc import Callable, Iterable, Iterator
 from contextlib import contextmanager
 from contextvars import ContextVar
 from typing import Any
@@ -29,13 +29,17 @@ _TABLE = SyncEntry._meta.db_table
 
 
 class _Pending:
-    """The `publish` and `resend` calls gathered by `deferred`: ids by type name."""
+    """The `publish`, `resend` and `batched` calls gathered by `deferred`: ids by type name or by function."""
 
     def __init__(self) -> None:
         self.publish: dict[str, set[str]] = {}
         self.resend: dict[str, set[str]] = {}
+        self.batched: dict[Callable[[set[str]], Any], set[str]] = {}
 
     def flush(self) -> None:
+        # First, as they may publish in their turn (a KPI card recomputed after a visit).
+        for func, func_ids in self.batched.items():
+            func(func_ids)
         for type_name in sorted(self.publish, key=lambda name: TYPES[name].rank):
             publish(type_name, self.publish[type_name])
         for type_name in sorted(self.resend, key=lambda name: TYPES[name].rank):
@@ -65,6 +69,17 @@ def deferred() -> Iterator[None]:
     finally:
         _pending.reset(token)
     pending.flush()
+
+
+def batched(func: Callable[[set[str]], Any], ids: Iterable[Any]) -> None:
+    """Call `func` with these ids now or, within `deferred`, once on the way out with every id it was given: work
+    that follows a write (recomputing a client's KPI card) runs once per push, not once per op."""
+    keys = {str(entity_id) for entity_id in ids}
+    pending = _pending.get()
+    if pending is not None:
+        pending.batched.setdefault(func, set()).update(keys)
+    elif keys:
+        func(keys)
 
 
 def _chunks(items: list[Any], size: int = CHUNK) -> Iterable[list[Any]]:

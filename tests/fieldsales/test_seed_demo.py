@@ -18,7 +18,7 @@ from clients.schema import AttributeType, missing_required, search_text, validat
 from fieldsales.accounts import BACK_OFFICE, REPS, SUPERVISORS
 from fieldsales.management.commands import seed_demo
 from fieldsales.models import Profile
-from kpis.models import KpiDefinition, KpiFolder, LedgerEntry, Target
+from kpis.models import KpiCard, KpiDefinition, KpiFolder, LedgerEntry, Target
 from workflows.models import Activity, ActivityKind, ActivitySubmission, Note, OrderLine, Product, Visit, Workflow
 
 pytestmark = pytest.mark.django_db
@@ -47,6 +47,7 @@ SEEDED_MODELS = (
     KpiFolder,
     KpiDefinition,
     Target,
+    KpiCard,
 )
 
 
@@ -227,6 +228,17 @@ def test_kpis_and_targets():
         target = Target.objects.get(rep__username=rep, client=None, period_start=this_month)
         assert target.period_end.month == this_month.month
         assert target.value > 0
+
+
+def test_every_client_has_its_kpi_card_with_its_last_order():
+    seed(clients=20)
+
+    assert KpiCard.objects.count() == Client.objects.count() == 20
+    last = ActivitySubmission.objects.filter(activity__kind=ActivityKind.ORDER).order_by("-submitted_at").first()
+    assert last is not None
+    card = KpiCard.objects.get(client=last.visit.client)
+    shown = {kpi["key"]: kpi["value"] for folder in card.folders for kpi in folder["kpis"]}
+    assert Decimal(shown["previous_order_value"]) == last.order_total
 
 
 def test_clients_option_scales():

@@ -10,7 +10,7 @@ from django.db import connection
 from django.test.utils import CaptureQueriesContext
 
 from kpis.models import KpiCard, KpiDefinition, KpiFolder
-from kpis.services import active_definitions, kpi_card_folders, kpi_cards_refresh
+from kpis.services import active_definitions, kpi_card_folders, kpi_cards_refresh, kpi_cards_refresh_all
 from tests.factories import ClientFactory, LedgerEntryFactory
 from tests.kpis.test_metrics import TODAY, days_before, order
 
@@ -69,6 +69,7 @@ def test_folders_come_in_alphabetical_order_with_values_in_both_languages(defini
 def test_a_card_costs_the_same_queries_for_a_short_and_a_long_history(definitions):
     short, long = ClientFactory(), ClientFactory()
     order(short, days_before(5), [("1", "100")])
+    LedgerEntryFactory(client=short, date=days_before(5), due_date=days_before(-25), amount=Decimal("100"))
     for day in range(1, 61):
         order(long, days_before(day), [("1", "100"), ("2", "50"), ("3", "10")])
         LedgerEntryFactory(client=long, date=days_before(day), due_date=days_before(day - 30), amount=Decimal("10"))
@@ -78,7 +79,7 @@ def test_a_card_costs_the_same_queries_for_a_short_and_a_long_history(definition
         with CaptureQueriesContext(connection) as queries:
             kpi_card_folders(client=client, definitions=definitions_, today=TODAY)
         counts.append(len(queries))
-    # last order, its lines, visit dates, ledger credits, invoices, average, visits count, target: 8 queries.
+    # last order, its lines, visit dates, ledger totals, unpaid invoices, average, visits count, target: 8 queries.
     assert counts == [8, 8]
 
 
@@ -93,3 +94,23 @@ def test_a_refresh_stores_the_card_and_bumps_its_version_only_when_it_changed(de
     card.refresh_from_db()
     assert card.version == 2
     assert kpi_cards_refresh(client_ids=[client.pk], today=TODAY + dt.timedelta(days=1)) == [str(client.pk)]
+
+
+def test_a_change_to_the_definitions_in_the_admin_recomputes_every_card_after_commit(
+    definitions, clerk_client, settings, django_capture_on_commit_callbacks
+):
+    settings.BACKGROUND_THREADS = True
+    shop = ClientFactory()
+    folder = KpiFolder.objects.get(name_en="Account")
+    form = {"name_en": "Account", "name_fr": "Compte", "definitions-TOTAL_FORMS": "0", "definitions-INITIAL_FORMS": "0"}
+    # Not run: the recompute starts a thread once the clerk's transaction commits.
+    with django_capture_on_commit_callbacks(execute=False) as callbacks:
+        response = clerk_client.post(f"/admin/kpis/kpifolder/{folder.pk}/change/", form, follow=True)
+    assert "KPI card is being recomputed" in response.content.decode()
+    assert len(callbacks) == 1
+    assert not KpiCard.objects.filter(client=shop).exists()
+
+    kpi_cards_refresh_all(today=TODAY)
+
+    card = KpiCard.objects.get(client=shop)
+    assert [folder["name_en"] for folder in card.folders] == ["Account", "Activity", "Sales"]

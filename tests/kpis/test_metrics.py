@@ -124,6 +124,27 @@ def test_debt_settles_the_oldest_invoices_first():
     assert kpi(client, "debt_status") == DEBT_OVERDUE
 
 
+def test_debt_unpaid_over_more_invoices_than_one_read_counts_them_all():
+    client = ClientFactory()
+    # 700 invoices of 10, one a day; a payment of 1000 settles the oldest 100. The 600 unpaid take three reads.
+    LedgerEntry.objects.bulk_create(
+        LedgerEntry(
+            client=client,
+            date=days_before(day),
+            due_date=days_before(day - 30),
+            kind=LedgerEntry.Kind.INVOICE,
+            reference=f"F{day}",
+            amount=Decimal("10"),
+        )
+        for day in range(1, 701)
+    )
+    LedgerEntryFactory(client=client, kind=LedgerEntry.Kind.PAYMENT, date=days_before(1), amount=Decimal("1000"))
+    assert kpi(client, "debt_balance") == Decimal("6000")
+    # Unpaid: invoices of days 1 to 600, of which those of days 31 to 600 are overdue, the oldest by 570 days.
+    assert kpi(client, "debt_overdue") == Decimal("5700")
+    assert kpi(client, "debt_overdue_days") == 570
+
+
 def test_a_future_due_date_is_owed_but_not_overdue():
     client = ClientFactory()
     LedgerEntryFactory(

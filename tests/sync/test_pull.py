@@ -694,7 +694,7 @@ def busy_rep(rep1, pos_list, visit_workflow):  # type: ignore[no-untyped-def]
         Visit(rep=rep1, client=client, workflow=workflow, checked_in_at=now) for client in clients
     )
     submissions = ActivitySubmission.objects.bulk_create(
-        ActivitySubmission(visit=visit, activity=order, submitted_at=now) for visit in visits
+        ActivitySubmission(visit=visit, client=visit.client, activity=order, submitted_at=now) for visit in visits
     )
     OrderLine.objects.bulk_create(
         OrderLine(submission=submission, product=product, quantity=1, unit_price=10, value=10)

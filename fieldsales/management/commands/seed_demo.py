@@ -46,6 +46,7 @@ from fieldsales.accounts import BACK_OFFICE, REPS, ROLES, SUPERVISORS, reps_quer
 from fieldsales.models import Profile
 from fieldsales.sync.feed import refresh_reps
 from kpis.models import KpiDefinition, KpiFolder, LedgerEntry, Target
+from kpis.services import kpi_cards_refresh_all
 from workflows.models import Activity, ActivityKind, ActivitySubmission, Note, OrderLine, Product, Visit, Workflow
 
 User = get_user_model()
@@ -797,6 +798,7 @@ def build_history(
                 ActivitySubmission(
                     id=demo_id("shelf", index, number),
                     visit_id=visit.id,
+                    client_id=visit.client_id,
                     activity_id=demo.shelf_check_id,
                     values=validate_attributes(demo.shelf_specs, shelf),
                     submitted_at=checked_in_at + dt.timedelta(minutes=rng.randint(2, 6)),
@@ -822,6 +824,7 @@ def build_history(
             ActivitySubmission(
                 id=order_id,
                 visit_id=visit.id,
+                client_id=visit.client_id,
                 activity_id=demo.order_taking_id,
                 values={},
                 order_total=total,
@@ -932,6 +935,8 @@ class Command(BaseCommand):
             self.seed_targets(demo, sales)
             # The rows above were bulk-written, past the services: bring the reps' sync feeds in step at once.
             refresh_reps(reps_queryset().values_list("pk", flat=True))
+            # Likewise the KPI cards, which the services keep up to date from then on.
+            kpi_cards_refresh_all()
         if options["verbosity"] >= 1:
             self.print_summary(time.monotonic() - started, count)
 

@@ -1,0 +1,134 @@
+"""KPI cards follow what changes their values: a pushed visit and its orders (once per push), a ledger import, a
+ledger entry or a target saved in the admin, a change to the definitions; and they reach the rep's device."""
+
+from __future__ import annotations
+
+from decimal import Decimal
+from typing import Any
+
+import pytest
+import tablib
+from django.core.management import call_command
+
+from kpis.models import KpiCard, KpiDefinition, KpiFolder, LedgerEntry, Target
+from kpis.resources import LedgerEntryResource
+from tests.sync.conftest import make_client, op
+from tests.sync.test_push import checkin_data
+
+
+@pytest.fixture
+def definitions(db):  # type: ignore[no-untyped-def]
+    sales = KpiFolder.objects.create(name_en="Sales", name_fr="Ventes")
+    account = KpiFolder.objects.create(name_en="Account", name_fr="Compte")
+    for order_, (key, metric, folder) in enumerate(
+        [
+            ("last_value", "previous_order_value", sales),
+            ("visits", "visits_count", sales),
+            ("balance", "debt_balance", account),
+            ("target", "target_achievement", sales),
+        ]
+    ):
+        KpiDefinition.objects.create(
+            key=key, metric=metric, folder=folder, order=order_, label_en=key, label_fr=key, params={}
+        )
+
+
+def values(client: Any) -> dict[str, Any]:
+    card = KpiCard.objects.get(client=client)
+    return {kpi["key"]: kpi["value"] for folder in card.folders for kpi in folder["kpis"]}
+
+
+def order_op(visit_id: str, activity: Any, product: Any, quantity: int, **envelope: Any) -> dict[str, Any]:
+    return op(
+        "activity.submit",
+        data={
+            "visit": visit_id,
+            "activity": activity.pk,
+            "values": {},
+            "lines": [{"product": product.pk, "quantity": quantity}],
+        },
+        **envelope,
+    )
+
+
+def test_a_pushed_visit_with_two_orders_recomputes_the_card_once_and_the_device_receives_it(
+    definitions, device1, rep1, pos_list, visit_workflow
+):
+    client = make_client(rep1, pos_list, reps=(rep1,))
+    device1.sync()
+    checkin = op("visit.checkin", data=checkin_data(client, visit_workflow["workflow"]))
+    product = visit_workflow["products"][0]  # 1,500.00 each
+    first = order_op(checkin["entity_id"], visit_workflow["order"], product, 2)
+    second = order_op(checkin["entity_id"], visit_workflow["order"], product, 3, made_at="2026-11-22T09:20:00+00:00")
+
+    results = device1.push(checkin, first, second)
+
+    assert [result["status"] for result in results] == ["applied"] * 3
+    card = KpiCard.objects.get(client=client)
+    # Once per push: recomputed after each op, the card would be at version 3.
+    assert card.version == 1
+    assert values(client)["visits"] == 1
+    assert Decimal(values(client)["last_value"]) == Decimal("4500.00")  # the later order
+    pulled = [change for change in device1.sync() if change["type"] == "kpi_card"]
+    assert [change["id"] for change in pulled] == [str(client.pk)]
+
+
+def test_a_ledger_import_updates_the_balances_on_the_cards_but_its_preview_does_not(definitions, rep1, pos_list):
+    shop = make_client(rep1, pos_list, reps=(rep1,))
+    dataset = tablib.Dataset(headers=["client", "date", "kind", "reference", "amount", "due_date"])
+    dataset.append([str(shop.pk), "2026-10-01", "invoice", "F1", "150000", "2026-10-31"])
+    dataset.append([str(shop.pk), "2026-10-15", "payment", "R1", "100000", ""])
+
+    LedgerEntryResource().import_data(dataset, dry_run=True)
+    assert not KpiCard.objects.filter(client=shop).exists()
+
+    result = LedgerEntryResource().import_data(dataset)
+
+    assert not result.has_errors() and not result.has_validation_errors()
+    assert Decimal(values(shop)["balance"]) == Decimal("50000.00")
+
+
+def test_a_ledger_file_with_a_bad_row_changes_no_card(definitions, rep1, pos_list):
+    shop = make_client(rep1, pos_list, reps=(rep1,))
+    call_command("refresh_kpi_cards", stdout=None)
+    before = KpiCard.objects.get(client=shop).version
+    dataset = tablib.Dataset(headers=["client", "date", "kind", "reference", "amount", "due_date"])
+    dataset.append([str(shop.pk), "2026-10-01", "invoice", "F1", "150000", ""])
+    dataset.append([str(shop.pk), "2026-10-01", "invoice", "F2", "-5", ""])
+
+    result = LedgerEntryResource().import_data(dataset)
+
+    assert result.has_validation_errors()
+    assert not LedgerEntry.objects.exists()
+    assert KpiCard.objects.get(client=shop).version == before
+    assert Decimal(values(shop)["balance"]) == Decimal("0")
+
+
+def test_a_ledger_entry_added_or_deleted_in_the_admin_moves_the_balance(definitions, clerk_client, rep1, pos_list):
+    shop = make_client(rep1, pos_list, reps=(rep1,))
+    response = clerk_client.post(
+        "/admin/kpis/ledgerentry/add/",
+        {"client": shop.pk, "date": "2026-10-01", "kind": "invoice", "reference": "F9", "amount": "2500"},
+    )
+    assert response.status_code == 302, response.content.decode()[:2000]
+    assert Decimal(values(shop)["balance"]) == Decimal("2500.00")
+
+    entry = LedgerEntry.objects.get()
+    response = clerk_client.post(f"/admin/kpis/ledgerentry/{entry.pk}/delete/", {"post": "yes"})
+    assert response.status_code == 302
+    assert Decimal(values(shop)["balance"]) == Decimal("0")
+
+
+def test_a_reps_target_saved_in_the_admin_reaches_the_cards_of_the_reps_clients(
+    definitions, clerk_client, rep1, pos_list
+):
+    shops = [make_client(rep1, pos_list, reps=(rep1,), name=f"Boutique {i}") for i in range(3)]
+    elsewhere = make_client(rep1, pos_list, name="Boutique sans commercial")
+    response = clerk_client.post(
+        "/admin/kpis/target/add/",
+        {"rep": rep1.pk, "period_start": "2020-01-01", "period_end": "2099-12-31", "value": "100000"},
+    )
+    assert response.status_code == 302, response.content.decode()[:2000]
+    assert Target.objects.count() == 1
+    assert [values(shop)["target"] for shop in shops] == ["0.0"] * 3
+    assert not KpiCard.objects.filter(client=elsewhere).exists()
