@@ -79,6 +79,7 @@ def serialize_workflows(rep: User, ids: list[str]) -> dict[str, dict[str, Any]]:
                 "name": workflow.name,
                 "name_en": workflow.name_en,
                 "name_fr": workflow.name_fr,
+                "order": workflow.order,
                 "lists": [client_list.pk for client_list in workflow.client_lists.all()],
                 "activities": [
                     {
@@ -124,6 +125,7 @@ def visit_record(visit: Visit) -> dict[str, Any]:
             "client": str(visit.client_id),
             "workflow": visit.workflow_id,
             "rep": visit.rep.get_full_name() or visit.rep.get_username(),
+            "rep_id": visit.rep_id,
             "checked_in_at": visit.checked_in_at.isoformat(),
             "ended_at": visit.ended_at.isoformat() if visit.ended_at else None,
             "distance_m": visit.distance_m,

@@ -10,8 +10,14 @@ import * as clientForm from "./views/form.js";
 import * as list from "./views/list.js";
 import * as map from "./views/map.js";
 import * as settings from "./views/settings.js";
+import * as today from "./views/today.js";
+import { checkedInBadge, renderStart, renderVisit } from "./views/visit.js";
+import { currentVisit } from "./lib/visits.js";
 
 const ROUTES = [
+  [/^#\/today$/, today],
+  [/^#\/visit\/start\/([^/]+)$/, { render: renderStart }],
+  [/^#\/visit\/([^/]+)(?:\/(activity)\/([^/]+))?$/, { render: renderVisit }],
   [/^#\/map$/, map],
   [/^#\/settings$/, settings],
   [/^#\/new$/, clientForm],
@@ -68,13 +74,30 @@ function shell() {
   app.replaceChildren(
     el("div", { id: "banner" }),
     el("main", { id: "view" }),
+    el("div", { id: "visit-badge", class: "visit-badge", hidden: true }),
     el("nav", { class: "nav", "aria-label": gettext("Sections") }, [
+      el("a", { href: "#/today" }, gettext("Today")),
       el("a", { href: "#/clients" }, gettext("Clients")),
       el("a", { href: "#/map" }, gettext("Map")),
       el("a", { href: "#/settings" }, [gettext("Settings"), el("span", { class: "badge", id: "alert-count" })]),
     ]),
   );
   app.removeAttribute("aria-busy");
+}
+
+/* While checked in, the client's icon shows bottom right with a GPS mark; a tap opens the visit. */
+function visitBadge() {
+  const node = document.getElementById("visit-badge");
+  if (!node) return;
+  const visit = currentVisit(state);
+  const onVisit = location.hash.startsWith("#/visit/");
+  node.replaceChildren();
+  node.hidden = !visit || onVisit;
+  if (!visit || onVisit) return;
+  const row = state.clients.get(visit.client);
+  node.append(
+    el("a", { href: `#/visit/${visit.id}`, "aria-label": interpolate(gettext("Checked in at %(client)s"), { client: row?.fields.name || "" }) }, checkedInBadge(row)),
+  );
 }
 
 function alertBadge() {
@@ -127,13 +150,16 @@ async function boot() {
   performance.mark("fieldsales-loaded");
   shell();
   window.addEventListener("hashchange", route);
-  events.addEventListener("change", () => {
+  events.addEventListener("change", (event) => {
     banner();
     alertBadge();
+    if (event.detail !== "position") visitBadge();
   });
+  window.addEventListener("hashchange", visitBadge);
   route();
   banner();
   alertBadge();
+  visitBadge();
   warmSearch();
   watchPosition((position) => {
     state.position = position;

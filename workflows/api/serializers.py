@@ -35,6 +35,7 @@ class WorkflowSerializer(serializers.Serializer):
     name = serializers.CharField(help_text="In the request's language (Accept-Language).")
     name_en = serializers.CharField()
     name_fr = serializers.CharField()
+    order = serializers.IntegerField(help_text="Where the workflow comes in the rep's choice.")
     lists = serializers.ListField(child=serializers.IntegerField(), help_text="Client lists; empty means every list.")
     activities = ACTIVITY
 
@@ -71,6 +72,7 @@ class VisitSerializer(serializers.Serializer):
     client = serializers.UUIDField()
     workflow = serializers.IntegerField()
     rep = serializers.CharField(help_text="The rep's full name, or user name.")
+    rep_id = serializers.IntegerField(help_text="The rep's user id: the app knows its own visits by it.")
     checked_in_at = serializers.DateTimeField()
     ended_at = serializers.DateTimeField(allow_null=True)
     distance_m = serializers.FloatField(allow_null=True, help_text="From the client at check-in.")

@@ -5,6 +5,7 @@ What the rep sees of a client is the server's copy with the rep's unanswered and
 */
 import { VERSION as DB_VERSION, ENTITY_STORES, del, get, getAll, put, readAll, readMeta, transact } from "./db.js";
 import { fold, uuid } from "./text.js";
+import { VISIT_OPS, activitiesOf, applyVisitOp, visitIdOf } from "./visits.js";
 
 export const events = new EventTarget();
 export const state = {
@@ -221,9 +222,11 @@ function newOp(type, entityId, data, extra = {}) {
   return { op_id: uuid(), type, entity_id: entityId, made_at: new Date().toISOString(), data, ...extra };
 }
 
-async function enqueue(ops, photo = null) {
+async function enqueue(ops, photos = null) {
+  const ids = [photos].flat().filter(Boolean).map((photo) => photo.id);
+  if (ids.length) for (const op of ops) op.photos = ids;
   await transact(["outbox", "blobs"], "readwrite", async (s) => {
-    if (photo) await put(s.blobs, { id: photo.id, blob: photo.blob, uploaded: false });
+    for (const photo of [photos].flat()) if (photo) await put(s.blobs, { id: photo.id, blob: photo.blob, uploaded: false });
     for (const op of ops) op.seq = await put(s.outbox, op);
   });
   state.outbox.push(...ops);
@@ -270,6 +273,40 @@ export async function updateClient(row, fields, photo = null) {
   return true;
 }
 
+/* The required fields a visit needs, filled on the phone: sent before the check-in, and accepted by the server
+   even on a read-only list. */
+export async function fillRequired(row, attributes, photos = []) {
+  if (!Object.keys(attributes).length) return false;
+  await enqueue([{ ...newOp("client.update", row.id, { attributes }, { base_version: row.version ?? 1 }), client: row.id }], photos);
+  return true;
+}
+
+export async function startVisit({ client, workflow, position, distance }) {
+  const id = uuid();
+  const data = { client, workflow: Number(workflow) };
+  if (position) Object.assign(data, { lat: position.lat, lng: position.lng, accuracy_m: position.accuracy_m ?? null });
+  await enqueue([{ ...newOp("visit.checkin", id, data), client, visit: id, distance_m: distance ?? null }]);
+  return id;
+}
+
+export async function submitActivity(visit, activity, { values = {}, lines = [] } = {}, photos = []) {
+  const data = { visit: visit.id, activity: activity.id, values };
+  if (lines.length) data.lines = lines;
+  await enqueue([{ ...newOp("activity.submit", uuid(), data), client: visit.client, visit: visit.id }], photos);
+}
+
+export async function endVisit(visit) {
+  await enqueue([{ ...newOp("visit.end", visit.id, {}), client: visit.client, visit: visit.id }]);
+}
+
+export async function addNote({ client, visit = null, text }) {
+  await enqueue([{ ...newOp("note.create", uuid(), { client, visit, text }), client, visit }]);
+}
+
+export async function sendStatement({ client, channel, recipient }) {
+  await enqueue([{ ...newOp("statement.send", uuid(), { client, channel, recipient }), client }]);
+}
+
 export async function archiveClient(row) {
   await enqueue([{ ...newOp("client.archive", row.id, {}, { base_version: row.version }), client: row.id }]);
 }
@@ -281,9 +318,31 @@ export async function settle(op, result) {
       ? { op_id: op.op_id, seq: op.seq, op, client: op.client, at: new Date().toISOString(), ...result }
       : null;
   let server = null;
-  await transact(["outbox", "alerts", "client"], "readwrite", async (s) => {
+  let visitRecord = null;
+  let noteRecord = null;
+  const accepted = result.status === "applied" || result.status === "duplicate";
+  await transact(["outbox", "alerts", "client", "visit", "note"], "readwrite", async (s) => {
     await del(s.outbox, op.seq);
     if (alert) await put(s.alerts, alert);
+    // Until the next pull brings the server's copy, the phone keeps the visit or note as it will be there.
+    if (accepted && VISIT_OPS.includes(op.type)) {
+      const id = String(visitIdOf(op));
+      const record = await get(s.visit, id);
+      const workflow = state.workflows.get(String(record?.data.workflow ?? op.data.workflow));
+      const activity = activitiesOf(workflow).find((a) => String(a.id) === String(op.data.activity));
+      const data = applyVisitOp(record?.data, op, state.me, activity?.name || "");
+      if (data) {
+        visitRecord = { id, version: result.version ?? record?.version ?? 1, data };
+        await put(s.visit, visitRecord);
+      }
+    } else if (accepted && op.type === "note.create" && !(await get(s.note, op.entity_id))) {
+      noteRecord = {
+        id: op.entity_id,
+        version: result.version ?? 1,
+        data: { client: op.data.client, visit: op.data.visit || null, text: op.data.text, author: state.me?.name || state.me?.username || "", created_at: op.made_at },
+      };
+      await put(s.note, noteRecord);
+    }
     if (op.type.startsWith("client.") && result.version != null) {
       const record = (await get(s.client, op.entity_id)) || { id: op.entity_id, version: 0, json: null };
       const data = dataOf(record);
@@ -300,6 +359,8 @@ export async function settle(op, result) {
   });
   state.outbox = state.outbox.filter((queued) => queued.seq !== op.seq);
   if (alert) state.alerts.set(alert.op_id, alert);
+  if (visitRecord) state.visits = [...state.visits.filter((r) => String(r.id) !== visitRecord.id), visitRecord];
+  if (noteRecord) state.notes = [...state.notes, noteRecord];
   if (server) state.serverClients.set(server.id, server);
   if (result.status !== "rejected" && op.type === "client.update" && result.version != null) {
     await rebaseFollowing(op, result.version);

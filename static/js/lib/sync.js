@@ -61,9 +61,14 @@ function wire(op) {
   return Object.fromEntries(WIRE_FIELDS.filter((key) => op[key] !== undefined).map((key) => [key, op[key]]));
 }
 
+/* The photos an op names: a client's photo, or those of photo fields (attributes, an activity's values). */
+function photosOf(op) {
+  return [op.data?.photo, ...(op.photos || [])].filter(Boolean);
+}
+
 /* Uploads the photos queued ops name; returns the server's answer for each photo it refused. */
 async function uploadPhotos() {
-  const named = new Set(state.outbox.map((op) => op.data?.photo).filter(Boolean));
+  const named = new Set(state.outbox.flatMap(photosOf));
   const refused = new Map();
   for (const blob of await pendingBlobs()) {
     if (blob.uploaded || !named.has(blob.id)) continue;
@@ -110,10 +115,12 @@ async function push() {
     const missing = [];
     for (const [index, result] of results.entries()) {
       const op = batch[index];
-      if (result.code === "missing_blob" && op.data?.photo && (await blobFor(op.data.photo))) {
+      const held = [];
+      for (const id of result.code === "missing_blob" ? photosOf(op) : []) if (await blobFor(id)) held.push(id);
+      if (held.length) {
         // The photo is on the phone: it stays queued, its photo is uploaded again, and it goes out next round.
         missing.push(op);
-        await setUploaded(op.data.photo, false);
+        for (const id of held) await setUploaded(id, false);
       } else {
         await settle(op, result);
       }
@@ -121,8 +128,8 @@ async function push() {
     changed("outbox");
     if (missing.length) {
       const refused = await uploadPhotos();
-      for (const op of missing.filter((queued) => refused.has(queued.data.photo))) {
-        const answer = refused.get(op.data.photo);
+      for (const op of missing.filter((queued) => photosOf(queued).some((id) => refused.has(id)))) {
+        const answer = refused.get(photosOf(op).find((id) => refused.has(id)));
         await settle(op, {
           op_id: op.op_id,
           status: "rejected",

@@ -4,7 +4,9 @@ import { gettext, interpolate, localized } from "../lib/i18n.js";
 import { display, isEmpty } from "../lib/schema.js";
 import { activityBlocked, archiveClient, canArchive, canEdit, events, state } from "../lib/store.js";
 import { syncNow } from "../lib/sync.js";
+import { notesOf, visitMap } from "../lib/visits.js";
 import { el, formatMoment, icon } from "./dom.js";
+import { openStatement } from "./statement.js";
 
 const SECTIONS = ["info", "history", "notes", "kpis"];
 
@@ -45,20 +47,21 @@ function info(row) {
 }
 
 function history(row) {
-  const visits = state.visits.filter((visit) => visit.data.client === row.id).sort((a, b) => (a.data.checked_in_at < b.data.checked_in_at ? 1 : -1));
+  const visits = [...visitMap(state).values()].filter((visit) => visit.client === row.id).sort((a, b) => (a.checked_in_at < b.checked_in_at ? 1 : -1));
   if (!visits.length) return [el("p", { class: "empty" }, gettext("No visits yet."))];
   return [
     el(
       "ol",
       { class: "history" },
       visits.map((visit) => {
-        const workflow = state.workflows.get(String(visit.data.workflow));
+        const workflow = state.workflows.get(String(visit.workflow));
         return el("li", {}, [
-          el("strong", {}, formatMoment(visit.data.checked_in_at)),
+          el("strong", {}, formatMoment(visit.checked_in_at)),
           " ",
           workflow ? localized(workflow.data, "name") : "",
-          visit.data.rep ? el("span", { class: "hint" }, ` · ${visit.data.rep}`) : null,
-          el("ul", {}, (visit.data.submissions || []).map((submission) => el("li", {}, submission.activity_name || ""))),
+          visit.rep ? el("span", { class: "hint" }, ` · ${visit.rep}`) : null,
+          visit.pending ? el("span", { class: "status pending", role: "img", "aria-label": gettext("Pending") }, "✓") : null,
+          el("ul", {}, (visit.submissions || []).map((submission) => el("li", {}, submission.activity_name || ""))),
         ]);
       }),
     ),
@@ -66,32 +69,47 @@ function history(row) {
 }
 
 function notes(row) {
-  const list = state.notes.filter((note) => note.data.client === row.id).sort((a, b) => (a.data.created_at < b.data.created_at ? 1 : -1));
+  const list = notesOf(state, row.id);
   if (!list.length) return [el("p", { class: "empty" }, gettext("No notes yet."))];
   return [
     el(
       "ul",
       { class: "notes" },
-      list.map((note) => el("li", {}, [el("p", {}, note.data.text), el("p", { class: "hint" }, `${note.data.author || ""} · ${formatMoment(note.data.created_at)}`)])),
+      list.map((note) => el("li", {}, [el("p", {}, note.text), el("p", { class: "hint" }, `${note.author || ""} · ${formatMoment(note.created_at)}`)])),
     ),
   ];
 }
 
-function kpis(row) {
+/* The KPI folders as tabs, in alphabetical order of their name in the rep's language. */
+function kpis(row, view) {
   const card = state.kpis.get(row.id);
-  // Folders in alphabetical order of their name in the rep's language.
-  const folders = [...(card?.data.folders || [])].sort((a, b) => localized(a, "name").localeCompare(localized(b, "name")));
-  if (!folders.some((folder) => folder.kpis?.length)) return [el("p", { class: "empty" }, gettext("No KPIs yet"))];
-  return folders.map((folder) =>
-    el("section", { class: "kpi-folder" }, [
-      el("h3", {}, localized(folder, "name")),
-      el("dl", {}, folder.kpis.flatMap((kpi) => [el("dt", {}, localized(kpi)), el("dd", {}, localized(kpi, "text") || String(kpi.value ?? "—"))])),
-    ]),
+  const folders = [...(card?.data.folders || [])].filter((folder) => folder.kpis?.length).sort((a, b) => localized(a, "name").localeCompare(localized(b, "name")));
+  if (!folders.length) return [el("p", { class: "empty" }, gettext("No KPIs yet"))];
+  const chosen = Math.max(0, folders.findIndex((folder) => folder.name_en === view.folder));
+  const panel = (folder) =>
+    el("dl", { class: "kpi-folder", role: "tabpanel", "aria-label": localized(folder, "name") }, folder.kpis.flatMap((kpi) => [el("dt", {}, localized(kpi)), el("dd", {}, localized(kpi, "text") || String(kpi.value ?? "—"))]));
+  const body = el("div", {}, panel(folders[chosen]));
+  const tabs = folders.map((folder, index) =>
+    el(
+      "button",
+      {
+        role: "tab",
+        "aria-selected": String(index === chosen),
+        onclick: (event) => {
+          view.folder = folder.name_en;
+          for (const tab of event.currentTarget.parentNode.children) tab.setAttribute("aria-selected", String(tab === event.currentTarget));
+          body.replaceChildren(panel(folder));
+        },
+      },
+      localized(folder, "name"),
+    ),
   );
+  return [el("div", { role: "tablist", class: "tabs kpi-tabs", "aria-label": gettext("KPI folders") }, tabs), body];
 }
 
 export function render(main, clientId, section = "info") {
   const current = SECTIONS.includes(section) ? section : "info";
+  const view = { folder: null };
   const draw = () => {
     const row = state.clients.get(clientId);
     main.replaceChildren();
@@ -128,7 +146,11 @@ export function render(main, clientId, section = "info") {
           el("a", { href: `#/client/${clientId}/${name}`, "aria-current": name === current ? "page" : null }, sectionLabel(name)),
         ),
       ),
-      el("section", { class: "section" }, { info, history, notes, kpis }[current](row)),
+      el("div", { class: "toolbar" }, [
+        activityBlocked(row.id) ? null : el("a", { class: "button primary", href: `#/visit/start/${clientId}` }, gettext("Start visit")),
+        row.fields.statement_enabled ? el("button", { class: "secondary", onclick: () => openStatement(clientId) }, gettext("Send account statement")) : null,
+      ]),
+      el("section", { class: "section" }, { info, history, notes, kpis }[current](row, view)),
       current === "info" && canEdit(row) ? el("a", { class: "fab", href: `#/client/${clientId}/edit` }, gettext("Edit details")) : null,
     );
   };

@@ -30,6 +30,13 @@ export function sheet(title, content, { onClose = null } = {}) {
   return dialog;
 }
 
+/* A short message that does not block the rep (an alert() would), read out by screen readers. */
+export function toast(message) {
+  const node = el("p", { class: "toast", role: "status" }, message);
+  document.body.append(node);
+  setTimeout(() => node.remove(), 4000);
+}
+
 export function formatMoment(iso) {
   if (!iso) return "";
   const date = new Date(iso);
@@ -42,6 +49,7 @@ const ICONS = {
   search: "M10 2a8 8 0 0 1 6.32 12.9l5.39 5.39-1.42 1.42-5.39-5.39A8 8 0 1 1 10 2zm0 2a6 6 0 1 0 0 12 6 6 0 0 0 0-12z",
   trash: "M9 3h6l1 2h5v2H3V5h5l1-2zm-3 6h12l-1 12H7L6 9zm4 2v8h2v-8h-2zm4 0v8h2v-8h-2z",
   back: "M20 11H7.83l5.59-5.59L12 4l-8 8 8 8 1.41-1.41L7.83 13H20v-2z",
+  pin: "M12 2a7 7 0 0 1 7 7c0 5.25-7 13-7 13S5 14.25 5 9a7 7 0 0 1 7-7zm0 4.5a2.5 2.5 0 1 0 0 5 2.5 2.5 0 0 0 0-5z",
 };
 
 /* An icon drawn by the app itself (no icon font, no emoji: a cheap phone may lack both). */

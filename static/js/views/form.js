@@ -25,11 +25,11 @@ export async function resizePhoto(file) {
   return { id: uuid(), blob };
 }
 
-function label(text, required, forId) {
+export function label(text, required, forId) {
   return el("label", { for: forId }, [text, required ? el("span", { class: "required-dot", title: gettext("Required") }, "") : null]);
 }
 
-function attributeInput(attribute, value, id) {
+export function attributeInput(attribute, value, id) {
   const common = { id, name: attribute.key, "aria-required": attribute.required ? "true" : null };
   switch (attribute.type) {
     case "long_text":
@@ -62,7 +62,7 @@ function attributeInput(attribute, value, id) {
   }
 }
 
-function readAttribute(attribute, input) {
+export function readAttribute(attribute, input) {
   if (attribute.type === "multiple_choice") return [...input.selectedOptions].map((option) => option.value);
   if (attribute.type === "boolean") return input.value === "" ? null : input.value === "yes";
   return input.value;

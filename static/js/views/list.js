@@ -1,10 +1,13 @@
 /* The client list: Synced / Pending tabs, search over important attributes, a filter sheet over every
-   attribute, nearest first when the position is known (alphabetical otherwise), 25 at a time. */
+   attribute, nearest first when the position is known (alphabetical otherwise), 25 at a time; Start visit for the
+   one selected client, and the visit in progress with Finish visit. */
 import { distanceM, formatDistance } from "../lib/geo.js";
 import { gettext, interpolate, localized } from "../lib/i18n.js";
 import { display, isEmpty } from "../lib/schema.js";
-import { canCreate, events, state } from "../lib/store.js";
+import { activityBlocked, canCreate, endVisit, events, state } from "../lib/store.js";
+import { syncNow } from "../lib/sync.js";
 import { fold } from "../lib/text.js";
+import { currentVisit } from "../lib/visits.js";
 import { el, icon, sheet } from "./dom.js";
 import { openMenu } from "./menu.js";
 
@@ -140,6 +143,32 @@ function selectionBar() {
   const count = view.selected.size;
   bar.hidden = count === 0;
   bar.querySelector("span").textContent = interpolate(gettext("%(count)s selected"), { count });
+  // One client selected: its check-in is a tap away.
+  const start = bar.querySelector(".start-visit");
+  const [only] = view.selected;
+  start.hidden = count !== 1 || !state.clients.has(only) || activityBlocked(only);
+  if (!start.hidden) start.setAttribute("href", `#/visit/start/${only}`);
+}
+
+/* The visit in progress, with Finish visit, at the top of the clients tab. */
+function visitBanner() {
+  const node = container?.querySelector(".visit-banner");
+  if (!node) return;
+  const visit = currentVisit(state);
+  node.hidden = !visit;
+  if (!visit) return node.replaceChildren();
+  const name = state.clients.get(visit.client)?.fields.name || "";
+  const finish = el("button", { class: "secondary" }, gettext("Finish visit"));
+  finish.addEventListener("click", async () => {
+    finish.disabled = true;
+    await endVisit(visit);
+    syncNow();
+  });
+  node.replaceChildren(
+    el("span", {}, interpolate(gettext("Visit in progress at %(client)s"), { client: name })),
+    el("a", { class: "button secondary", href: `#/visit/${visit.id}` }, gettext("Continue")),
+    finish,
+  );
 }
 
 function filterChips() {
@@ -176,6 +205,7 @@ function draw() {
   container.querySelector(".load-more").hidden = shown.length <= view.limit;
   listNode.dataset.total = String(shown.length);
   selectionBar();
+  visitBanner();
   container.querySelector(".fab").hidden = !canCreate();
   if (!window.fieldsales.firstRows) {
     window.fieldsales.firstRows = true;
@@ -292,6 +322,7 @@ export function render(main) {
         icon("search"),
       ),
     ]),
+    el("div", { class: "banner visit-banner", role: "status", hidden: true }),
     search,
     el("div", { class: "applied", hidden: true }, [
       el("span", {}, gettext("Filter:")),
@@ -302,6 +333,7 @@ export function render(main) {
     el("div", { class: "toolbar" }, [el("button", { class: "secondary", onclick: openFilters }, gettext("Filter"))]),
     el("div", { class: "selection", hidden: true }, [
       el("span", {}),
+      el("a", { class: "button primary start-visit", hidden: true }, gettext("Start visit")),
       el("button", { class: "link", onclick: () => { view.selected.clear(); draw(); } }, gettext("Clear selection")),
     ]),
     el("ul", { class: "clients", "aria-label": gettext("Clients") }),

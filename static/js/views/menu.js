@@ -1,8 +1,10 @@
-/* The ⋮ menu of a client: Show details, Go there, Distance, Call, Info, History, Notes, KPIs. */
+/* The ⋮ menu of a client: Show details, Go there, Distance, Call, Info, History, Notes, KPIs, Start visit, and
+   Send account statement where the back office enabled it. */
 import { directionsUrl, distanceM } from "../lib/geo.js";
 import { gettext, interpolate } from "../lib/i18n.js";
-import { state } from "../lib/store.js";
+import { activityBlocked, state } from "../lib/store.js";
 import { el, sheet } from "./dom.js";
+import { openStatement } from "./statement.js";
 
 export function openMenu(clientId) {
   const row = state.clients.get(clientId);
@@ -13,7 +15,7 @@ export function openMenu(clientId) {
   let dialog = null;
   const go = (section) => () => {
     dialog.close();
-    location.hash = `#/client/${clientId}/${section}`;
+    location.hash = section === "start" ? `#/visit/start/${clientId}` : `#/client/${clientId}/${section}`;
   };
   const item = (label, attrs, extra = null) => el("li", {}, [el(attrs.href ? "a" : "button", { class: "menu-item", ...attrs }, label), extra]);
   const menu = el("ul", { class: "menu", role: "list" }, [
@@ -38,6 +40,15 @@ export function openMenu(clientId) {
     item(gettext("History"), { onclick: go("history") }),
     item(gettext("Notes"), { onclick: go("notes") }),
     item(gettext("KPIs"), { onclick: go("kpis") }),
+    activityBlocked(clientId) ? null : item(gettext("Start visit"), { onclick: go("start") }),
+    row.fields.statement_enabled
+      ? item(gettext("Send account statement"), {
+          onclick: () => {
+            dialog.close();
+            openStatement(clientId);
+          },
+        })
+      : null,
   ]);
   dialog = sheet(name || gettext("Client"), menu);
   return dialog;

@@ -4,6 +4,7 @@ import { wipe } from "../lib/db.js";
 import { LANGUAGES, gettext, interpolate, language, loadLanguage, rememberLanguage } from "../lib/i18n.js";
 import { discardAlert, events, lostValues, pendingCount, retryAlert, state } from "../lib/store.js";
 import { api, syncNow } from "../lib/sync.js";
+import { visitMap } from "../lib/visits.js";
 import { el, formatMoment } from "./dom.js";
 
 const OPS = {
@@ -30,7 +31,14 @@ const CODES = {
 
 function recordName(alert) {
   const row = state.clients.get(alert.client);
-  return row?.fields.name || alert.op.data?.name || alert.client || "";
+  const name = row?.fields.name || alert.op.data?.name || alert.client || "";
+  // A visit's op names the visit: its client and when it started.
+  if (alert.op.visit) {
+    const visit = visitMap(state).get(String(alert.op.visit));
+    const at = visit?.checked_in_at || (alert.op.type === "visit.checkin" ? alert.op.made_at : null);
+    return interpolate(gettext("visit at %(client)s, %(when)s"), { client: name, when: formatMoment(at) });
+  }
+  return name;
 }
 
 /* What went wrong, in the rep's language: the server's messages (sent in the rep's language) field by field. */
