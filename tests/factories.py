@@ -259,3 +259,55 @@ class LedgerEntryFactory(factory.django.DjangoModelFactory):
     kind = LedgerEntry.Kind.INVOICE
     reference = factory.Sequence(lambda n: f"F{n:06d}")
     amount = Decimal("10000.00")
+
+
+def make_visit_workflow(
+    products: tuple[tuple[str, str], ...] = (
+        ("Produit 0", "1500.00"),
+        ("Produit 1", "1500.00"),
+        ("Produit 2", "1500.00"),
+    ),
+    *,
+    with_note: bool = False,
+) -> dict:
+    """A sales visit: a form (an integer shelf share, required) and an order, both needing a geo check-in within
+    100 m, then optionally a note; and products of these names and prices."""
+    workflow = WorkflowFactory(name_en="Sales visit", name_fr="Visite commerciale")
+    form = ActivityFactory(
+        workflow=workflow,
+        kind=ActivityKind.FORM,
+        name_en="Shelf check",
+        name_fr="Relevé de rayon",
+        requires_visit=True,
+        requires_geo_checkin=True,
+        radius_m=100,
+        fields=[
+            {
+                "key": "part_rayon",
+                "type": "integer",
+                "label_en": "Shelf share",
+                "label_fr": "Part de rayon",
+                "required": True,
+            }
+        ],
+        order=1,
+    )
+    order = ActivityFactory(
+        workflow=workflow,
+        kind=ActivityKind.ORDER,
+        name_en="Order taking",
+        name_fr="Prise de commande",
+        requires_visit=True,
+        requires_geo_checkin=True,
+        radius_m=100,
+        order=2,
+    )
+    note = (
+        ActivityFactory(
+            workflow=workflow, kind=ActivityKind.NOTE, name_en="Visit note", name_fr="Note de visite", order=3
+        )
+        if with_note
+        else None
+    )
+    made = [ProductFactory(name=name, unit_price=Decimal(price)) for name, price in products]
+    return {"workflow": workflow, "form": form, "order": order, "note": note, "products": made}

@@ -161,6 +161,11 @@ def parse_moment(value: Any) -> dt.datetime | None:
         return None
     if moment is None or moment.tzinfo is None:
         return None
+    try:
+        # Stored in UTC: a moment at the edge of the calendar (year 1 east of Greenwich) has no UTC time.
+        moment.astimezone(dt.UTC)
+    except OverflowError:
+        return None
     return moment
 
 

@@ -13,14 +13,14 @@ definitions. Each figure is printed with a baseline measured in the same run.
 from __future__ import annotations
 
 import datetime as dt
-import os
 import statistics
-import tempfile
 import time
 import uuid
 from collections.abc import Callable
 from decimal import Decimal
 from typing import Any
+
+from tests.bench.throwaway import on_throwaway_db
 
 VISITS = 10_000
 LINES_PER_ORDER = 10
@@ -30,21 +30,7 @@ STATEMENT_RUNS = 3
 
 
 def main() -> None:
-    os.environ.setdefault("DJANGO_SETTINGS_MODULE", "fieldsales.settings")
-    import django
-
-    django.setup()
-    from django.db import connection
-    from django.test.utils import setup_test_environment
-
-    setup_test_environment()
-    if connection.vendor == "sqlite":
-        connection.settings_dict["TEST"]["NAME"] = os.path.join(tempfile.gettempdir(), "fieldsales-bench-kpis.sqlite3")
-    old_name = connection.creation.create_test_db(verbosity=0, autoclobber=True, serialize=False)
-    try:
-        run()
-    finally:
-        connection.creation.destroy_test_db(old_name, verbosity=0)
+    on_throwaway_db(run, "fieldsales-bench-kpis")
 
 
 def median_of(function: Callable[[], Any], runs: int) -> float:

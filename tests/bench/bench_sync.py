@@ -16,11 +16,12 @@ import os
 import random
 import statistics
 import sys
-import tempfile
 import time
 import uuid
 from collections.abc import Callable
 from typing import Any
+
+from tests.bench.throwaway import on_throwaway_db
 
 CLIENTS = int(os.environ.get("BENCH_CLIENTS", "10000"))
 PUSH_OPS = 1000
@@ -28,22 +29,7 @@ LIST_REQUESTS = 60
 
 
 def main() -> None:
-    os.environ.setdefault("DJANGO_SETTINGS_MODULE", "fieldsales.settings")
-    import django
-
-    django.setup()
-    from django.db import connection
-    from django.test.utils import setup_test_environment
-
-    setup_test_environment()
-    if connection.vendor == "sqlite":
-        # A file, as in production, not the test runner's in-memory database.
-        connection.settings_dict["TEST"]["NAME"] = os.path.join(tempfile.gettempdir(), "fieldsales-bench.sqlite3")
-    old_name = connection.creation.create_test_db(verbosity=0, autoclobber=True, serialize=False)
-    try:
-        run()
-    finally:
-        connection.creation.destroy_test_db(old_name, verbosity=0)
+    on_throwaway_db(run, "fieldsales-bench")
 
 
 def timed(function: Callable[[], Any]) -> tuple[float, Any]:

@@ -16,56 +16,20 @@ from clients.models import AttributeDefinition, Client, ListAccess
 from kpis.delivery import deliveries_process
 from kpis.models import KpiCard, KpiDefinition, KpiFolder, StatementDelivery
 from tests.e2e.conftest import assigned_client, go_offline, offset, sign_in, wait_controlled, wait_synced
-from tests.factories import ActivityFactory, ProductFactory, WorkflowFactory
-from workflows.models import ActivityKind, ActivitySubmission, Note, OrderLine, Visit
+from tests.factories import make_visit_workflow
+from workflows.models import ActivitySubmission, Note, OrderLine, Visit
 from workflows.services import product_changed, workflow_changed
 
 
 @pytest.fixture
 def sales_visit(transactional_db: None) -> dict[str, Any]:
     """A workflow whose form and order need a geo check-in within 100 m, then a note; three products."""
-    workflow = WorkflowFactory(name_en="Sales visit", name_fr="Visite commerciale")
-    form = ActivityFactory(
-        workflow=workflow,
-        kind=ActivityKind.FORM,
-        name_en="Shelf check",
-        name_fr="Relevé de rayon",
-        requires_visit=True,
-        requires_geo_checkin=True,
-        radius_m=100,
-        fields=[
-            {
-                "key": "part_rayon",
-                "type": "integer",
-                "label_en": "Shelf share",
-                "label_fr": "Part de rayon",
-                "required": True,
-            }
-        ],
-        order=1,
-    )
-    order = ActivityFactory(
-        workflow=workflow,
-        kind=ActivityKind.ORDER,
-        name_en="Order taking",
-        name_fr="Prise de commande",
-        requires_visit=True,
-        requires_geo_checkin=True,
-        radius_m=100,
-        order=2,
-    )
-    note = ActivityFactory(
-        workflow=workflow, kind=ActivityKind.NOTE, name_en="Visit note", name_fr="Note de visite", order=3
-    )
-    products = [
-        ProductFactory(name=name, unit_price=Decimal(price))
-        for name, price in [("Café 250 g", "1500"), ("Sucre 1 kg", "800"), ("Lait 1 L", "650")]
-    ]
+    made = make_visit_workflow((("Café 250 g", "1500"), ("Sucre 1 kg", "800"), ("Lait 1 L", "650")), with_note=True)
     # Made past the services: send them to the reps' feeds as the admin would.
-    workflow_changed(workflow=workflow)
-    for product in products:
+    workflow_changed(workflow=made["workflow"])
+    for product in made["products"]:
         product_changed(product=product)
-    return {"workflow": workflow, "form": form, "order": order, "note": note, "products": products}
+    return made
 
 
 @pytest.fixture

@@ -15,8 +15,7 @@ from django.test import Client as HttpClient
 from clients.models import ListAccess
 from clients.services import client_create
 from fieldsales.accounts import REPS
-from tests.factories import ActivityFactory, ProductFactory, RepFactory, WorkflowFactory, make_pos_list
-from workflows.models import ActivityKind
+from tests.factories import RepFactory, make_pos_list, make_visit_workflow
 
 ABIDJAN = (5.3599, -4.0083)
 
@@ -136,28 +135,7 @@ def make_client(user: Any, client_list: Any, *, reps: tuple[Any, ...] = (), **fi
 @pytest.fixture
 def visit_workflow(db):  # type: ignore[no-untyped-def]
     """A workflow with a 100 m geo check-in form activity and an order activity."""
-    workflow = WorkflowFactory(name_en="Sales visit", name_fr="Visite commerciale")
-    form = ActivityFactory(
-        workflow=workflow,
-        kind=ActivityKind.FORM,
-        name_en="Shelf check",
-        name_fr="Relevé de rayon",
-        requires_visit=True,
-        requires_geo_checkin=True,
-        radius_m=100,
-        fields=[{"key": "part_rayon", "type": "integer", "label_en": "Shelf share", "required": True}],
-        order=1,
-    )
-    order = ActivityFactory(
-        workflow=workflow,
-        kind=ActivityKind.ORDER,
-        requires_visit=True,
-        requires_geo_checkin=True,
-        radius_m=100,
-        order=2,
-    )
-    products = [ProductFactory(name=f"Produit {i}", unit_price="1500.00") for i in range(3)]
-    return {"workflow": workflow, "form": form, "order": order, "products": products}
+    return make_visit_workflow()
 
 
 def iso(moment: dt.datetime) -> str:

@@ -267,7 +267,7 @@ def test_every_record_of_a_first_pull_carries_the_contracts_fields(world, rep1, 
     assert set(workflow["data"]) >= WORKFLOW_FIELDS
     assert workflow["data"]["name"] == "Sales visit"
     activities = workflow["data"]["activities"]
-    assert [activity["name"] for activity in activities] == ["Shelf check", "Order"]
+    assert [activity["name"] for activity in activities] == ["Shelf check", "Order taking"]
     for activity in activities:
         assert set(activity) >= ACTIVITY_FIELDS
     assert (activities[0]["kind"], activities[0]["requires_geo_checkin"], activities[0]["radius_m"]) == (

@@ -380,7 +380,15 @@ def test_a_body_nested_deeper_than_the_json_parser_goes_is_refused_with_400(devi
     assert (response.status_code, response.json()["code"]) == (400, "malformed")
 
 
-@pytest.mark.parametrize("made_at", ["2026-02-30T09:00:00+00:00", "2026-11-22T25:00:00+00:00", "2026-11-22T09:00:00"])
+@pytest.mark.parametrize(
+    "made_at",
+    [
+        "2026-02-30T09:00:00+00:00",
+        "2026-11-22T25:00:00+00:00",
+        "2026-11-22T09:00:00",
+        "0001-01-01T00:00:00+02:34:48",  # before the first UTC moment: no database can store it
+    ],
+)
 def test_a_made_at_that_is_not_a_real_moment_with_a_time_zone_is_rejected_invalid(device1, pos_list, made_at):
     result = push_one(device1, op("client.create", data=client_fields(pos_list), made_at=made_at))
     assert (result["status"], result["code"], result["errors"]) == (

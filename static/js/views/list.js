@@ -4,12 +4,12 @@
 import { distanceM, formatDistance } from "../lib/geo.js";
 import { gettext, interpolate, localized } from "../lib/i18n.js";
 import { display, isEmpty } from "../lib/schema.js";
-import { activityBlocked, canCreate, endVisit, events, state } from "../lib/store.js";
-import { syncNow } from "../lib/sync.js";
+import { activityBlocked, canCreate, events, state } from "../lib/store.js";
 import { fold } from "../lib/text.js";
 import { currentVisit } from "../lib/visits.js";
 import { el, icon, sheet } from "./dom.js";
 import { openMenu } from "./menu.js";
+import { finishButton } from "./visit.js";
 
 const PAGE = 25;
 // Re-sorting 10,000 clients for every GPS jitter is wasted work: only a real move re-sorts the list.
@@ -158,16 +158,10 @@ function visitBanner() {
   node.hidden = !visit;
   if (!visit) return node.replaceChildren();
   const name = state.clients.get(visit.client)?.fields.name || "";
-  const finish = el("button", { class: "secondary" }, gettext("Finish visit"));
-  finish.addEventListener("click", async () => {
-    finish.disabled = true;
-    await endVisit(visit);
-    syncNow();
-  });
   node.replaceChildren(
     el("span", {}, interpolate(gettext("Visit in progress at %(client)s"), { client: name })),
     el("a", { class: "button secondary", href: `#/visit/${visit.id}` }, gettext("Continue")),
-    finish,
+    finishButton(visit),
   );
 }
 

@@ -1,10 +1,9 @@
 /* Today: the visit in progress (Continue, Finish visit) and the clients visited today, latest first. */
 import { gettext, interpolate, localized } from "../lib/i18n.js";
-import { endVisit, events, state } from "../lib/store.js";
-import { syncNow } from "../lib/sync.js";
+import { events, state } from "../lib/store.js";
 import { currentVisit, orderTotal, visitMap, visitsToday } from "../lib/visits.js";
 import { el, formatMoment } from "./dom.js";
-import { checkedInBadge, formatMoney } from "./visit.js";
+import { checkedInBadge, finishButton, formatMoney } from "./visit.js";
 
 function visitTotal(visit) {
   return (visit.submissions || []).reduce((sum, submission) => sum + Number(submission.order_total || orderTotal(submission.lines || [])), 0);
@@ -18,17 +17,11 @@ export function render(main) {
     main.replaceChildren(el("header", { class: "bar" }, [el("h1", {}, gettext("Today"))]));
     if (current) {
       const row = state.clients.get(current.client);
-      const finish = el("button", { class: "secondary" }, gettext("Finish visit"));
-      finish.addEventListener("click", async () => {
-        finish.disabled = true;
-        await endVisit(current);
-        syncNow();
-      });
       main.append(
         el("section", { class: "in-progress", "aria-label": gettext("Visit in progress") }, [
           checkedInBadge(row),
           el("div", {}, [el("h2", {}, row?.fields.name || ""), el("p", { class: "hint" }, interpolate(gettext("In progress since %(when)s"), { when: formatMoment(current.checked_in_at) }))]),
-          el("div", { class: "actions" }, [el("a", { class: "button primary", href: `#/visit/${current.id}` }, gettext("Continue")), finish]),
+          el("div", { class: "actions" }, [el("a", { class: "button primary", href: `#/visit/${current.id}` }, gettext("Continue")), finishButton(current)]),
         ]),
       );
     }

@@ -28,6 +28,19 @@ export function checkedInBadge(row) {
   return el("span", { class: "client-icon", "aria-hidden": "true" }, [initials, el("span", { class: "gps-mark" }, icon("pin"))]);
 }
 
+/* Finish visit: the visit's end goes to the outbox, then `onDone`. */
+export function finishButton(visit, { className = "secondary", confirmText = null, onDone = null } = {}) {
+  const button = el("button", { class: className }, gettext("Finish visit"));
+  button.addEventListener("click", async () => {
+    if (confirmText && !confirm(confirmText)) return;
+    button.disabled = true;
+    await endVisit(visit);
+    syncNow();
+    if (onDone) onDone();
+  });
+  return button;
+}
+
 // Check-in ------------------------------------------------------------------------------------
 
 function ruleText(rule) {
@@ -185,13 +198,11 @@ export function renderVisit(main, visitId, section = null, activityId = null) {
       ),
     );
     if (!visit.ended_at) {
-      const finish = el("button", { class: done.size >= activities.length ? "primary" : "secondary" }, gettext("Finish visit"));
-      finish.addEventListener("click", async () => {
-        if (done.size < activities.length && !confirm(gettext("Some activities are not done. Finish the visit anyway?"))) return;
-        finish.disabled = true;
-        await endVisit(visit);
-        syncNow();
-        location.hash = "#/today";
+      const complete = done.size >= activities.length;
+      const finish = finishButton(visit, {
+        className: complete ? "primary" : "secondary",
+        confirmText: complete ? null : gettext("Some activities are not done. Finish the visit anyway?"),
+        onDone: () => (location.hash = "#/today"),
       });
       main.append(el("div", { class: "actions" }, [finish]));
     }
