@@ -7,7 +7,7 @@ HOST ?= 127.0.0.1
 PORT ?= 8000
 DEMO_PASSWORD ?= fieldsales
 
-.PHONY: install run test lint format messages bench bench-pwa bench-kpis clean
+.PHONY: install run test lint format messages bench bench-pwa bench-kpis bench-realtime clean
 
 install: $(STAMP)
 
@@ -64,6 +64,10 @@ bench-pwa: install
 # KPI card refresh with 100,000 order lines; statement PDFs of 100, 500 and 1,600 transactions.
 bench-kpis: install
 	SECRET_KEY=bench-only DEBUG=false STATIC_MANIFEST=false $(BIN)/python -m tests.bench.bench_kpis
+
+# 200 reps' open apps on Redis (REDIS_URL, else the local one): latency from a commit to each app's message, per layer.
+bench-realtime: install
+	SECRET_KEY=bench-only DEBUG=false STATIC_MANIFEST=false $(BIN)/python -m tests.bench.bench_realtime
 
 clean:
 	rm -rf $(VENV) .mypy_cache .ruff_cache .pytest_cache

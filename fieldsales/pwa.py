@@ -46,11 +46,14 @@ LEAFLET_FILES = (
 THEME_COLOR = "#0e6b4f"
 # A classic script, not a module: it starts reading IndexedDB before the modules have loaded.
 EARLY_SCRIPT = "js/early.js"
+# The supervisors' live board (/board/) is a page of its own: the rep's app neither preloads nor precaches it.
+NOT_THE_APP = frozenset({"js/board.js", "css/board.css"})
 
 
 def _own_static_files() -> list[str]:
     root = Path(settings.BASE_DIR) / "static"
-    return sorted(path.relative_to(root).as_posix() for path in root.rglob("*") if path.is_file())
+    names = (path.relative_to(root).as_posix() for path in root.rglob("*") if path.is_file())
+    return sorted(name for name in names if name not in NOT_THE_APP)
 
 
 def _static_files() -> list[str]:

@@ -4,6 +4,7 @@ from drf_spectacular.views import SpectacularAPIView, SpectacularSwaggerView
 
 from fieldsales import pwa
 from kpis.api.views import statement_link
+from workflows import views as workflows_views
 
 urlpatterns = [
     path("", pwa.index, name="home"),
@@ -11,6 +12,8 @@ urlpatterns = [
     path("manifest.webmanifest", pwa.manifest, name="pwa-manifest"),
     path("app/i18n/<str:language>.json", pwa.i18n_catalog, name="pwa-i18n"),
     path("statements/<str:token>.pdf", statement_link, name="statement-link"),
+    path("board/", workflows_views.board, name="board"),
+    path("board/visits/", workflows_views.board_visits, name="board-visits"),
     path("accounts/", include("django.contrib.auth.urls")),
     path("i18n/", include("django.conf.urls.i18n")),
     path("api/", include("fieldsales.api_urls")),

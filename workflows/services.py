@@ -20,6 +20,7 @@ from clients.schema import validate_attributes
 from clients.selectors import client_missing_required
 from fieldsales.geo import Position, haversine_m, within_geofence
 from fieldsales.sync.feed import publish, resend
+from workflows.board import board_visit_changed
 from workflows.models import Activity, ActivityKind, ActivitySubmission, Note, OrderLine, Product, Visit, Workflow
 from workflows.signals import client_history_changed
 
@@ -129,6 +130,7 @@ def visit_check_in(
     )
     publish("visit", [visit.pk])
     client_history_changed.send(sender=Visit, client_ids=[client.pk])
+    board_visit_changed(visit.pk)
     return visit
 
 
@@ -224,6 +226,7 @@ def activity_submit(
     resend("visit", [visit.pk])
     if order_lines:
         client_history_changed.send(sender=ActivitySubmission, client_ids=[visit.client_id])
+        board_visit_changed(visit.pk)
     return submission
 
 
@@ -238,6 +241,7 @@ def visit_end(*, rep: User, visit: Visit, at: dt.datetime | None = None) -> Visi
     visit.version += 1
     visit.save(update_fields=["ended_at", "version"])
     resend("visit", [visit.pk])
+    board_visit_changed(visit.pk)
     return visit
 
 

@@ -4,6 +4,9 @@ Every write that changes what a device shows calls `publish` for the entities it
 in the same transaction as the write, or `resend` when the write cannot change who sees them.
 Changes to who sees what in bulk (a list's access, a rep's groups) call `refresh_reps`. A rep
 who stops seeing an entity keeps its feed entry, marked `deleted`, so the device learns that it left.
+
+Every rep whose feed a transaction stamps is told once, after it commits (fieldsales.realtime): the rep's open
+app pulls then instead of at its next poll.
 """
 
 from __future__ import annotations
@@ -16,6 +19,7 @@ from typing import Any
 from django.db import connection, transaction
 
 from fieldsales.models import SyncEntry
+from fieldsales.realtime import notify_reps
 from fieldsales.sync.registry import TYPES, children_of
 
 CHUNK = 2000
@@ -82,6 +86,30 @@ def batched(func: Callable[[set[str]], Any], ids: Iterable[Any]) -> None:
         func(keys)
 
 
+class _Notice:
+    """The reps to tell once the transaction commits: one `on_commit` callback per transaction, however many
+    statements stamp their feeds (a push of 200 ops, an admin action on 1,000 clients)."""
+
+    def __init__(self) -> None:
+        self.rep_ids: set[int] = set()
+
+    def __call__(self) -> None:
+        notify_reps(rep_ids=self.rep_ids)
+
+
+def _stamped(rep_ids: Iterable[int]) -> None:
+    """Note that these reps' feeds changed in the current transaction."""
+    notice: _Notice | None = getattr(connection, "fieldsales_notice", None)
+    # Still queued unless it ran, or the transaction (or the savepoint) that queued it rolled back.
+    queued = notice is not None and any(callback[1] is notice for callback in connection.run_on_commit)
+    if notice is None or not queued:
+        notice = _Notice()
+        connection.fieldsales_notice = notice  # type: ignore[attr-defined]
+    notice.rep_ids.update(rep_ids)
+    if not queued:
+        transaction.on_commit(notice)
+
+
 def _chunks(items: list[Any], size: int = CHUNK) -> Iterable[list[Any]]:
     for start in range(0, len(items), size):
         yield items[start : start + size]
@@ -103,11 +131,17 @@ def _upsert(rows: list[SyncEntry]) -> None:
                 + " ON CONFLICT (rep_id, kind, entity_id) DO UPDATE SET deleted = false",
                 values,
             )
+    if rows:
+        _stamped({row.rep_id for row in rows})
 
 
-def _mark_deleted(entry_ids: Iterable[int]) -> None:
-    for chunk in _chunks(sorted(entry_ids)):
+def _mark_deleted(entries: Iterable[tuple[int, int]]) -> None:
+    """Mark these (entry, rep) entries deleted."""
+    entries = list(entries)
+    for chunk in _chunks(sorted(entry_id for entry_id, _rep_id in entries)):
         SyncEntry.objects.filter(pk__in=chunk).update(deleted=True)
+    if entries:
+        _stamped({rep_id for _entry_id, rep_id in entries})
 
 
 def _held(kind: int, entity_ids: list[str]) -> list[tuple[int, int, str]]:
@@ -140,11 +174,11 @@ def publish(type_name: str, ids: Iterable[Any]) -> set[str]:
     for chunk in _chunks(keys):
         seers = entity_type.seers(chunk)
         before: dict[str, set[int]] = {}
-        gone: list[int] = []
+        gone: list[tuple[int, int]] = []
         for entry_id, rep_id, entity_id in _held(entity_type.rank, chunk):
             before.setdefault(entity_id, set()).add(rep_id)
             if rep_id not in seers.get(entity_id, ()):
-                gone.append(entry_id)
+                gone.append((entry_id, rep_id))
         _upsert(
             [
                 SyncEntry(rep_id=rep_id, kind=entity_type.rank, entity_id=entity_id, deleted=False)
@@ -168,7 +202,8 @@ def resend(type_name: str, ids: Iterable[Any]) -> None:
     change who sees them (a client's fields, a visit's activities or end).
 
     Who sees what changes only through `publish` and `refresh_reps`, so the live entries are the audience:
-    one statement re-stamps them, where `publish` would work out the audience again. Queries: one per 2000 ids.
+    one statement re-stamps them, where `publish` would work out the audience again, and names their reps.
+    Queries: one per 2000 ids.
     """
     pending = _pending.get()
     if pending is not None:
@@ -177,12 +212,16 @@ def resend(type_name: str, ids: Iterable[Any]) -> None:
     kind = TYPES[type_name].rank
     for chunk in _chunks(sorted({str(entity_id) for entity_id in ids})):
         with connection.cursor() as cursor:
-            # Setting `deleted` fires the stamping trigger even when the value stays the same.
+            # Setting `deleted` fires the stamping trigger even when the value stays the same. RETURNING: PostgreSQL,
+            # and SQLite since 3.35.
             cursor.execute(
                 f"UPDATE {_TABLE} SET deleted = false WHERE kind = %s AND entity_id IN "  # noqa: S608 (names from the models, values as parameters)
-                f"({', '.join(['%s'] * len(chunk))}) AND NOT deleted",
+                f"({', '.join(['%s'] * len(chunk))}) AND NOT deleted RETURNING rep_id",
                 [kind, *chunk],
             )
+            rep_ids = {rep_id for (rep_id,) in cursor.fetchall()}
+        if rep_ids:
+            _stamped(rep_ids)
 
 
 @transaction.atomic
@@ -209,7 +248,7 @@ def refresh_reps(rep_ids: Iterable[int], *, resend: Iterable[str] = ()) -> None:
         ):
             held.setdefault((rep_id, kind), {})[entity_id] = entry_id
         fresh: list[SyncEntry] = []
-        gone: list[int] = []
+        gone: list[tuple[int, int]] = []
         for entity_type in sorted(TYPES.values(), key=lambda t: t.rank):
             candidates = {rep.pk: set(held.get((rep.pk, entity_type.rank), ())) for rep in reps}
             for rep in reps:
@@ -225,7 +264,7 @@ def refresh_reps(rep_ids: Iterable[int], *, resend: Iterable[str] = ()) -> None:
                     SyncEntry(rep_id=rep.pk, kind=entity_type.rank, entity_id=entity_id, deleted=False)
                     for entity_id in (sees if entity_type.name in resent else sees - had.keys())
                 )
-                gone.extend(entry_id for entity_id, entry_id in had.items() if entity_id not in sees)
+                gone.extend((entry_id, rep.pk) for entity_id, entry_id in had.items() if entity_id not in sees)
         _upsert(fresh)
         _mark_deleted(gone)
 

@@ -3,6 +3,7 @@ import { openDb, readAll, readMeta, wipe, writeMeta } from "./lib/db.js";
 import { chosenLanguage, gettext, interpolate, loadLanguage } from "./lib/i18n.js";
 import { changed, events, load, state, warmSearch } from "./lib/store.js";
 import { SignInRequired, api, startSync } from "./lib/sync.js";
+import { startLive } from "./lib/live.js";
 import { watchPosition } from "./lib/geo.js";
 import { el } from "./views/dom.js";
 import * as clientPage from "./views/client.js";
@@ -166,7 +167,10 @@ async function boot() {
     changed("position");
   });
   persistStorage();
-  if (await identify()) startSync();
+  if (await identify()) {
+    startSync();
+    startLive();
+  }
   changed("me");
 }
 

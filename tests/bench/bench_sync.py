@@ -232,6 +232,7 @@ def bench_push(rep: Any, client_ids: list[str]) -> dict[str, float]:
         return Client._meta.pk.get_db_prep_value(uuid.UUID(str(value)), connection)  # type: ignore[union-attr]
 
     visit_ids: dict[str, str] = {}
+    visit_clients: dict[str, str] = {}
 
     def raw() -> None:
         from django.db import transaction
@@ -252,6 +253,7 @@ def bench_push(rep: Any, client_ids: list[str]) -> dict[str, float]:
                     )
                 elif op["type"] == "visit.checkin":
                     visit_ids[op["entity_id"]] = str(uuid.uuid4())
+                    visit_clients[op["entity_id"]] = data["client"]
                     cursor.execute(
                         "INSERT INTO workflows_visit (id, rep_id, client_id, workflow_id, checkin_lat, checkin_lng, "
                         "checkin_accuracy_m, checked_in_at, version, created_at) VALUES (%s, %s, %s, %s, %s, %s, %s, "
@@ -271,9 +273,19 @@ def bench_push(rep: Any, client_ids: list[str]) -> dict[str, float]:
                 elif op["type"] == "activity.submit":
                     submission = uid(uuid.uuid4())
                     cursor.execute(
-                        "INSERT INTO workflows_activitysubmission (id, visit_id, activity_id, values, order_total, "
-                        "submitted_at, version) VALUES (%s, %s, %s, %s, %s, %s, 1)".replace("values,", '"values",'),
-                        [submission, uid(visit_ids[data["visit"]]), data["activity"], "{}", "9000", made_at],
+                        "INSERT INTO workflows_activitysubmission (id, visit_id, client_id, activity_id, values, "
+                        "order_total, submitted_at, version) VALUES (%s, %s, %s, %s, %s, %s, %s, 1)".replace(
+                            "values,", '"values",'
+                        ),
+                        [
+                            submission,
+                            uid(visit_ids[data["visit"]]),
+                            uid(visit_clients[data["visit"]]),
+                            data["activity"],
+                            "{}",
+                            "9000",
+                            made_at,
+                        ],
                     )
                     for line in data["lines"]:
                         cursor.execute(

@@ -111,8 +111,6 @@ def sign_in(context: Any, username: str = "awa", password: str = "fieldsales") -
     page = context.new_page()
     errors: list[str] = []
     page.on("pageerror", lambda error: errors.append(str(error)))
-    page.on("console", lambda m: print("CONSOLE", m.type, m.text))
-    page.on("requestfailed", lambda r: print("FAILED", r.url, r.failure))
     page.errors = errors
     page.goto("/")
     page.get_by_label("Username").fill(username)

@@ -1,0 +1,178 @@
+/* The supervisors' live board (/board/): today's visits of the reps they follow, on a map, in a table and as
+   totals. Painted from the JSON endpoint, then kept live by the board socket. Messages sent while the socket is
+   down are lost, so each time it opens the JSON is read again; a visit's version grows with each order and with
+   its end, so whichever of the two arrives last, the newer summary is kept. */
+import { gettext, loadLanguage } from "./lib/i18n.js";
+import { el } from "./views/dom.js";
+
+const TILES = "https://tile.openstreetmap.org/{z}/{x}/{y}.png";
+const ABIDJAN = [5.345, -4.024];
+const RECONNECT_S = [1, 2, 5, 10, 30, 60];
+// Never re-read the day sooner than this after the last time: a clock ahead of the server's would loop.
+const MIN_DAY_WAIT_MS = 60_000;
+
+/* Adds or replaces each incoming visit unless the one held is newer. */
+export function merge(held, incoming) {
+  for (const visit of incoming) {
+    const current = held.get(visit.id);
+    if (!current || current.version <= visit.version) held.set(visit.id, visit);
+  }
+  return held;
+}
+
+/* Visits done and in progress, and the order value in cents (summed whole, as the server rounds each order). */
+export function totals(visits) {
+  let done = 0;
+  let cents = 0;
+  for (const visit of visits) {
+    if (visit.ended_at) done += 1;
+    cents += Math.round(Number(visit.order_total) * 100);
+  }
+  return { done, open: visits.length - done, cents };
+}
+
+/* Seconds to wait before the next attempt, after `failures` attempts in a row that never opened. */
+export function reconnectDelay(failures) {
+  return RECONNECT_S[Math.min(failures, RECONNECT_S.length - 1)];
+}
+
+function latestFirst(visits) {
+  return [...visits].sort((a, b) => Date.parse(b.checked_in_at) - Date.parse(a.checked_in_at));
+}
+
+function board(root) {
+  const lang = document.documentElement.lang;
+  const { currency, timeZone } = root.dataset;
+  const held = new Map();
+  const status = document.getElementById("board-status");
+  const body = document.getElementById("board-rows");
+  const empty = body.querySelector(".empty");
+  const map = drawMap(document.getElementById("board-map"));
+  let dayTimer = null;
+
+  const money = (amount) =>
+    `${Number(amount).toLocaleString(lang, { minimumFractionDigits: 2, maximumFractionDigits: 2 })} ${currency}`;
+  const time = (iso) => {
+    const options = { hour: "2-digit", minute: "2-digit" };
+    try {
+      return new Date(iso).toLocaleTimeString(lang, { ...options, timeZone });
+    } catch {
+      return new Date(iso).toLocaleTimeString(lang, options);
+    }
+  };
+
+  function paint() {
+    const visits = latestFirst(held.values());
+    const sums = totals(visits);
+    document.getElementById("total-done").textContent = sums.done.toLocaleString(lang);
+    document.getElementById("total-open").textContent = sums.open.toLocaleString(lang);
+    document.getElementById("total-orders").textContent = money(sums.cents / 100);
+    body.replaceChildren(
+      ...(visits.length ? [] : [empty]),
+      ...visits.map((visit) =>
+        el("tr", { class: visit.ended_at ? "finished" : "in-progress", "data-visit": visit.id }, [
+          el("td", {}, visit.rep_name),
+          el("td", {}, visit.client_name),
+          el("td", {}, el("time", { datetime: visit.checked_in_at }, time(visit.checked_in_at))),
+          el("td", {}, visit.ended_at ? gettext("Finished") : gettext("In progress")),
+          el("td", { class: "amount" }, money(visit.order_total)),
+        ]),
+      ),
+    );
+    if (map) map.show(visits);
+  }
+
+  async function resync({ replace = false } = {}) {
+    let response;
+    try {
+      response = await fetch(root.dataset.visitsUrl, { headers: { Accept: "application/json" } });
+    } catch {
+      return; // No network: the socket's next opening reads again.
+    }
+    if (response.redirected || response.status === 403) {
+      // Signed out, or no longer a supervisor: the page itself says so (the sign-in page, or its refusal).
+      window.location.reload();
+      return;
+    }
+    if (!response.ok) return;
+    const data = await response.json();
+    if (replace) held.clear();
+    merge(held, data.visits);
+    clearTimeout(dayTimer);
+    // At midnight (the server's), the board starts the new day empty.
+    dayTimer = setTimeout(() => resync({ replace: true }), Math.max(MIN_DAY_WAIT_MS, Date.parse(data.until) - Date.now()));
+    paint();
+  }
+
+  function connect(failures) {
+    const scheme = window.location.protocol === "https:" ? "wss" : "ws";
+    const socket = new WebSocket(`${scheme}://${window.location.host}${root.dataset.socketPath}`);
+    let opened = false;
+    socket.addEventListener("open", () => {
+      opened = true;
+      status.textContent = gettext("Live");
+      resync();
+    });
+    socket.addEventListener("message", (event) => {
+      const message = JSON.parse(event.data);
+      if (message.type !== "visits") return;
+      merge(held, message.visits);
+      paint();
+    });
+    socket.addEventListener("close", () => {
+      status.textContent = gettext("Reconnecting…");
+      const count = opened ? 0 : failures;
+      // A socket that never opens may be a session that ended: reading the JSON tells, and sends to sign-in.
+      if (!opened) resync();
+      setTimeout(() => connect(count + 1), reconnectDelay(count) * 1000);
+    });
+  }
+
+  paint();
+  resync();
+  connect(0);
+}
+
+/* Markers by visit: amber while in progress, green once finished. Only the tiles need a network. */
+function drawMap(node) {
+  if (!window.L) return null;
+  const L = window.L;
+  const map = L.map(node).setView(ABIDJAN, 12);
+  L.tileLayer(TILES, { maxZoom: 19, attribution: "© OpenStreetMap" }).addTo(map);
+  const markers = new Map();
+  let fitted = false;
+  return {
+    show(visits) {
+      const points = [];
+      for (const visit of visits) {
+        if (visit.lat == null || visit.lng == null) continue;
+        const style = { radius: 8, weight: 2, color: "#fff", fillOpacity: 0.9, fillColor: visit.ended_at ? "#0e6b4f" : "#b26a00" };
+        let marker = markers.get(visit.id);
+        if (!marker) {
+          marker = L.circleMarker([visit.lat, visit.lng], style).addTo(map);
+          markers.set(visit.id, marker);
+        }
+        marker.setStyle(style).bindTooltip(`${visit.rep_name} — ${visit.client_name}`);
+        points.push([visit.lat, visit.lng]);
+      }
+      const shown = new Set(visits.map((visit) => visit.id));
+      for (const [id, marker] of markers) {
+        if (!shown.has(id)) {
+          marker.remove();
+          markers.delete(id);
+        }
+      }
+      if (!fitted && points.length) {
+        map.fitBounds(points, { padding: [24, 24], maxZoom: 15 });
+        fitted = true;
+      }
+    },
+  };
+}
+
+const root = document.getElementById("board");
+if (root) {
+  loadLanguage(document.documentElement.lang)
+    .catch(() => {}) // The board stays usable in English.
+    .then(() => board(root));
+}

@@ -1,0 +1,187 @@
+"""The rep's socket (`/ws/rep/`): a change to what a rep's device shows reaches that rep's open app once it commits,
+once per transaction, and no one else's. Through the real ASGI application (origin check, session auth, routing)
+and a real Redis channel layer, each layer in turn."""
+
+from __future__ import annotations
+
+import logging
+from collections.abc import Iterator
+from typing import Any
+
+import pytest
+from asgiref.sync import sync_to_async
+from channels.testing import WebsocketCommunicator
+from django.contrib.auth.models import Group
+from django.db import transaction
+
+from clients.models import ListAccess
+from clients.services import client_update
+from fieldsales.accounts import REPS
+from fieldsales.asgi import application
+from tests.factories import BackOfficeFactory, RepFactory, make_pos_list
+from tests.sockets import (
+    ARRIVES_S,
+    LAYERS,
+    SILENT_S,
+    flush_layer,
+    open_socket,
+    run,
+    session_headers,
+    use_redis_layer,
+)
+from tests.sync.conftest import device_for, make_client, new_id, op
+
+pytestmark = pytest.mark.django_db(transaction=True)
+
+
+@pytest.fixture(params=sorted(LAYERS))
+def redis_layer(request: pytest.FixtureRequest, settings: Any) -> Iterator[str]:
+    """Each layer on Redis as the settings configure it."""
+    extra = {"capacity": settings.REDIS_CHANNEL_CAPACITY, "expiry": 60} if request.param == "core" else {}
+    use_redis_layer(settings, request.param, **extra)
+    yield request.param
+    flush_layer()
+
+
+@pytest.fixture
+def reps_group(transactional_db: None) -> Group:
+    return Group.objects.get_or_create(name=REPS)[0]
+
+
+@pytest.fixture
+def pos_list(reps_group: Group) -> Any:
+    client_list = make_pos_list()
+    ListAccess.objects.create(client_list=client_list, group=reps_group, can_create=True, can_edit=True)
+    return client_list
+
+
+@pytest.fixture
+def clerk(transactional_db: None) -> Any:
+    return BackOfficeFactory(username="clerk")
+
+
+@pytest.fixture
+def awa(reps_group: Group) -> Any:
+    return RepFactory(username="awa")
+
+
+@pytest.fixture
+def koffi(reps_group: Group) -> Any:
+    return RepFactory(username="koffi")
+
+
+def rep_socket(headers: list[tuple[bytes, bytes]]) -> Any:
+    return open_socket("/ws/rep/", headers)
+
+
+def test_a_back_office_edit_reaches_the_assigned_reps_app_and_no_one_elses(redis_layer, clerk, pos_list, awa, koffi):
+    shop = make_client(clerk, pos_list, reps=(awa,), name="Épicerie Chez Awa")
+    awa_headers, koffi_headers = session_headers(awa), session_headers(koffi)
+
+    async def scenario() -> None:
+        async with rep_socket(awa_headers) as awa_app, rep_socket(koffi_headers) as koffi_app:
+            await sync_to_async(client_update)(user=clerk, client=shop, data={"name": "Épicerie Chez Awa et Fils"})
+
+            assert await awa_app.receive_json_from(timeout=ARRIVES_S) == {"type": "changed"}
+            assert await koffi_app.receive_nothing(timeout=SILENT_S)
+            assert await awa_app.receive_nothing(timeout=SILENT_S)
+
+    run(scenario)
+
+
+def test_every_app_the_rep_has_open_is_told(redis_layer, clerk, pos_list, awa):
+    shop = make_client(clerk, pos_list, reps=(awa,))
+    phone, tablet = session_headers(awa), session_headers(awa)
+
+    async def scenario() -> None:
+        async with rep_socket(phone) as phone_app, rep_socket(tablet) as tablet_app:
+            await sync_to_async(client_update)(user=clerk, client=shop, data={"phone": "+225 07 08 09 10 11"})
+
+            assert await phone_app.receive_json_from(timeout=ARRIVES_S) == {"type": "changed"}
+            assert await tablet_app.receive_json_from(timeout=ARRIVES_S) == {"type": "changed"}
+
+    run(scenario)
+
+
+def test_an_anonymous_socket_is_refused(redis_layer):
+    async def scenario() -> None:
+        socket = WebsocketCommunicator(application, "/ws/rep/", headers=session_headers(None))
+        connected, _ = await socket.connect(timeout=ARRIVES_S)
+        assert not connected
+
+    run(scenario)
+
+
+def test_a_socket_from_another_site_is_refused(redis_layer, awa):
+    headers = [(name, b"https://evil.example" if name == b"origin" else value) for name, value in session_headers(awa)]
+
+    async def scenario() -> None:
+        socket = WebsocketCommunicator(application, "/ws/rep/", headers=headers)
+        connected, _ = await socket.connect(timeout=ARRIVES_S)
+        assert not connected
+
+    run(scenario)
+
+
+def test_a_push_of_200_ops_tells_the_rep_once(redis_layer, clerk, pos_list, awa):
+    shops = [make_client(clerk, pos_list, reps=(awa,), name=f"Boutique {index}") for index in range(4)]
+    device = device_for(awa)
+    ops = [
+        op("note.create", new_id(), {"client": str(shops[index % len(shops)].pk), "text": f"Passage {index}"})
+        for index in range(196)
+    ] + [
+        op("client.update", str(shop.pk), {"attributes": {"quartier": "Plateau"}}, base_version=shop.version)
+        for shop in shops
+    ]
+    headers = session_headers(awa)
+
+    async def scenario() -> None:
+        async with rep_socket(headers) as app:
+            results = await sync_to_async(device.push)(*ops)
+            assert {result["status"] for result in results} == {"applied"}
+
+            assert await app.receive_json_from(timeout=ARRIVES_S) == {"type": "changed"}
+            assert await app.receive_nothing(timeout=SILENT_S)
+
+    run(scenario)
+
+
+def test_a_change_rolled_back_tells_no_one(redis_layer, clerk, pos_list, awa):
+    shop = make_client(clerk, pos_list, reps=(awa,))
+    headers = session_headers(awa)
+
+    def edit_then_fail() -> None:
+        with pytest.raises(ZeroDivisionError), transaction.atomic():
+            client_update(user=clerk, client=shop, data={"name": "Jamais enregistré"})
+            1 / 0  # noqa: B018
+
+    async def scenario() -> None:
+        async with rep_socket(headers) as app:
+            await sync_to_async(edit_then_fail)()
+            assert await app.receive_nothing(timeout=SILENT_S)
+            # The next transaction tells the rep again: nothing of the undone one is left behind to swallow it.
+            await sync_to_async(client_update)(user=clerk, client=shop, data={"name": "Enregistré"})
+            assert await app.receive_json_from(timeout=ARRIVES_S) == {"type": "changed"}
+
+    run(scenario)
+
+
+def test_an_unreachable_channel_layer_does_not_fail_the_change_and_is_logged(
+    settings, caplog, clerk, pos_list, awa, transactional_db
+):
+    shop = make_client(clerk, pos_list, reps=(awa,))
+    # Nothing listens on port 1: every connection is refused.
+    settings.CHANNEL_LAYERS = {
+        "default": {"BACKEND": "channels_redis.core.RedisChannelLayer", "CONFIG": {"hosts": ["redis://127.0.0.1:1"]}}
+    }
+
+    with caplog.at_level(logging.WARNING, logger="fieldsales.realtime"):
+        client_update(user=clerk, client=shop, data={"name": "Épicerie Chez Awa et Fils"})
+
+    shop.refresh_from_db()
+    assert shop.name == "Épicerie Chez Awa et Fils"
+    [warning] = [record.getMessage() for record in caplog.records]
+    assert warning.startswith(
+        f"realtime: 1 of 1 reps not told of their changes (they pull at their next poll); first: rep.{awa.pk}: "
+    )
+    assert "ConnectionError" in warning

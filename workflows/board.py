@@ -1,0 +1,122 @@
+"""The supervisors' live board (`/board/`): who may watch it, the groups its sockets join, and the visit summaries
+sent to them once a check-in, an order or a visit end commits.
+
+Supervisors watch the reps whose profile names them; back-office staff watch every rep. A message carries the
+visits as they are after the commit (workflows.selectors.board_summaries), so a lost one is made good by the next
+message about the same visit, or by the board's re-sync after its socket reconnects; sending never raises into the
+request that made the change.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+import uuid
+from collections.abc import Iterable
+from typing import TYPE_CHECKING, Any
+
+from asgiref.sync import async_to_sync
+from channels.layers import get_channel_layer
+from django.db import connection, transaction
+
+from fieldsales.accounts import SUPERVISORS, user_has_role
+from workflows.models import Visit
+from workflows.selectors import board_day, board_summaries
+
+if TYPE_CHECKING:
+    from django.contrib.auth.models import AbstractBaseUser, AnonymousUser
+
+logger = logging.getLogger(__name__)
+
+STAFF_GROUP = "board.staff"
+# The message type: BoardConsumer.board_visits hands it on to the board's page.
+VISITS = "board.visits"
+# A layer that does not answer within this long is given up on: the request that made the change is waiting.
+SEND_TIMEOUT_S = 5.0
+
+
+def supervisor_group(supervisor_id: int) -> str:
+    return f"board.supervisor.{supervisor_id}"
+
+
+def board_group(user: AbstractBaseUser | AnonymousUser | None) -> str | None:
+    """The group whose messages `user`'s board receives, or None for anyone who may not watch a board. The one
+    access rule of the page, its JSON and its socket.
+
+    A supervisor watches their own reps even when also staff: supervisors are staff to read the back office."""
+    if user is None or not user.is_authenticated:
+        return None
+    if user_has_role(user, SUPERVISORS):
+        return supervisor_group(user.pk)
+    if getattr(user, "is_staff", False):
+        return STAFF_GROUP
+    return None
+
+
+class _Notice:
+    """The visits a transaction changed, sent in one go once it commits: one `on_commit` callback per transaction,
+    whatever the number of writes (a sync push of 200 ops)."""
+
+    def __init__(self) -> None:
+        self.visit_ids: set[str] = set()
+
+    def __call__(self) -> None:
+        board_send(visit_ids=self.visit_ids)
+
+
+def board_visit_changed(visit_id: uuid.UUID | str) -> None:
+    """Note that this visit changed in the current transaction; the boards watching its rep hear of it after the
+    commit. A write undone since (a rejected op's savepoint) shows as nothing, or as the visit unchanged: the
+    summaries are read after the commit."""
+    notice: _Notice | None = getattr(connection, "workflows_board_notice", None)
+    # Still queued unless it ran, or the transaction (or the savepoint) that queued it rolled back.
+    queued = notice is not None and any(entry[1] is notice for entry in connection.run_on_commit)
+    if notice is None or not queued:
+        notice = _Notice()
+        connection.workflows_board_notice = notice  # type: ignore[attr-defined]
+    notice.visit_ids.add(str(visit_id))
+    if not queued:
+        transaction.on_commit(notice)
+
+
+def board_send(*, visit_ids: Iterable[str]) -> None:
+    """Send today's visits among these to their reps' supervisors' boards and to the staff's: one query, one
+    message per group, all in one event loop. Never raises: a failure is logged."""
+    ids = sorted(set(visit_ids))
+    if not ids:
+        return
+    try:
+        start, end = board_day()
+        summaries = board_summaries(
+            Visit.objects.filter(pk__in=ids, checked_in_at__gte=start, checked_in_at__lt=end), with_supervisor=True
+        )
+        by_group: dict[str, list[dict[str, Any]]] = {}
+        for summary in summaries:
+            supervisor_id = summary.pop("supervisor_id")
+            by_group.setdefault(STAFF_GROUP, []).append(summary)
+            if supervisor_id is not None:
+                by_group.setdefault(supervisor_group(supervisor_id), []).append(summary)
+        layer = get_channel_layer()
+        if by_group and layer is not None:
+            async_to_sync(_send_all)(layer=layer, by_group=by_group)
+    except Exception:
+        logger.warning(
+            "board: %d visits not sent to the boards (they show at their next re-sync)", len(ids), exc_info=True
+        )
+
+
+async def _send_all(*, layer: Any, by_group: dict[str, list[dict[str, Any]]]) -> None:
+    groups = sorted(by_group)
+    results = await asyncio.wait_for(
+        asyncio.gather(
+            *(layer.group_send(group, {"type": VISITS, "visits": by_group[group]}) for group in groups),
+            return_exceptions=True,
+        ),
+        SEND_TIMEOUT_S,
+    )
+    failed = [(group, result) for group, result in zip(groups, results, strict=True) if isinstance(result, Exception)]
+    if failed:
+        group, error = failed[0]
+        logger.warning(
+            "board: %d of %d groups not sent their visits; first: %s: %r", len(failed), len(groups), group, error
+        )

@@ -1,0 +1,33 @@
+"""The supervisors' live board socket (workflows.board sends its messages)."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from channels.db import database_sync_to_async
+from channels.generic.websocket import AsyncJsonWebsocketConsumer
+
+from workflows.board import board_group
+
+
+class BoardConsumer(AsyncJsonWebsocketConsumer):
+    """`/ws/board/`: a supervisor joins their own board's group, staff the staff's; anyone else is turned away at
+    the handshake."""
+
+    group: str | None = None
+
+    async def connect(self) -> None:
+        group = await database_sync_to_async(board_group)(self.scope.get("user"))
+        if group is None:
+            await self.close()
+            return
+        self.group = group
+        await self.channel_layer.group_add(group, self.channel_name)
+        await self.accept()
+
+    async def disconnect(self, code: int) -> None:
+        if self.group is not None:
+            await self.channel_layer.group_discard(self.group, self.channel_name)
+
+    async def board_visits(self, event: dict[str, Any]) -> None:
+        await self.send_json({"type": "visits", "visits": event["visits"]})
