@@ -67,6 +67,15 @@ async def open_socket(path: str, headers: list[tuple[bytes, bytes]]) -> AsyncIte
         await socket.disconnect()
 
 
+async def refused(path: str, headers: list[tuple[bytes, bytes]]) -> bool:
+    """Whether the application refuses this handshake."""
+    socket = WebsocketCommunicator(application, path, headers=headers)
+    connected, _ = await socket.connect(timeout=ARRIVES_S)
+    if connected:
+        await socket.disconnect()
+    return not connected
+
+
 def run(scenario: Callable[[], Any]) -> None:
     """Runs an async scenario from a sync test: its sockets and the app share one event loop, and the ORM calls it
     makes through sync_to_async run in this thread, on the test's database connection."""

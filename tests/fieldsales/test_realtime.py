@@ -10,14 +10,12 @@ from typing import Any
 
 import pytest
 from asgiref.sync import sync_to_async
-from channels.testing import WebsocketCommunicator
 from django.contrib.auth.models import Group
 from django.db import transaction
 
 from clients.models import ListAccess
 from clients.services import client_update
 from fieldsales.accounts import REPS
-from fieldsales.asgi import application
 from tests.factories import BackOfficeFactory, RepFactory, make_pos_list
 from tests.sockets import (
     ARRIVES_S,
@@ -25,6 +23,7 @@ from tests.sockets import (
     SILENT_S,
     flush_layer,
     open_socket,
+    refused,
     run,
     session_headers,
     use_redis_layer,
@@ -105,9 +104,7 @@ def test_every_app_the_rep_has_open_is_told(redis_layer, clerk, pos_list, awa):
 
 def test_an_anonymous_socket_is_refused(redis_layer):
     async def scenario() -> None:
-        socket = WebsocketCommunicator(application, "/ws/rep/", headers=session_headers(None))
-        connected, _ = await socket.connect(timeout=ARRIVES_S)
-        assert not connected
+        assert await refused("/ws/rep/", session_headers(None))
 
     run(scenario)
 
@@ -116,9 +113,7 @@ def test_a_socket_from_another_site_is_refused(redis_layer, awa):
     headers = [(name, b"https://evil.example" if name == b"origin" else value) for name, value in session_headers(awa)]
 
     async def scenario() -> None:
-        socket = WebsocketCommunicator(application, "/ws/rep/", headers=headers)
-        connected, _ = await socket.connect(timeout=ARRIVES_S)
-        assert not connected
+        assert await refused("/ws/rep/", headers)
 
     run(scenario)
 

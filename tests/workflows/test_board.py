@@ -23,7 +23,6 @@ from django.utils import timezone
 
 from clients.models import ListAccess
 from fieldsales.accounts import REPS
-from fieldsales.asgi import application
 from fieldsales.geo import Position
 from fieldsales.models import Profile
 from tests.factories import BackOfficeFactory, RepFactory, SupervisorFactory, make_pos_list, make_visit_workflow
@@ -32,6 +31,7 @@ from tests.sockets import (
     SILENT_S,
     flush_layer,
     open_socket,
+    refused,
     run,
     session_headers,
     use_redis_layer,
@@ -246,9 +246,7 @@ def test_a_check_in_rolled_back_reaches_no_board(redis_layer, team):
 
 def test_an_anonymous_socket_is_refused(redis_layer):
     async def scenario() -> None:
-        socket = WebsocketCommunicator(application, "/ws/board/", headers=session_headers(None))
-        connected, _ = await socket.connect(timeout=ARRIVES_S)
-        assert not connected
+        assert await refused("/ws/board/", session_headers(None))
 
     run(scenario)
 
@@ -257,9 +255,7 @@ def test_a_reps_socket_is_refused(redis_layer, team):
     headers = session_headers(team["awa"])
 
     async def scenario() -> None:
-        socket = WebsocketCommunicator(application, "/ws/board/", headers=headers)
-        connected, _ = await socket.connect(timeout=ARRIVES_S)
-        assert not connected
+        assert await refused("/ws/board/", headers)
 
     run(scenario)
 
