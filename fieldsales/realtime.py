@@ -16,12 +16,13 @@ from __future__ import annotations
 
 import asyncio
 import logging
-from collections.abc import Iterable
+from collections.abc import Callable, Iterable, Mapping
 from concurrent.futures import ThreadPoolExecutor
 from typing import Any
 
 from asgiref.sync import async_to_sync
 from channels.layers import get_channel_layer
+from django.db import connection, transaction
 
 logger = logging.getLogger(__name__)
 
@@ -38,6 +39,63 @@ def rep_group(*, rep_id: int) -> str:
     return f"rep.{rep_id}"
 
 
+class _AfterCommit:
+    """What a transaction collected for one `send`, sent in one go once it commits."""
+
+    def __init__(self, send: Callable[[set[Any]], None]) -> None:
+        self.send = send
+        self.items: set[Any] = set()
+
+    def __call__(self) -> None:
+        self.send(self.items)
+
+
+def collect_after_commit(key: str, send: Callable[[set[Any]], None], items: Iterable[Any]) -> None:
+    """Add `items` to what `send` receives once the current transaction commits: one `on_commit` callback per
+    transaction and key, however many writes collect (a push of 200 ops, an admin action on 1,000 clients)."""
+    attribute = f"fieldsales_after_commit_{key}"
+    pending: _AfterCommit | None = getattr(connection, attribute, None)
+    # Still queued unless it ran, or the transaction (or the savepoint) that queued it rolled back.
+    queued = pending is not None and any(callback[1] is pending for callback in connection.run_on_commit)
+    if pending is None or not queued:
+        pending = _AfterCommit(send)
+        setattr(connection, attribute, pending)
+    pending.items.update(items)
+    if not queued:
+        transaction.on_commit(pending)
+
+
+def send_to_groups(messages: Mapping[str, dict[str, Any]]) -> list[tuple[str, BaseException]]:
+    """Send each group its message, all in one event loop, at most CONCURRENT_SENDS at once. Returns the groups that
+    failed with their errors; raises only when the layer itself is unusable."""
+    layer = get_channel_layer()
+    if layer is None or not messages:
+        return []
+    send = async_to_sync(_send_all)
+    try:
+        asyncio.get_running_loop()
+    except RuntimeError:
+        return send(layer=layer, messages=messages)
+    # Synchronous code in a thread that runs an event loop (allowed by DJANGO_ALLOW_ASYNC_UNSAFE: a notebook, a
+    # Playwright test): async_to_sync may not block that loop, so a thread of its own waits instead.
+    with ThreadPoolExecutor(max_workers=1) as executor:
+        return executor.submit(send, layer=layer, messages=messages).result()
+
+
+async def _send_all(*, layer: Any, messages: Mapping[str, dict[str, Any]]) -> list[tuple[str, BaseException]]:
+    gate = asyncio.Semaphore(CONCURRENT_SENDS)
+    groups = sorted(messages)
+
+    async def send(group: str) -> None:
+        async with gate:
+            await layer.group_send(group, messages[group])
+
+    results = await asyncio.wait_for(
+        asyncio.gather(*(send(group) for group in groups), return_exceptions=True), SEND_TIMEOUT_S
+    )
+    return [(group, result) for group, result in zip(groups, results, strict=True) if isinstance(result, Exception)]
+
+
 def notify_reps(*, rep_ids: Iterable[int]) -> None:
     """Send each of these reps' open apps one `rep.changed` message, all in one event loop. Never raises.
 
@@ -47,36 +105,12 @@ def notify_reps(*, rep_ids: Iterable[int]) -> None:
     if not groups:
         return
     try:
-        layer = get_channel_layer()
-        if layer is None:
-            return
-        send = async_to_sync(_send_all)
-        try:
-            asyncio.get_running_loop()
-        except RuntimeError:
-            send(layer=layer, groups=groups, message={"type": CHANGED})
-        else:
-            # Synchronous code in a thread that runs an event loop (allowed by DJANGO_ALLOW_ASYNC_UNSAFE: a notebook,
-            # a Playwright test): async_to_sync may not block that loop, so a thread of its own waits instead.
-            with ThreadPoolExecutor(max_workers=1) as executor:
-                executor.submit(send, layer=layer, groups=groups, message={"type": CHANGED}).result()
+        failed = send_to_groups({group: {"type": CHANGED} for group in groups})
     except Exception:
         logger.warning(
             "realtime: %d reps not told of their changes (they pull at their next poll)", len(groups), exc_info=True
         )
-
-
-async def _send_all(*, layer: Any, groups: list[str], message: dict[str, Any]) -> None:
-    gate = asyncio.Semaphore(CONCURRENT_SENDS)
-
-    async def send(group: str) -> None:
-        async with gate:
-            await layer.group_send(group, message)
-
-    results = await asyncio.wait_for(
-        asyncio.gather(*(send(group) for group in groups), return_exceptions=True), SEND_TIMEOUT_S
-    )
-    failed = [(group, result) for group, result in zip(groups, results, strict=True) if isinstance(result, Exception)]
+        return
     if failed:
         group, error = failed[0]
         logger.warning(

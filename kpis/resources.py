@@ -15,7 +15,7 @@ from clients.models import Client
 from clients.resources import parse_uuid
 from clients.schema import AttributeSpec, AttributeType, clean_value, is_empty
 from kpis.models import LedgerEntry
-from kpis.services import REFRESH_BATCH, kpi_cards_refresh
+from kpis.services import kpi_cards_refresh_in_batches
 
 UNKNOWN_CLIENT = _("No client has this identifier.")
 NOT_POSITIVE = _("Enter a positive amount; the kind gives the direction.")
@@ -108,6 +108,4 @@ class LedgerEntryResource(resources.ModelResource):
         super().after_import(dataset, result, **kwargs)
         # A preview (dry run) or a file with errors is rolled back: its cards would be too.
         if not self._dry_run and not result.has_errors() and not result.has_validation_errors():
-            touched = sorted(self._touched)
-            for start in range(0, len(touched), REFRESH_BATCH):
-                kpi_cards_refresh(client_ids=touched[start : start + REFRESH_BATCH])
+            kpi_cards_refresh_in_batches(client_ids=self._touched)

@@ -145,13 +145,16 @@ def kpi_cards_refresh_for_targets(*, targets: Iterable[Any]) -> None:
     rep_ids = {target.rep_id for target in targets if target.rep_id and not target.client_id}
     if rep_ids:
         client_ids.update(Client.objects.filter(assignments__rep_id__in=rep_ids).values_list("pk", flat=True))
-    for batch in _batches(sorted(str(client_id) for client_id in client_ids)):
-        kpi_cards_refresh(client_ids=batch)
+    kpi_cards_refresh_in_batches(client_ids=client_ids)
 
 
-def _batches(ids: list[Any]) -> Iterable[list[Any]]:
-    for start in range(0, len(ids), REFRESH_BATCH):
-        yield ids[start : start + REFRESH_BATCH]
+def kpi_cards_refresh_in_batches(*, client_ids: Iterable[Any], today: dt.date | None = None) -> int:
+    """`kpi_cards_refresh` for many clients, REFRESH_BATCH at a time. Returns how many cards changed."""
+    ids = sorted({str(client_id) for client_id in client_ids})
+    return sum(
+        len(kpi_cards_refresh(client_ids=ids[start : start + REFRESH_BATCH], today=today))
+        for start in range(0, len(ids), REFRESH_BATCH)
+    )
 
 
 def kpi_cards_refresh_all(*, today: dt.date | None = None) -> tuple[int, int]:
@@ -159,8 +162,7 @@ def kpi_cards_refresh_all(*, today: dt.date | None = None) -> tuple[int, int]:
     from clients.models import Client
 
     ids = list(Client.objects.filter(archived_at__isnull=True).order_by("pk").values_list("pk", flat=True))
-    changed = sum(len(kpi_cards_refresh(client_ids=batch, today=today)) for batch in _batches(ids))
-    return changed, len(ids)
+    return kpi_cards_refresh_in_batches(client_ids=ids, today=today), len(ids)
 
 
 def kpi_cards_refresh_all_soon() -> None:

@@ -9,17 +9,13 @@ request that made the change.
 
 from __future__ import annotations
 
-import asyncio
 import logging
 import uuid
 from collections.abc import Iterable
 from typing import TYPE_CHECKING, Any
 
-from asgiref.sync import async_to_sync
-from channels.layers import get_channel_layer
-from django.db import connection, transaction
-
 from fieldsales.accounts import SUPERVISORS, user_has_role
+from fieldsales.realtime import collect_after_commit, send_to_groups
 from workflows.models import Visit
 from workflows.selectors import board_day, board_summaries
 
@@ -31,8 +27,6 @@ logger = logging.getLogger(__name__)
 STAFF_GROUP = "board.staff"
 # The message type: BoardConsumer.board_visits hands it on to the board's page.
 VISITS = "board.visits"
-# A layer that does not answer within this long is given up on: the request that made the change is waiting.
-SEND_TIMEOUT_S = 5.0
 
 
 def supervisor_group(supervisor_id: int) -> str:
@@ -53,30 +47,15 @@ def board_group(user: AbstractBaseUser | AnonymousUser | None) -> str | None:
     return None
 
 
-class _Notice:
-    """The visits a transaction changed, sent in one go once it commits: one `on_commit` callback per transaction,
-    whatever the number of writes (a sync push of 200 ops)."""
-
-    def __init__(self) -> None:
-        self.visit_ids: set[str] = set()
-
-    def __call__(self) -> None:
-        board_send(visit_ids=self.visit_ids)
-
-
 def board_visit_changed(visit_id: uuid.UUID | str) -> None:
     """Note that this visit changed in the current transaction; the boards watching its rep hear of it after the
     commit. A write undone since (a rejected op's savepoint) shows as nothing, or as the visit unchanged: the
     summaries are read after the commit."""
-    notice: _Notice | None = getattr(connection, "workflows_board_notice", None)
-    # Still queued unless it ran, or the transaction (or the savepoint) that queued it rolled back.
-    queued = notice is not None and any(entry[1] is notice for entry in connection.run_on_commit)
-    if notice is None or not queued:
-        notice = _Notice()
-        connection.workflows_board_notice = notice  # type: ignore[attr-defined]
-    notice.visit_ids.add(str(visit_id))
-    if not queued:
-        transaction.on_commit(notice)
+    collect_after_commit("board", _send, [str(visit_id)])
+
+
+def _send(visit_ids: set[str]) -> None:
+    board_send(visit_ids=visit_ids)
 
 
 def board_send(*, visit_ids: Iterable[str]) -> None:
@@ -96,27 +75,14 @@ def board_send(*, visit_ids: Iterable[str]) -> None:
             by_group.setdefault(STAFF_GROUP, []).append(summary)
             if supervisor_id is not None:
                 by_group.setdefault(supervisor_group(supervisor_id), []).append(summary)
-        layer = get_channel_layer()
-        if by_group and layer is not None:
-            async_to_sync(_send_all)(layer=layer, by_group=by_group)
+        failed = send_to_groups({group: {"type": VISITS, "visits": visits} for group, visits in by_group.items()})
     except Exception:
         logger.warning(
             "board: %d visits not sent to the boards (they show at their next re-sync)", len(ids), exc_info=True
         )
-
-
-async def _send_all(*, layer: Any, by_group: dict[str, list[dict[str, Any]]]) -> None:
-    groups = sorted(by_group)
-    results = await asyncio.wait_for(
-        asyncio.gather(
-            *(layer.group_send(group, {"type": VISITS, "visits": by_group[group]}) for group in groups),
-            return_exceptions=True,
-        ),
-        SEND_TIMEOUT_S,
-    )
-    failed = [(group, result) for group, result in zip(groups, results, strict=True) if isinstance(result, Exception)]
+        return
     if failed:
         group, error = failed[0]
         logger.warning(
-            "board: %d of %d groups not sent their visits; first: %s: %r", len(failed), len(groups), group, error
+            "board: %d of %d groups not sent their visits; first: %s: %r", len(failed), len(by_group), group, error
         )

@@ -19,7 +19,7 @@ from typing import Any
 from django.db import connection, transaction
 
 from fieldsales.models import SyncEntry
-from fieldsales.realtime import notify_reps
+from fieldsales.realtime import collect_after_commit, notify_reps
 from fieldsales.sync.registry import TYPES, children_of
 
 CHUNK = 2000
@@ -86,28 +86,13 @@ def batched(func: Callable[[set[str]], Any], ids: Iterable[Any]) -> None:
         func(keys)
 
 
-class _Notice:
-    """The reps to tell once the transaction commits: one `on_commit` callback per transaction, however many
-    statements stamp their feeds (a push of 200 ops, an admin action on 1,000 clients)."""
-
-    def __init__(self) -> None:
-        self.rep_ids: set[int] = set()
-
-    def __call__(self) -> None:
-        notify_reps(rep_ids=self.rep_ids)
-
-
 def _stamped(rep_ids: Iterable[int]) -> None:
-    """Note that these reps' feeds changed in the current transaction."""
-    notice: _Notice | None = getattr(connection, "fieldsales_notice", None)
-    # Still queued unless it ran, or the transaction (or the savepoint) that queued it rolled back.
-    queued = notice is not None and any(callback[1] is notice for callback in connection.run_on_commit)
-    if notice is None or not queued:
-        notice = _Notice()
-        connection.fieldsales_notice = notice  # type: ignore[attr-defined]
-    notice.rep_ids.update(rep_ids)
-    if not queued:
-        transaction.on_commit(notice)
+    """Note that these reps' feeds changed in the current transaction: they are told once it commits."""
+    collect_after_commit("reps", _notify, rep_ids)
+
+
+def _notify(rep_ids: set[int]) -> None:
+    notify_reps(rep_ids=rep_ids)
 
 
 def _chunks(items: list[Any], size: int = CHUNK) -> Iterable[list[Any]]:
