@@ -7,7 +7,7 @@ HOST ?= 127.0.0.1
 PORT ?= 8000
 DEMO_PASSWORD ?= fieldsales
 
-.PHONY: install run test lint format messages bench bench-pwa bench-kpis bench-realtime clean
+.PHONY: install run serve test lint format messages bench bench-pwa bench-kpis bench-realtime load clean
 
 install: $(STAMP)
 
@@ -34,6 +34,26 @@ run: install .env
 	@echo ""
 	$(BIN)/python manage.py runserver $(HOST):$(PORT)
 
+# Production mode: DEBUG off, PostgreSQL, Redis, uvicorn workers, HTTPS only (behind a TLS proxy that sets
+# X-Forwarded-Proto, or uvicorn's own TLS with SSL_CERTFILE and SSL_KEYFILE). The deploy checks must pass first.
+WORKERS ?= $(shell echo $$(( $$(nproc 2>/dev/null || echo 2) * 2 )))
+# uvicorn replaces a worker that does not answer its health check in time: 5 s (its default) killed busy, healthy
+# workers, with their requests, while 100 reps signed in at once on 2 cores (make load).
+WORKER_HEALTHCHECK_TIMEOUT ?= 30
+FORWARDED_ALLOW_IPS ?= 127.0.0.1
+SERVE_ENV = DEBUG=false DATABASE_URL="$${DATABASE_URL:-postgres://postgres@127.0.0.1:5432/fieldsales}" \
+	REDIS_URL="$${REDIS_URL:-redis://127.0.0.1:6379/0}"
+
+serve: install
+	@test -n "$$SECRET_KEY" || { echo "make serve needs SECRET_KEY, e.g. SECRET_KEY=\$$(python3 -c 'import secrets; print(secrets.token_urlsafe(50))')" >&2; exit 2; }
+	$(SERVE_ENV) $(BIN)/python manage.py check --deploy --fail-level WARNING
+	$(SERVE_ENV) $(BIN)/python manage.py migrate --noinput
+	$(SERVE_ENV) $(BIN)/python manage.py collectstatic --noinput --verbosity 0
+	$(SERVE_ENV) exec $(BIN)/uvicorn fieldsales.asgi:application --host $(HOST) --port $(PORT) --workers $(WORKERS) \
+		--lifespan off --proxy-headers --forwarded-allow-ips "$(FORWARDED_ALLOW_IPS)" \
+		--timeout-worker-healthcheck $(WORKER_HEALTHCHECK_TIMEOUT) --timeout-graceful-shutdown 30 \
+		$(if $(SSL_CERTFILE),--ssl-certfile "$(SSL_CERTFILE)" --ssl-keyfile "$(SSL_KEYFILE)")
+
 # pytest exits 5 when it collected no test: make treats any non-zero exit as a failure.
 test: install
 	$(BIN)/python -m pytest -n 2
@@ -55,19 +75,24 @@ messages: install
 
 # Benchmarks print figures with a baseline measured in the same run (SQLite, or DATABASE_URL's database).
 bench: install
-	SECRET_KEY=bench-only DEBUG=false STATIC_MANIFEST=false $(BIN)/python -m tests.bench.bench_sync
+	SECRET_KEY=bench-only DEBUG=false HTTPS=false STATIC_MANIFEST=false $(BIN)/python -m tests.bench.bench_sync
 
 # The rep's app in Chromium with 10,000 clients in IndexedDB: cold offline start, search, filter.
 bench-pwa: install
-	SECRET_KEY=bench-only DEBUG=false STATIC_MANIFEST=false $(BIN)/python -m tests.bench.bench_pwa
+	SECRET_KEY=bench-only DEBUG=false HTTPS=false STATIC_MANIFEST=false $(BIN)/python -m tests.bench.bench_pwa
 
 # KPI card refresh with 100,000 order lines; statement PDFs of 100, 500 and 1,600 transactions.
 bench-kpis: install
-	SECRET_KEY=bench-only DEBUG=false STATIC_MANIFEST=false $(BIN)/python -m tests.bench.bench_kpis
+	SECRET_KEY=bench-only DEBUG=false HTTPS=false STATIC_MANIFEST=false $(BIN)/python -m tests.bench.bench_kpis
 
 # 200 reps' open apps on Redis (REDIS_URL, else the local one): latency from a commit to each app's message, per layer.
 bench-realtime: install
-	SECRET_KEY=bench-only DEBUG=false STATIC_MANIFEST=false $(BIN)/python -m tests.bench.bench_realtime
+	SECRET_KEY=bench-only DEBUG=false HTTPS=false STATIC_MANIFEST=false $(BIN)/python -m tests.bench.bench_realtime
+
+# 100 reps' apps (Locust) against `make serve` over HTTPS on a throwaway PostgreSQL database (DATABASE_URL, default
+# postgres://postgres@127.0.0.1:5432/fieldsales_load): p50/p95/p99 and failures per endpoint (goal: 0 errors).
+load: install
+	SECRET_KEY=load-only DEBUG=false HTTPS=false STATIC_MANIFEST=false $(BIN)/python -m tests.load.run
 
 clean:
 	rm -rf $(VENV) .mypy_cache .ruff_cache .pytest_cache

@@ -30,6 +30,7 @@ from clients.services import (
     purge_blocker,
 )
 from fieldsales.accounts import reps_queryset
+from fieldsales.spreadsheets import ImportFileErrorsMixin
 
 ATTRIBUTE_PREFIX = "attr_"
 
@@ -202,7 +203,7 @@ def _attribute_column(spec: AttributeSpec) -> Callable[[Client], str]:
 
 
 @admin.register(Client)
-class ClientAdmin(ImportExportModelAdmin):
+class ClientAdmin(ImportFileErrorsMixin, ImportExportModelAdmin):
     resource_classes = [ClientResource]
     list_display = ["name", "client_list", "rep_names", "phone", "statement_enabled", "is_active", "updated_at"]
     list_filter = ["client_list", RepFilter, ArchivedFilter, "statement_enabled"]

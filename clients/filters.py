@@ -6,16 +6,47 @@ import json
 from typing import Any
 
 import django_filters
+from django import forms
+from django.core.exceptions import ValidationError
 from django.db import connection
 from django.db.models import DateField, DecimalField, F, FloatField, QuerySet, TextField
 from django.db.models.fields.json import KT
 from django.db.models.functions import Cast
 from django.utils.translation import gettext_lazy as _
+from drf_spectacular.utils import extend_schema_field
 
 from clients.models import Client
 from clients.schema import AttributeSpec, AttributeType
 
 T = AttributeType
+NOT_TRUE_FALSE = _("Enter true or false.")
+
+
+class TrueFalseField(forms.Field):
+    """`true` or `false`, as the API documents a yes/no filter; anything else is an error, not "no filter"
+    (Django's NullBooleanField reads every unknown value as unset, silently widening the list)."""
+
+    widget = forms.TextInput
+
+    def to_python(self, value: Any) -> bool | None:
+        if value in (None, ""):
+            return None
+        if value in ("true", "false"):
+            return value == "true"
+        raise ValidationError(NOT_TRUE_FALSE, code="invalid")
+
+
+class TrueFalseFilter(django_filters.BooleanFilter):
+    field_class = TrueFalseField
+
+
+# A list's id is a database key: a number beyond the key's range is an error, not a query that overflows.
+LIST_ID_MAX = 2**63 - 1
+
+
+@extend_schema_field({"type": "integer", "minimum": 1, "maximum": LIST_ID_MAX})
+class ListIdFilter(django_filters.NumberFilter):
+    field_class = forms.IntegerField
 
 
 def _key_text(key: str) -> Any:
@@ -51,7 +82,7 @@ def _value_filter(spec: AttributeSpec) -> django_filters.Filter:
         def boolean(queryset: QuerySet[Client], _name: str, value: bool) -> QuerySet[Client]:
             return queryset.filter(**{f"attributes__{spec.key}": value})
 
-        return django_filters.BooleanFilter(method=boolean, label=spec.label)
+        return TrueFalseFilter(method=boolean, label=spec.label)
     if spec.type == T.MULTIPLE_CHOICE:
 
         def contains(queryset: QuerySet[Client], _name: str, value: str) -> QuerySet[Client]:
@@ -76,8 +107,8 @@ def _value_filter(spec: AttributeSpec) -> django_filters.Filter:
 
 
 class ClientFilterBase(django_filters.FilterSet):
-    client_list = django_filters.NumberFilter(field_name="client_list_id", label=_("client list"))
-    statement_enabled = django_filters.BooleanFilter(label=_("account statement"))
+    client_list = ListIdFilter(field_name="client_list_id", label=_("client list"), min_value=1, max_value=LIST_ID_MAX)
+    statement_enabled = TrueFalseFilter(label=_("account statement"))
 
     class Meta:
         model = Client

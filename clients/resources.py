@@ -20,6 +20,7 @@ from import_export.instance_loaders import CachedInstanceLoader
 from clients.models import AttributeDefinition, Client, ClientList
 from clients.schema import AttributeSpec, AttributeType, clean_value, display_value, is_empty
 from clients.services import client_changes, client_create, client_update, client_validate
+from fieldsales.spreadsheets import SpreadsheetSafeResource
 
 UNKNOWN_LIST = _("No client list is named “%(name)s”.")
 UNKNOWN_REPS = _("Unknown user names: %(names)s.")
@@ -70,7 +71,7 @@ class AttributeField(fields.Field):
         return display_value(spec, value)
 
 
-class ClientResource(resources.ModelResource):
+class ClientResource(SpreadsheetSafeResource, resources.ModelResource):
     id = fields.Field(attribute="id", column_name="id", widget=UUIDWidget())
     client_list = fields.Field(attribute="client_list", column_name="list", readonly=True)
     reps = fields.Field(column_name="reps", readonly=True)

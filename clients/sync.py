@@ -23,7 +23,7 @@ from clients.selectors import (
 )
 from clients.services import CORE_FIELDS, client_archive, client_create, client_update
 from fieldsales.models import Blob
-from fieldsales.sync.push import FORBIDDEN, INVALID, MISSING_BLOB, Op, Outcome, Rejected, missing
+from fieldsales.sync.push import FORBIDDEN, INVALID, MISSING_BLOB, NOT_OBJECT, Op, Outcome, Rejected, missing
 from fieldsales.sync.registry import BLOB_READERS, EntityType, register_op, register_type
 
 if TYPE_CHECKING:
@@ -173,6 +173,9 @@ def _writable(data: dict[str, Any]) -> dict[str, Any]:
                 errors[key] = [NOT_DECIMAL]
         elif key == "statement_enabled" and not isinstance(value, bool):
             errors[key] = [NOT_BOOLEAN]
+    if data.get("attributes") is not None and not isinstance(data["attributes"], dict):
+        # Not silently dropped: the op would answer `applied` with none of the rep's attributes stored.
+        errors["attributes"] = [NOT_OBJECT]
     if errors:
         raise Rejected(INVALID, errors)
     if isinstance(data.get("attributes"), dict):

@@ -8,6 +8,7 @@ class FieldsalesConfig(AppConfig):
     verbose_name = _("Accounts and sync")
 
     def ready(self) -> None:
+        from fieldsales import checks  # noqa: F401 - registers the deploy checks
         from fieldsales.roles import ensure_roles
 
         # Each app's post_migrate creates its permissions; granting after every one of them

@@ -32,6 +32,7 @@ from rest_framework.response import Response
 from rest_framework.views import APIView
 
 from fieldsales.accounts import REPS, user_has_role
+from fieldsales.openapi import SIGNED_OUT
 
 # Leaflet ships with django-leaflet; the map needs its script, its style and the images that style names.
 LEAFLET_FILES = (
@@ -166,7 +167,8 @@ class MeView(APIView):
                     "username": serializers.CharField(),
                     "name": serializers.CharField(),
                 },
-            )
+            ),
+            403: SIGNED_OUT,
         },
     )
     def get(self, request: Request) -> Response:

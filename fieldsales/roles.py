@@ -8,6 +8,7 @@ from fieldsales.accounts import BACK_OFFICE, REPS, SUPERVISORS
 
 # Back-office staff run the domain apps in full, including purge (delete permission on clients).
 BACK_OFFICE_APPS = ("clients", "workflows", "kpis")
+AXES_PERMISSIONS = ("view_accessattempt", "delete_accessattempt", "view_accessfailurelog", "view_accesslog")
 SUPERVISOR_VIEWS = (
     ("clients", "client"),
     ("clients", "clientlist"),
@@ -25,6 +26,8 @@ def ensure_roles(**kwargs: Any) -> None:
     back_office.permissions.add(
         *Permission.objects.filter(content_type__app_label__in=BACK_OFFICE_APPS),
         *Permission.objects.filter(content_type__app_label="fieldsales", codename__in=["view_blob", "view_profile"]),
+        # Sign-in lockouts (django-axes): staff see them and unlock a username by deleting its attempt.
+        *Permission.objects.filter(content_type__app_label="axes", codename__in=AXES_PERMISSIONS),
     )
     supervisors, _ = Group.objects.get_or_create(name=SUPERVISORS)
     for app_label, model in SUPERVISOR_VIEWS:

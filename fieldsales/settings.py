@@ -5,11 +5,13 @@ required whenever DEBUG is off. A `.env` file at the project root is read when
 present (`make run` writes one for local development).
 """
 
+import datetime as dt
 import importlib.util
 from pathlib import Path
 from typing import Any
 
 import environ
+from csp.constants import NONE, SELF
 from django.core.exceptions import ImproperlyConfigured
 from django.utils.translation import gettext_lazy as _
 
@@ -43,6 +45,8 @@ INSTALLED_APPS = [
     "drf_spectacular",
     "drf_spectacular_sidecar",
     "import_export",
+    "csp",
+    "axes",
     "fieldsales",
     "clients",
     "workflows",
@@ -59,6 +63,9 @@ MIDDLEWARE = [
     "django.contrib.auth.middleware.AuthenticationMiddleware",
     "django.contrib.messages.middleware.MessageMiddleware",
     "django.middleware.clickjacking.XFrameOptionsMiddleware",
+    "csp.middleware.CSPMiddleware",
+    # Last, as django-axes asks: it turns a locked-out login into the lockout page.
+    "axes.middleware.AxesMiddleware",
 ]
 
 ROOT_URLCONF = "fieldsales.urls"
@@ -91,8 +98,16 @@ if DATABASES["default"]["ENGINE"] == "django.db.backends.sqlite3":
         {"timeout": 20, "init_command": "PRAGMA journal_mode=WAL; PRAGMA synchronous=NORMAL;"}
     )
 else:
-    DATABASES["default"].setdefault("CONN_MAX_AGE", env.int("CONN_MAX_AGE", default=60))
-    DATABASES["default"].setdefault("CONN_HEALTH_CHECKS", True)
+    # Under ASGI every request runs in a thread of its own, so a connection kept by CONN_MAX_AGE is never used again:
+    # each request paid for a new connection, and idle ones piled up towards PostgreSQL's limit under load (make load
+    # failed with "too many clients"). A pool per worker process (psycopg's) lends connections to requests instead:
+    # at most DB_POOL_MAX per worker, each checked by Django before use.
+    DATABASES["default"]["CONN_MAX_AGE"] = 0
+    DATABASES["default"].setdefault("OPTIONS", {})["pool"] = {
+        "min_size": env.int("DB_POOL_MIN", default=2),
+        "max_size": env.int("DB_POOL_MAX", default=10),
+        "timeout": env.int("DB_POOL_TIMEOUT", default=30),
+    }
 DEFAULT_AUTO_FIELD = "django.db.models.BigAutoField"
 
 REDIS_URL = env.str("REDIS_URL", default="")
@@ -164,6 +179,12 @@ AUTH_PASSWORD_VALIDATORS = [
     {"NAME": "django.contrib.auth.password_validation.CommonPasswordValidator"},
     {"NAME": "django.contrib.auth.password_validation.NumericPasswordValidator"},
 ]
+# django-axes first: it refuses a sign-in while its username is locked out from that address, before any password is
+# checked.
+AUTHENTICATION_BACKENDS = [
+    "axes.backends.AxesStandaloneBackend",
+    "django.contrib.auth.backends.ModelBackend",
+]
 LOGIN_URL = "login"
 LOGIN_REDIRECT_URL = "/"
 LOGOUT_REDIRECT_URL = "login"
@@ -221,6 +242,54 @@ SPECTACULAR_SETTINGS = {
     "REDOC_DIST": "SIDECAR",
 }
 
+# Login throttling (django-axes), the same for the app's sign-in page and the admin's: after AXES_FAILURE_LIMIT wrong
+# passwords for one username from one address, that pair is locked out for AXES_COOLOFF_MINUTES (staff unlock it in the
+# admin, "Access attempts"). Locking the pair, not the username alone, keeps a stranger from locking a rep out; reps
+# behind one carrier's address keep signing in. A success forgets the failures.
+AXES_ENABLED = env.bool("AXES_ENABLED", default=True)
+AXES_VERBOSE = False
+AXES_FAILURE_LIMIT = env.int("AXES_FAILURE_LIMIT", default=5)
+AXES_COOLOFF_TIME = dt.timedelta(minutes=env.int("AXES_COOLOFF_MINUTES", default=15))
+AXES_LOCKOUT_PARAMETERS = [["username", "ip_address"]]
+AXES_RESET_ON_SUCCESS = True
+AXES_LOCKOUT_CALLABLE = "fieldsales.accounts.lockout"
+# The client's address is REMOTE_ADDR: behind a proxy, the ASGI server sets it from X-Forwarded-For for the proxies it
+# trusts (FORWARDED_ALLOW_IPS, see `make serve`), so a client cannot choose its own address with a header.
+AXES_IPWARE_META_PRECEDENCE_ORDER = ["REMOTE_ADDR"]
+
+# HTTPS: on whenever DEBUG is off. The site redirects HTTP to HTTPS, its cookies travel over HTTPS only, and browsers
+# are told to use nothing else for a year (HSTS). Behind a TLS proxy the ASGI server learns the scheme from
+# X-Forwarded-Proto (trusted from FORWARDED_ALLOW_IPS only). `HTTPS=false` serves plain HTTP (the tests' live servers).
+HTTPS = env.bool("HTTPS", default=not DEBUG)
+SECURE_SSL_REDIRECT = HTTPS
+SESSION_COOKIE_SECURE = HTTPS
+CSRF_COOKIE_SECURE = HTTPS
+SECURE_HSTS_SECONDS = env.int("SECURE_HSTS_SECONDS", default=365 * 24 * 3600 if HTTPS else 0)
+SECURE_HSTS_INCLUDE_SUBDOMAINS = env.bool("SECURE_HSTS_INCLUDE_SUBDOMAINS", default=HTTPS)
+SECURE_HSTS_PRELOAD = env.bool("SECURE_HSTS_PRELOAD", default=HTTPS)
+X_FRAME_OPTIONS = "DENY"
+
+# Content-Security-Policy (django-csp) on every page, in development too, so the browser tests run under it: scripts,
+# styles, fonts and the service worker come from this site only, nothing inline; images also from photos taken on the
+# phone (data:, blob:) and the map tiles of the supervisors' board.
+MAP_TILES_ORIGIN = "https://tile.openstreetmap.org"
+CONTENT_SECURITY_POLICY = {
+    "DIRECTIVES": {
+        "default-src": [SELF],
+        "script-src": [SELF],
+        "style-src": [SELF],
+        "img-src": [SELF, "data:", "blob:", MAP_TILES_ORIGIN],
+        "font-src": [SELF],
+        "connect-src": [SELF],
+        "worker-src": [SELF],
+        "manifest-src": [SELF],
+        "object-src": [NONE],
+        "base-uri": [SELF],
+        "form-action": [SELF],
+        "frame-ancestors": [NONE],
+    }
+}
+
 # Photos arrive as raw bodies of up to 5 MiB (the blob view checks its own limit, the push view 1 MiB).
 DATA_UPLOAD_MAX_MEMORY_SIZE = 6 * 1024 * 1024
 
@@ -233,5 +302,6 @@ LOGGING = {
     "handlers": {"console": {"class": "logging.StreamHandler"}},
     "root": {"handlers": ["console"], "level": env.str("LOG_LEVEL", default="INFO")},
     # channels-redis reports the messages it drops for a full channel at INFO: kept whatever LOG_LEVEL says.
-    "loggers": {"channels_redis": {"level": "INFO"}},
+    # django-axes logs every sign-in at INFO; lockouts at WARNING.
+    "loggers": {"channels_redis": {"level": "INFO"}, "axes": {"level": "WARNING"}},
 }

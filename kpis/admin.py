@@ -9,6 +9,7 @@ from django.utils.translation import gettext_lazy as _
 from django.utils.translation import ngettext
 from import_export.admin import ImportExportModelAdmin
 
+from fieldsales.spreadsheets import ImportFileErrorsMixin
 from kpis.delivery import deliveries_kick
 from kpis.metrics import metric_choices
 from kpis.models import KpiDefinition, KpiFolder, LedgerEntry, StatementDelivery, Target
@@ -37,7 +38,7 @@ class RefreshCardsMixin:
 
 
 @admin.register(LedgerEntry)
-class LedgerEntryAdmin(RefreshCardsMixin, ImportExportModelAdmin):
+class LedgerEntryAdmin(ImportFileErrorsMixin, RefreshCardsMixin, ImportExportModelAdmin):
     resource_classes = [LedgerEntryResource]
     list_display = ["client", "date", "kind", "reference", "amount", "due_date"]
     list_filter = ["kind", "date"]

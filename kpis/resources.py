@@ -14,6 +14,7 @@ from import_export import fields, resources, widgets
 from clients.models import Client
 from clients.resources import parse_uuid
 from clients.schema import AttributeSpec, AttributeType, clean_value, is_empty
+from fieldsales.spreadsheets import SpreadsheetSafeResource
 from kpis.models import LedgerEntry
 from kpis.services import kpi_cards_refresh_in_batches
 
@@ -65,7 +66,7 @@ class PositiveAmountWidget(widgets.DecimalWidget):
         return amount
 
 
-class LedgerEntryResource(resources.ModelResource):
+class LedgerEntryResource(SpreadsheetSafeResource, resources.ModelResource):
     client = fields.Field(attribute="client", column_name="client", widget=ClientByIdWidget())
     client_name = fields.Field(attribute="client__name", column_name="client_name", readonly=True)
     date = fields.Field(attribute="date", column_name="date", widget=SchemaDateWidget())

@@ -2,10 +2,11 @@
 
 from import_export import fields, resources
 
+from fieldsales.spreadsheets import SpreadsheetSafeResource
 from workflows.models import OrderLine, Visit
 
 
-class VisitResource(resources.ModelResource):
+class VisitResource(SpreadsheetSafeResource, resources.ModelResource):
     client = fields.Field(attribute="client__name", column_name="client")
     client_id = fields.Field(attribute="client_id", column_name="client_id")
     rep = fields.Field(attribute="rep__username", column_name="rep")
@@ -36,7 +37,7 @@ class VisitResource(resources.ModelResource):
         return queryset.select_related("client", "rep", "workflow")
 
 
-class OrderLineResource(resources.ModelResource):
+class OrderLineResource(SpreadsheetSafeResource, resources.ModelResource):
     visit = fields.Field(attribute="submission__visit_id", column_name="visit")
     date = fields.Field(attribute="submission__submitted_at", column_name="date")
     client = fields.Field(attribute="submission__visit__client__name", column_name="client")

@@ -3,11 +3,13 @@
 from __future__ import annotations
 
 import datetime as dt
+import math
 import uuid
 from collections.abc import Callable
 from typing import TYPE_CHECKING, Any
 
 from django.core.exceptions import ValidationError
+from django.core.validators import MinValueValidator
 from django.db import IntegrityError, connection
 from django.db.models import Prefetch
 from django.utils import timezone
@@ -223,16 +225,31 @@ def _recent_of_rep(model: Any, time_field: str, rep: User) -> Any:
 
 
 def _position(data: dict[str, Any]) -> Position | None:
+    """The rep's position, or None when the op gives none; each bad number is named by its own field."""
     if data.get("lat") is None and data.get("lng") is None:
         return None
-    try:
-        lat, lng = float(data["lat"]), float(data["lng"])
-        accuracy = None if data.get("accuracy_m") is None else float(data["accuracy_m"])
-    except (KeyError, TypeError, ValueError):
-        raise Rejected(INVALID, {"lat": [NOT_A_NUMBER]}) from None
-    if not (-90 <= lat <= 90 and -180 <= lng <= 180) or (accuracy is not None and not accuracy >= 0):
-        raise Rejected(INVALID, {"lat": [BAD_COORDINATES]})
-    return Position(lat, lng, accuracy)
+    numbers: dict[str, float | None] = {"accuracy_m": None}
+    errors: dict[str, list[Any]] = {}
+    for key in ("lat", "lng", "accuracy_m"):
+        value: Any = data.get(key)
+        if key == "accuracy_m" and value is None:
+            continue
+        try:
+            if isinstance(value, bool):
+                raise ValueError
+            numbers[key] = float(value)
+        except (TypeError, ValueError, OverflowError):
+            errors[key] = [NOT_A_NUMBER]
+    for key, limit in (("lat", 90), ("lng", 180)):
+        number = numbers.get(key)
+        if key not in errors and not (number is not None and -limit <= number <= limit):
+            errors[key] = [BAD_COORDINATES]
+    accuracy = numbers["accuracy_m"]
+    if "accuracy_m" not in errors and accuracy is not None and not 0 <= accuracy < math.inf:
+        errors["accuracy_m"] = [MinValueValidator.message % {"limit_value": 0}]
+    if errors:
+        raise Rejected(INVALID, errors)
+    return Position(numbers["lat"], numbers["lng"], accuracy)  # type: ignore[arg-type]
 
 
 def _time(op: Op, key: str = "at") -> dt.datetime | None:

@@ -1,8 +1,10 @@
 from __future__ import annotations
 
 import math
+import re
 from typing import Any
 
+from django.core.validators import ProhibitNullCharactersValidator
 from django.db.models import F, FloatField, QuerySet, Value
 from django.db.models.functions import ASin, Cos, Length, Power, Radians, Sin, Sqrt, Substr
 from django.utils.translation import gettext_lazy as _
@@ -17,11 +19,17 @@ from clients.filters import ClientFilterBase, client_filterset
 from clients.models import Client, ClientList
 from clients.selectors import client_search, clients_for_api, lists_visible_to
 from fieldsales.geo import EARTH_RADIUS_M, bounding_box
+from fieldsales.openapi import SIGNED_OUT
 
 DEFAULT_RADIUS_M = 20_000
 MAX_RADIUS_M = 500_000
 BAD_NEAR = _("near must be “latitude,longitude”, e.g. near=5.35,-4.01.")
 BAD_RADIUS = _("radius_m must be a number of metres from 1 to 500000.")
+# "lat,lng" in decimal degrees, each within its range: the document's pattern and the view's rule, so that what the
+# document calls valid is accepted and nothing else ("5e1", "nan" or " 5" are not positions a phone sends).
+LATITUDE = r"-?(?:90(?:\.0+)?|[1-8]?[0-9](?:\.[0-9]+)?)"
+LONGITUDE = r"-?(?:180(?:\.0+)?|(?:1[0-7][0-9]|[1-9]?[0-9])(?:\.[0-9]+)?)"
+NEAR_PATTERN = rf"^{LATITUDE},{LONGITUDE}$"
 
 
 class ClientPagination(CursorPagination):
@@ -35,8 +43,13 @@ class ClientPagination(CursorPagination):
 
     def decode_cursor(self, request: Any) -> Any:
         cursor = super().decode_cursor(request)
-        # The position is read back from the request: a distance that is not a number would fail in the query.
-        if cursor is not None and cursor.position is not None and request.query_params.get("near"):
+        # The position is read back from the request: a distance that is not a number, or a name holding a NUL
+        # (which PostgreSQL refuses in a text), would fail in the query.
+        if cursor is None or cursor.position is None:
+            return cursor
+        if "\x00" in str(cursor.position):
+            raise NotFound(self.invalid_cursor_message)
+        if request.query_params.get("near"):
             try:
                 float(cursor.position)
             except ValueError:
@@ -69,6 +82,7 @@ BAD_QUERY = OpenApiResponse(
     'E.g. `{"near": ["near must be “latitude,longitude”, e.g. near=5.35,-4.01."]}`.',
 )
 NOT_FOUND = OpenApiResponse(description="No such client, or not one the user works on (assigned, not archived).")
+BAD_CURSOR = OpenApiResponse(description="`cursor` is not one the server gave: start again from the first page.")
 
 
 @extend_schema_view(
@@ -89,12 +103,14 @@ NOT_FOUND = OpenApiResponse(description="No such client, or not one the user wor
             ),
             OpenApiParameter(
                 "near",
-                OpenApiTypes.STR,
+                {"type": "string", "pattern": NEAR_PATTERN},
                 description="“lat,lng”, e.g. `5.35,-4.01`: nearest first, within `radius_m`, with `distance_m`. "
                 "Clients without a position are left out.",
             ),
             OpenApiParameter(
-                "radius_m", OpenApiTypes.NUMBER, description="With `near`: metres, 1 to 500000; default 20000."
+                "radius_m",
+                {"type": "number", "minimum": 1, "maximum": MAX_RADIUS_M},
+                description="With `near`: metres, 1 to 500000; default 20000.",
             ),
             OpenApiParameter(
                 "attribute_filters",
@@ -108,11 +124,11 @@ NOT_FOUND = OpenApiResponse(description="No such client, or not one the user wor
                 "parameters are ignored.",
             ),
         ],
-        responses={200: ClientSerializer(many=True), 400: BAD_QUERY},
+        responses={200: ClientSerializer(many=True), 400: BAD_QUERY, 403: SIGNED_OUT, 404: BAD_CURSOR},
     ),
     retrieve=extend_schema(
         summary="A client, with who created and last edited it, and when",
-        responses={200: ClientSerializer, 404: NOT_FOUND},
+        responses={200: ClientSerializer, 403: SIGNED_OUT, 404: NOT_FOUND},
     ),
 )
 class ClientViewSet(viewsets.ReadOnlyModelViewSet):
@@ -135,27 +151,35 @@ class ClientViewSet(viewsets.ReadOnlyModelViewSet):
         return clients_for_api(self.request.user).select_related("created_by", "updated_by")
 
     def filter_queryset(self, queryset: QuerySet[Any]) -> QuerySet[Any]:
+        for name, values in self.request.query_params.lists():
+            # PostgreSQL refuses a NUL in a text: a search for one is malformed, not a server error.
+            if any("\x00" in value for value in values):
+                raise ValidationError({name: [str(ProhibitNullCharactersValidator.message)]})
         queryset = super().filter_queryset(queryset)
         queryset = client_search(queryset, self.request.query_params.get("q", ""))
         if self.action != "list":
             return queryset
-        if self.request.query_params.get("near"):
+        if "near" in self.request.query_params:
             return self._nearest_first(queryset)
+        # Checked even without `near`: a malformed parameter is an error, never silently nothing.
+        self._radius()
         return queryset.annotate(_sort_name=sort_name())
 
-    def _nearest_first(self, queryset: QuerySet[Client]) -> QuerySet[Client]:
-        try:
-            lat, lng = (float(part) for part in self.request.query_params["near"].split(","))
-            if not (-90 <= lat <= 90 and -180 <= lng <= 180):
-                raise ValueError
-        except ValueError:
-            raise ValidationError({"near": [str(BAD_NEAR)]}) from None
+    def _radius(self) -> float:
         try:
             radius = float(self.request.query_params.get("radius_m", DEFAULT_RADIUS_M))
             if not 1 <= radius <= MAX_RADIUS_M:
                 raise ValueError
         except ValueError:
             raise ValidationError({"radius_m": [str(BAD_RADIUS)]}) from None
+        return radius
+
+    def _nearest_first(self, queryset: QuerySet[Client]) -> QuerySet[Client]:
+        near = self.request.query_params["near"]
+        if not re.fullmatch(NEAR_PATTERN, near):
+            raise ValidationError({"near": [str(BAD_NEAR)]})
+        lat, lng = (float(part) for part in near.split(","))
+        radius = self._radius()
         self.near = (lat, lng)
         min_lat, max_lat, min_lng, max_lng = bounding_box(lat, lng, radius)
         # The box is read off the (lat, lng) index; the exact distance then cuts its corners and sorts what is left.

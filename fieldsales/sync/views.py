@@ -6,7 +6,7 @@ import json
 import uuid
 from typing import Any
 
-from django.http import FileResponse
+from django.http import FileResponse, QueryDict
 from django.utils.translation import gettext_lazy as _
 from drf_spectacular.types import OpenApiTypes
 from drf_spectacular.utils import OpenApiParameter, OpenApiResponse, extend_schema, inline_serializer
@@ -18,6 +18,7 @@ from rest_framework.response import Response
 from rest_framework.views import APIView
 
 from fieldsales.models import Blob
+from fieldsales.openapi import SIGNED_OUT
 from fieldsales.sync.blobs import MAX_BYTES, BlobError, blob_store
 from fieldsales.sync.pull import DEFAULT_LIMIT, MAX_LIMIT, InvalidCursor, sync_pull
 from fieldsales.sync.push import MAX_OPS, apply_ops
@@ -90,6 +91,18 @@ BLOB = inline_serializer(
 )
 
 
+class RawBodyParser(BaseParser):
+    """The view reads `request.body` itself: a photo is the raw image, and a push's JSON is checked by the view, so
+    that a broken one gets the contract's answer. (DRF's JSON parser would run first, during the CSRF check, and
+    answer with its own error, without a code and in no user's words.)"""
+
+    media_type = "*/*"
+
+    def parse(self, stream: Any, media_type: str | None = None, parser_context: Any = None) -> Any:
+        # Empty form data rather than None: the CSRF check reads `request.POST` of a body sent as a form.
+        return QueryDict()
+
+
 class PullView(APIView):
     permission_classes = [IsAuthenticated]
 
@@ -103,7 +116,12 @@ class PullView(APIView):
         ),
         parameters=[
             OpenApiParameter("cursor", OpenApiTypes.STR, required=False),
-            OpenApiParameter("limit", OpenApiTypes.INT, required=False, description="default 500, at most 2000"),
+            OpenApiParameter(
+                "limit",
+                {"type": "integer", "minimum": 1, "maximum": MAX_LIMIT},
+                required=False,
+                description="default 500, at most 2000",
+            ),
         ],
         responses={
             200: inline_serializer(
@@ -115,6 +133,7 @@ class PullView(APIView):
                 },
             ),
             400: ERROR,
+            403: SIGNED_OUT,
         },
     )
     def get(self, request: Request) -> Response:
@@ -133,6 +152,7 @@ class PullView(APIView):
 
 class PushView(APIView):
     permission_classes = [IsAuthenticated]
+    parser_classes = [RawBodyParser]
 
     @extend_schema(
         operation_id="sync_push",
@@ -147,29 +167,33 @@ class PushView(APIView):
             "application/json": inline_serializer(
                 "SyncPush",
                 {
-                    "device": serializers.UUIDField(),
-                    "ops": inline_serializer(
-                        "SyncOp",
-                        {
-                            "op_id": serializers.UUIDField(),
-                            "type": serializers.ChoiceField(
-                                choices=[
-                                    "client.create",
-                                    "client.update",
-                                    "client.archive",
-                                    "visit.checkin",
-                                    "activity.submit",
-                                    "visit.end",
-                                    "note.create",
-                                    "statement.send",
-                                ]
-                            ),
-                            "entity_id": serializers.UUIDField(),
-                            "base_version": serializers.IntegerField(required=False, allow_null=True),
-                            "made_at": serializers.DateTimeField(required=False),
-                            "data": serializers.DictField(),
-                        },
-                        many=True,
+                    "device": serializers.UUIDField(
+                        required=False, allow_null=True, help_text="The device's id, kept with each op it sent."
+                    ),
+                    "ops": serializers.ListField(
+                        max_length=MAX_OPS,
+                        child=inline_serializer(
+                            "SyncOp",
+                            {
+                                "op_id": serializers.UUIDField(),
+                                "type": serializers.ChoiceField(
+                                    choices=[
+                                        "client.create",
+                                        "client.update",
+                                        "client.archive",
+                                        "visit.checkin",
+                                        "activity.submit",
+                                        "visit.end",
+                                        "note.create",
+                                        "statement.send",
+                                    ]
+                                ),
+                                "entity_id": serializers.UUIDField(),
+                                "base_version": serializers.IntegerField(required=False, allow_null=True),
+                                "made_at": serializers.DateTimeField(required=False),
+                                "data": serializers.DictField(),
+                            },
+                        ),
                     ),
                 },
             )
@@ -177,6 +201,7 @@ class PushView(APIView):
         responses={
             200: inline_serializer("SyncPushResults", {"results": _result_serializer(many=True)}),
             400: ERROR,
+            403: SIGNED_OUT,
             413: ERROR,
         },
     )
@@ -207,15 +232,6 @@ def _envelope(body: Any) -> tuple[uuid.UUID | None, list[dict[str, Any]]] | None
     return device, body["ops"]
 
 
-class RawBodyParser(BaseParser):
-    """Photos arrive as the raw image; the view reads `request.body` itself."""
-
-    media_type = "*/*"
-
-    def parse(self, stream: Any, media_type: str | None = None, parser_context: Any = None) -> Any:
-        return None
-
-
 class BlobView(APIView):
     permission_classes = [IsAuthenticated]
     parser_classes = [RawBodyParser]
@@ -236,6 +252,8 @@ class BlobView(APIView):
             200: OpenApiResponse(BLOB, description="Already stored: nothing changed."),
             201: OpenApiResponse(BLOB, description="Stored."),
             400: ERROR,
+            403: SIGNED_OUT,
+            404: OpenApiResponse(ERROR, description="The identifier is not a UUID."),
             409: ERROR,
             413: ERROR,
             415: ERROR,
@@ -261,14 +279,18 @@ class BlobView(APIView):
     @extend_schema(
         operation_id="sync_blob_get",
         summary="Download a photo",
-        description="Its uploader, back-office staff, and the users who see the record it belongs to may read it.",
-        responses={(200, "image/jpeg"): OpenApiTypes.BINARY, 404: ERROR},
+        description=(
+            "Its uploader, staff with the permission to view photos, and the users who see the record it belongs to "
+            "may read it."
+        ),
+        responses={(200, "image/jpeg"): OpenApiTypes.BINARY, 403: SIGNED_OUT, 404: ERROR},
     )
     def get(self, request: Request, blob_id: uuid.UUID) -> Any:
         blob = Blob.objects.filter(pk=blob_id).first()
         if blob is None or not (
             blob.uploaded_by_id == request.user.pk
-            or request.user.is_staff
+            # Staff as the admin's photos page lets them: with the permission to view photos (the back office's).
+            or (request.user.is_staff and request.user.has_perm("fieldsales.view_blob"))
             or any(can_read(request.user, blob) for can_read in BLOB_READERS)
         ):
             return _error(404, "not_found", _("No such photo."))

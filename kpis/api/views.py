@@ -9,25 +9,30 @@ from django.core.exceptions import ValidationError
 from django.http import Http404, HttpRequest, HttpResponse
 from django.utils import translation
 from drf_spectacular.types import OpenApiTypes
-from drf_spectacular.utils import extend_schema, inline_serializer
+from drf_spectacular.utils import OpenApiResponse, extend_schema, inline_serializer
 from rest_framework import serializers, status
 from rest_framework.request import Request
 from rest_framework.response import Response
 from rest_framework.views import APIView
 
-from clients.selectors import clients_visible_to
+from clients.selectors import clients_for_api
+from fieldsales.openapi import DETAIL, SIGNED_OUT
+from fieldsales.sync.push import NOT_UUID
 from kpis.delivery import delivery_from_link, delivery_pdf
 from kpis.models import KpiCard
 from kpis.services import statement_send
 from kpis.statements import StatementError, statement_pdf
 
+NOT_FOUND = OpenApiResponse(DETAIL, description="No such client, or not one the user works on.")
+NOT_ENABLED = OpenApiResponse(
+    DETAIL, description=f"Account statements are not enabled for this client. {SIGNED_OUT.description}"
+)
+
 
 def _client(request: Request, client_id: uuid.UUID) -> Any:
-    client = clients_visible_to(request.user).filter(pk=client_id).first()
-    if client is None and request.user.is_staff:
-        from clients.models import Client
-
-        client = Client.objects.filter(pk=client_id).first()
+    """The client as the client URLs of the API find it (clients_for_api): staff reach any active client only with
+    the permission to view clients, as on `/api/clients/<id>/`; 404 for any other, as for one that does not exist."""
+    client = clients_for_api(request.user).filter(pk=client_id).first()
     if client is None:
         raise Http404
     return client
@@ -54,12 +59,25 @@ class StatementSendView(APIView):
         responses={
             202: inline_serializer(
                 "StatementQueued", {"id": serializers.UUIDField(), "status": serializers.CharField()}
-            )
+            ),
+            400: OpenApiResponse(
+                OpenApiTypes.OBJECT, description="A field is missing or malformed: `{field: [message]}`."
+            ),
+            403: NOT_ENABLED,
+            404: NOT_FOUND,
         },
     )
     def post(self, request: Request, client_id: uuid.UUID) -> Response:
         client = _client(request, client_id)
         data = request.data if isinstance(request.data, dict) else {}
+        delivery_id = data.get("id") or None
+        if delivery_id is not None:
+            try:
+                delivery_id = uuid.UUID(delivery_id) if isinstance(delivery_id, str) else None
+            except ValueError:
+                delivery_id = None
+            if delivery_id is None:
+                return Response({"id": [str(NOT_UUID)]}, status=status.HTTP_400_BAD_REQUEST)
         try:
             delivery = statement_send(
                 user=request.user,
@@ -67,12 +85,13 @@ class StatementSendView(APIView):
                 channel=str(data.get("channel") or ""),
                 recipient=str(data.get("recipient") or ""),
                 language=translation.get_language() or "en",
-                delivery_id=data.get("id") or None,
+                delivery_id=delivery_id,
             )
         except StatementError as error:
             return Response({"detail": str(error.message)}, status=status.HTTP_403_FORBIDDEN)
         except ValidationError as error:
-            return Response(error.message_dict, status=status.HTTP_400_BAD_REQUEST)
+            errors = error.message_dict if hasattr(error, "error_dict") else {"non_field_errors": error.messages}
+            return Response(errors, status=status.HTTP_400_BAD_REQUEST)
         return Response({"id": str(delivery.pk), "status": delivery.status}, status=status.HTTP_202_ACCEPTED)
 
 
@@ -80,7 +99,7 @@ class StatementPdfView(APIView):
     @extend_schema(
         operation_id="statement_pdf",
         summary="A client's account statement of the last 90 days, as a PDF",
-        responses={(200, "application/pdf"): OpenApiTypes.BINARY},
+        responses={(200, "application/pdf"): OpenApiTypes.BINARY, 403: NOT_ENABLED, 404: NOT_FOUND},
     )
     def get(self, request: Request, client_id: uuid.UUID) -> HttpResponse:
         client = _client(request, client_id)
@@ -92,7 +111,11 @@ class StatementPdfView(APIView):
 
 
 class KpiCardView(APIView):
-    @extend_schema(operation_id="client_kpis", summary="A client's KPI card", responses={200: OpenApiTypes.OBJECT})
+    @extend_schema(
+        operation_id="client_kpis",
+        summary="A client's KPI card",
+        responses={200: OpenApiTypes.OBJECT, 403: SIGNED_OUT, 404: NOT_FOUND},
+    )
     def get(self, request: Request, client_id: uuid.UUID) -> Response:
         client = _client(request, client_id)
         card = KpiCard.objects.filter(client=client).first()

@@ -22,7 +22,7 @@ import time
 from typing import Any
 
 from tests.bench.bench_sync import CLIENTS, build
-from tests.browser import CHROMIUM_ARGS, chromium_path
+from tests.browser import CHROMIUM_ARGS, chromium_path, wait_for
 
 STARTS = 5
 QUERIES = ["epicerie", "cocody 0042", "boutique bench 01"]
@@ -125,12 +125,14 @@ def first_sync(playwright: Any, profile: str, base_url: str, username: str) -> f
     page.get_by_label("Password").fill("fieldsales")
     started = time.perf_counter()
     page.get_by_role("button", name="Log in").click()
-    page.wait_for_function(
+    wait_for(
+        page,
         f"window.fieldsales && window.fieldsales.state.clients.size >= {CLIENTS}"
-        " && window.fieldsales.state.sync.lastSync && !window.fieldsales.state.sync.running"
+        " && window.fieldsales.state.sync.lastSync && !window.fieldsales.state.sync.running",
+        timeout_ms=600_000,
     )
     seconds = time.perf_counter() - started
-    page.wait_for_function("navigator.serviceWorker.controller !== null")
+    wait_for(page, "navigator.serviceWorker.controller !== null", timeout_ms=600_000)
     context.close()
     return seconds
 
@@ -141,7 +143,7 @@ def offline_start(playwright: Any, profile: str, base_url: str) -> tuple[float, 
     page = context.pages[0] if context.pages else context.new_page()
     page.set_default_timeout(60_000)
     page.goto("/")
-    page.wait_for_function("performance.getEntriesByName('fieldsales-first-rows').length > 0")
+    wait_for(page, "performance.getEntriesByName('fieldsales-first-rows').length > 0", timeout_ms=60_000)
     page.evaluate(PAINTED)
     app_ms = page.evaluate("performance.getEntriesByName('fieldsales-first-rows')[0].startTime")
     rows = page.locator("ul.clients li").count()

@@ -14,7 +14,7 @@ from django.contrib.auth.models import Group
 
 from clients.models import ListAccess
 from fieldsales.accounts import REPS
-from tests.browser import CHROMIUM_ARGS, chromium_path
+from tests.browser import CHROMIUM_ARGS, chromium_path, wait_for
 from tests.factories import RepFactory, make_pos_list
 from tests.sync.conftest import ABIDJAN, make_client
 
@@ -36,8 +36,29 @@ def browser(live_server: Any, transactional_db: None) -> Iterator[Any]:
 
     with sync_playwright() as playwright:
         browser = playwright.chromium.launch(executable_path=path, args=CHROMIUM_ARGS)
+        violations = _report_csp_violations(browser)
         yield browser
         browser.close()
+    # Every page of every test ran under the site's Content-Security-Policy: nothing it needed was refused.
+    assert not violations, f"Content-Security-Policy refused: {violations}"
+
+
+def _report_csp_violations(browser: Any) -> list[str]:
+    """Chromium logs each resource, script or style the page's CSP refuses: every context this browser opens collects
+    those lines."""
+    violations: list[str] = []
+    open_context = browser.new_context
+
+    def new_context(**options: Any) -> Any:
+        context = open_context(**options)
+        context.on(
+            "console",
+            lambda message: violations.append(message.text) if "Content Security Policy" in message.text else None,
+        )
+        return context
+
+    browser.new_context = new_context
+    return violations
 
 
 @pytest.fixture(autouse=True)
@@ -123,21 +144,22 @@ def sign_in(context: Any, username: str = "awa", password: str = "fieldsales") -
 
 def wait_synced(page: Any) -> None:
     """The app's sync loop has run to the end at least once since the page loaded, and is idle."""
-    page.wait_for_function(
+    wait_for(
+        page,
         "window.fieldsales && window.fieldsales.state.sync.lastSync && !window.fieldsales.state.sync.running"
-        " && window.fieldsales.state.outbox.length === 0"
+        " && window.fieldsales.state.outbox.length === 0",
     )
 
 
 def wait_controlled(page: Any) -> None:
     """The service worker controls the page: the shell and static files are cached for offline starts."""
-    page.wait_for_function("navigator.serviceWorker.controller !== null")
+    wait_for(page, "navigator.serviceWorker.controller !== null")
 
 
 def go_offline(context: Any, page: Any) -> None:
     context.set_offline(True)
     page.reload()
-    page.wait_for_function("window.fieldsales && window.fieldsales.state.clientsVersion > 0")
+    wait_for(page, "window.fieldsales && window.fieldsales.state.clientsVersion > 0")
 
 
 def row_names(page: Any) -> list[str]:

@@ -12,6 +12,7 @@ from playwright.sync_api import expect
 
 from clients.models import Client, ListAccess
 from fieldsales.models import Blob
+from tests.browser import wait_for
 from tests.e2e.conftest import assigned_client, sign_in, wait_synced
 
 
@@ -72,7 +73,7 @@ def test_a_photo_is_resized_on_the_phone_and_uploaded_before_its_client(phone, p
     page.get_by_label("District").fill("Marcory")
     page.get_by_label("Category").select_option("Boutique")
     page.get_by_label("Photo").set_input_files({"name": "shop.png", "mimeType": "image/png", "buffer": big_photo()})
-    page.wait_for_function("document.querySelector('#field-photo').files.length === 1")
+    wait_for(page, "document.querySelector('#field-photo').files.length === 1")
     page.get_by_role("button", name="Submit").click()
     synced = page.locator("ul.clients li", has_text="Boutique Photo")
     expect(synced.get_by_role("img", name="Synced")).to_be_visible()

@@ -17,6 +17,7 @@ import pytest
 from django.db import connection
 from playwright.sync_api import expect
 
+from tests.browser import wait_for
 from tests.e2e.conftest import PHONE, TIMEOUT_MS, assigned_client, sign_in, wait_synced
 from tests.sync.conftest import ABIDJAN
 
@@ -82,7 +83,7 @@ def test_a_client_renamed_in_the_back_office_shows_in_the_open_app_without_a_rel
     page = sign_in(phone)
     expect(page.get_by_text("Boutique Avant")).to_be_visible()
     # The socket is open, and the pull its opening started is over: the rep's group holds it from here on.
-    page.wait_for_function("window.fieldsales.state.sync.live === true")
+    wait_for(page, "window.fieldsales.state.sync.live === true")
     wait_synced(page)
     pulls: list[str] = []
     page.on("request", lambda request: pulls.append(request.url) if "/api/sync/pull" in request.url else None)

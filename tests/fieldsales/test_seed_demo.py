@@ -5,12 +5,15 @@ import io
 import math
 from collections import Counter
 from decimal import Decimal
+from typing import Any
 
 import pytest
-from django.contrib.auth import authenticate, get_user_model
+from django.contrib.auth import authenticate as django_authenticate
+from django.contrib.auth import get_user_model
 from django.contrib.auth.models import Group
 from django.core.management import CommandError, call_command
 from django.db.models import Count, Sum
+from django.test import RequestFactory
 from django.utils import timezone
 
 from clients.models import Assignment, AttributeDefinition, Client, ClientList, ListAccess
@@ -49,6 +52,11 @@ SEEDED_MODELS = (
     Target,
     KpiCard,
 )
+
+
+def authenticate(**credentials: str) -> Any:
+    """A sign-in as the login page makes it: django-axes needs the request."""
+    return django_authenticate(RequestFactory().post("/accounts/login/"), **credentials)
 
 
 def seed(**options: object) -> str:

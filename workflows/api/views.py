@@ -10,12 +10,15 @@ from typing import Any
 from django.shortcuts import get_object_or_404
 from drf_spectacular.utils import OpenApiResponse, extend_schema, inline_serializer
 from rest_framework import serializers
+from rest_framework.exceptions import NotFound
 from rest_framework.pagination import CursorPagination
 from rest_framework.request import Request
 from rest_framework.response import Response
 from rest_framework.views import APIView
 
 from clients.selectors import clients_for_api
+from fieldsales.openapi import SIGNED_OUT
+from fieldsales.sync.push import parse_moment
 from workflows.api.serializers import NoteSerializer, ProductSerializer, VisitSerializer, WorkflowSerializer
 from workflows.models import Note, Product, Visit, Workflow
 from workflows.sync import (
@@ -27,7 +30,9 @@ from workflows.sync import (
     visits_with_history,
 )
 
-NOT_FOUND = OpenApiResponse(description="No such client, or not one the user works on.")
+NOT_FOUND = OpenApiResponse(
+    description="No such client, or not one the user works on; or a `cursor` that is not one the server gave."
+)
 
 
 def _flat(entity_id: Any, record: dict[str, Any]) -> dict[str, Any]:
@@ -48,12 +53,19 @@ def _page_of(name: str, item: type[serializers.Serializer]) -> Any:
 class NewestFirst(CursorPagination):
     page_size = 25
 
+    def decode_cursor(self, request: Request) -> Any:
+        cursor = super().decode_cursor(request)
+        # The position (a moment) is read back from the request: a forged one would fail in the query.
+        if cursor is not None and cursor.position is not None and parse_moment(cursor.position) is None:
+            raise NotFound(self.invalid_cursor_message)
+        return cursor
+
 
 class ClientHistoryView(APIView):
     @extend_schema(
         operation_id="clients_history_list",
         summary="The visits made at a client, newest first, with their activities and orders, 25 a page",
-        responses={200: _page_of("PaginatedVisitList", VisitSerializer), 404: NOT_FOUND},
+        responses={200: _page_of("PaginatedVisitList", VisitSerializer), 403: SIGNED_OUT, 404: NOT_FOUND},
     )
     def get(self, request: Request, client_id: str) -> Response:
         client = get_object_or_404(clients_for_api(request.user), pk=client_id)
@@ -69,7 +81,7 @@ class ClientNotesView(APIView):
     @extend_schema(
         operation_id="clients_notes_list",
         summary="Notes on a client, newest first, 25 a page",
-        responses={200: _page_of("PaginatedNoteList", NoteSerializer), 404: NOT_FOUND},
+        responses={200: _page_of("PaginatedNoteList", NoteSerializer), 403: SIGNED_OUT, 404: NOT_FOUND},
     )
     def get(self, request: Request, client_id: str) -> Response:
         client = get_object_or_404(clients_for_api(request.user), pk=client_id)
@@ -85,7 +97,7 @@ class WorkflowListView(APIView):
     @extend_schema(
         operation_id="workflows_list",
         summary="Active workflows with their activities, in their back-office order",
-        responses={200: WorkflowSerializer(many=True)},
+        responses={200: WorkflowSerializer(many=True), 403: SIGNED_OUT},
     )
     def get(self, request: Request) -> Response:
         ids = list(Workflow.objects.filter(active=True).values_list("pk", flat=True))
@@ -95,7 +107,9 @@ class WorkflowListView(APIView):
 
 class ProductListView(APIView):
     @extend_schema(
-        operation_id="products_list", summary="Active products, by name", responses={200: ProductSerializer(many=True)}
+        operation_id="products_list",
+        summary="Active products, by name",
+        responses={200: ProductSerializer(many=True), 403: SIGNED_OUT},
     )
     def get(self, request: Request) -> Response:
         ids = list(Product.objects.filter(active=True).order_by("name", "pk").values_list("pk", flat=True))

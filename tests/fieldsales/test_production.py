@@ -1,0 +1,161 @@
+"""Production settings: the deploy checks pass, pages carry a strict Content-Security-Policy, sign-in is throttled.
+
+The deploy checks run in a fresh process with the environment `make serve` gives (DEBUG off, HTTPS on by default,
+PostgreSQL, Redis), since settings are read once from the environment.
+"""
+
+from __future__ import annotations
+
+import os
+import secrets
+import subprocess
+import sys
+from pathlib import Path
+from typing import Any
+
+import pytest
+from axes.models import AccessAttempt
+from django.test import Client as HttpClient
+
+from tests.factories import BackOfficeFactory, RepFactory
+
+ROOT = Path(__file__).resolve().parents[2]
+PRODUCTION = {
+    "DEBUG": "false",
+    "SECRET_KEY": secrets.token_urlsafe(50),
+    "DATABASE_URL": "postgres://fieldsales:secret@db.example.com:5432/fieldsales",
+    "REDIS_URL": "redis://cache.example.com:6379/0",
+    "ALLOWED_HOSTS": "fieldsales.example.com",
+}
+
+
+def manage(*args: str, unset: tuple[str, ...] = (), **environment: str) -> subprocess.CompletedProcess[str]:
+    # The tests' own overrides (HTTPS=false, the test secret key…) stay out: only what production sets.
+    dropped = {"HTTPS", "STATIC_MANIFEST", "DEBUG", *unset}
+    env = {name: value for name, value in os.environ.items() if name not in dropped}
+    env.update({name: value for name, value in environment.items() if name not in unset})
+    return subprocess.run(
+        [sys.executable, "manage.py", *args], cwd=ROOT, env=env, capture_output=True, text=True, timeout=120
+    )
+
+
+def test_the_deploy_checks_pass_with_production_settings() -> None:
+    result = manage("check", "--deploy", "--fail-level", "WARNING", **PRODUCTION)
+    assert result.returncode == 0, result.stdout + result.stderr
+    assert "no issues" in result.stdout
+
+
+def test_the_deploy_checks_refuse_sqlite_and_an_in_memory_channel_layer() -> None:
+    result = manage("check", "--deploy", "--fail-level", "WARNING", unset=("DATABASE_URL", "REDIS_URL"), **PRODUCTION)
+    assert result.returncode != 0
+    assert "fieldsales.W001" in result.stderr
+    assert "fieldsales.W002" in result.stderr
+
+
+def test_the_deploy_checks_refuse_plain_http() -> None:
+    result = manage("check", "--deploy", "--fail-level", "WARNING", **{**PRODUCTION, "HTTPS": "false"})
+    assert result.returncode != 0
+    for check in ("security.W004", "security.W008", "security.W012", "security.W016"):  # HSTS, redirect, cookies
+        assert check in result.stderr
+
+
+def production_settings() -> dict[str, Any]:
+    code = (
+        "import django, json; django.setup(); from django.conf import settings as s; print(json.dumps({"
+        "'redirect': s.SECURE_SSL_REDIRECT, 'session': s.SESSION_COOKIE_SECURE, 'csrf': s.CSRF_COOKIE_SECURE,"
+        "'hsts': s.SECURE_HSTS_SECONDS, 'subdomains': s.SECURE_HSTS_INCLUDE_SUBDOMAINS,"
+        "'preload': s.SECURE_HSTS_PRELOAD,"
+        "'debug': s.DEBUG}))"
+    )
+    env = {name: value for name, value in os.environ.items() if name not in {"HTTPS", "DEBUG"}}
+    env.update(PRODUCTION, DJANGO_SETTINGS_MODULE="fieldsales.settings")
+    result = subprocess.run(
+        [sys.executable, "-c", code], cwd=ROOT, env=env, capture_output=True, text=True, timeout=60, check=True
+    )
+    import json
+
+    return dict(json.loads(result.stdout.strip().splitlines()[-1]))
+
+
+def test_production_is_https_only_with_a_year_of_hsts() -> None:
+    settings = production_settings()
+    assert settings == {
+        "redirect": True,
+        "session": True,
+        "csrf": True,
+        "hsts": 365 * 24 * 3600,
+        "subdomains": True,
+        "preload": True,
+        "debug": False,
+    }
+
+
+@pytest.mark.parametrize("path", ["/", "/accounts/login/", "/admin/login/", "/sw.js", "/api/docs/"])
+def test_pages_carry_a_policy_without_inline_scripts_or_eval(client: HttpClient, db: None, path: str) -> None:
+    response = client.get(path)
+    assert response.status_code in (200, 302)
+    policy = dict([*directive.split(" ", 1), ""][:2] for directive in response["Content-Security-Policy"].split("; "))
+    assert policy["default-src"] == "'self'"
+    assert policy["script-src"] == "'self'"
+    assert policy["object-src"] == "'none'"
+    assert policy["frame-ancestors"] == "'none'"
+    assert "unsafe" not in response["Content-Security-Policy"] or path == "/api/docs/"
+    assert response["X-Frame-Options"] == "DENY"
+
+
+def test_swagger_ui_loads_its_script_from_a_file(client: HttpClient, db: None) -> None:
+    """The API docs page starts Swagger UI from a script URL, not an inline script the policy would refuse."""
+    client.force_login(BackOfficeFactory(username="reader"))
+    page = client.get("/api/docs/").content.decode()
+    assert "<script>" not in page
+    script = client.get("/api/docs/?script=")
+    assert script.status_code == 200
+    assert "SwaggerUIBundle" in script.content.decode()
+
+
+def sign_in(http: HttpClient, path: str, username: str, password: str, address: str, **headers: str) -> Any:
+    return http.post(path, {"username": username, "password": password}, REMOTE_ADDR=address, **headers)
+
+
+@pytest.mark.parametrize("path", ["/accounts/login/", "/admin/login/"])
+def test_five_wrong_passwords_lock_the_username_from_that_address(client: HttpClient, db: None, path: str) -> None:
+    BackOfficeFactory(username="clerk")
+    answers = [sign_in(client, path, "clerk", "wrong", "203.0.113.7").status_code for _ in range(5)]
+    assert answers == [200, 200, 200, 200, 429]  # the form again with its error, then the lockout page
+    locked = sign_in(client, path, "clerk", "fieldsales", "203.0.113.7", HTTP_ACCEPT_LANGUAGE="fr")
+    assert locked.status_code == 429
+    page = locked.content.decode()
+    assert "Trop de tentatives de connexion" in page
+    assert "15 minutes" in page
+    assert "_auth_user_id" not in client.session
+    # The same username from elsewhere, and another username from the same address, still sign in.
+    assert sign_in(HttpClient(), path, "clerk", "fieldsales", "198.51.100.4").status_code == 302
+    BackOfficeFactory(username="other")
+    assert sign_in(HttpClient(), path, "other", "fieldsales", "203.0.113.7").status_code == 302
+
+
+def test_a_success_forgets_the_failures_before_it(client: HttpClient, db: None) -> None:
+    RepFactory(username="awa")
+    for _ in range(4):
+        sign_in(client, "/accounts/login/", "awa", "wrong", "203.0.113.9")
+    assert sign_in(HttpClient(), "/accounts/login/", "awa", "fieldsales", "203.0.113.9").status_code == 302
+    assert not AccessAttempt.objects.filter(username="awa").exists()
+    for _ in range(4):
+        sign_in(client, "/accounts/login/", "awa", "wrong", "203.0.113.9")
+    assert sign_in(HttpClient(), "/accounts/login/", "awa", "fieldsales", "203.0.113.9").status_code == 302
+
+
+def test_staff_unlock_a_locked_username_in_the_admin(clerk_client: HttpClient, db: None) -> None:
+    RepFactory(username="awa")
+    for _ in range(5):
+        sign_in(HttpClient(), "/accounts/login/", "awa", "wrong", "203.0.113.9")
+    assert sign_in(HttpClient(), "/accounts/login/", "awa", "fieldsales", "203.0.113.9").status_code == 429
+    attempt = AccessAttempt.objects.get(username="awa")
+    listing = clerk_client.get("/admin/axes/accessattempt/")
+    assert listing.status_code == 200
+    assert "awa" in listing.content.decode()
+    deleted = clerk_client.post(
+        f"/admin/axes/accessattempt/{attempt.pk}/delete/", {"post": "yes"}, HTTP_ACCEPT_LANGUAGE="en"
+    )
+    assert deleted.status_code == 302
+    assert sign_in(HttpClient(), "/accounts/login/", "awa", "fieldsales", "203.0.113.9").status_code == 302
