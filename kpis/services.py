@@ -134,15 +134,7 @@ def kpi_cards_follow(*, client_ids: Iterable[Any], **kwargs: Any) -> None:
 
 
 def _refresh(client_ids: set[str]) -> None:
-    """Off the push's path when threads are on: the rep's answer does not wait for the cards (a third of a push's time
-    on PostgreSQL), which reach the phone by the realtime message and pull that follow their commit."""
-    from fieldsales.background import after_commit_in_thread
-
-    if settings.BACKGROUND_THREADS:
-        ids = sorted(client_ids)
-        after_commit_in_thread(lambda: kpi_cards_refresh_in_batches(client_ids=ids))
-    else:
-        kpi_cards_refresh(client_ids=client_ids)
+    kpi_cards_refresh(client_ids=client_ids)
 
 
 def kpi_cards_refresh_for_targets(*, targets: Iterable[Any]) -> None:

@@ -4,12 +4,15 @@ from __future__ import annotations
 
 import datetime as dt
 import json
+import threading
 import uuid
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from typing import Any
 
 import pytest
 from django.contrib.auth.models import Group
+from django.db import connection
 from django.test import Client as HttpClient
 
 from clients.models import ListAccess
@@ -140,3 +143,38 @@ def visit_workflow(db):  # type: ignore[no-untyped-def]
 
 def iso(moment: dt.datetime) -> str:
     return moment.isoformat()
+
+
+# Seconds a thread may take before the test fails: a hang, not a pace.
+THREAD_TIMEOUT = 60
+
+
+class Worker(threading.Thread):
+    """Runs `target` on its own database connection, which it closes at the end; keeps its result or error."""
+
+    def __init__(self, target: Callable[[], Any]) -> None:
+        super().__init__(daemon=True)
+        self.target = target
+        self.result: Any = None
+        self.error: BaseException | None = None
+
+    def run(self) -> None:
+        try:
+            self.result = self.target()
+        except BaseException as error:
+            self.error = error
+        finally:
+            connection.close()
+
+    def outcome(self) -> Any:
+        self.join(THREAD_TIMEOUT)
+        assert not self.is_alive(), "a thread is stuck"
+        if self.error is not None:
+            raise self.error
+        return self.result
+
+
+def started(target: Callable[[], Any]) -> Worker:
+    worker = Worker(target)
+    worker.start()
+    return worker

@@ -143,6 +143,17 @@ def _file_digest(blob: Blob) -> str:
     return hashlib.sha256(Path(blob.file.path).read_bytes()).hexdigest()
 
 
+def checked_in(rep: Any, rivals: Rivals) -> Visit:
+    """A visit of `rep` at their own client, in progress."""
+    return visit_check_in(
+        rep=rep,
+        visit_id=uuid.uuid4(),
+        client=rivals.mine,
+        workflow=rivals.workflow,
+        position=Position(ABIDJAN[0], ABIDJAN[1], 5.0),
+    )
+
+
 def db_state() -> dict[str, Any]:
     """Everything an op or a request could change, feeds and stored photo bytes included."""
     return {
@@ -306,13 +317,7 @@ def test_the_same_op_on_the_reps_own_records_is_applied(rivals, rep1, attempt):
     """The control: each op above is refused for whose the records are, not for being malformed."""
     device = device_for(rep1)
     own_blob, _created = blob_store(user=rep1, blob_id=uuid.uuid4(), content_type="image/jpeg", body=jpeg())
-    own_visit = visit_check_in(
-        rep=rep1,
-        visit_id=uuid.uuid4(),
-        client=rivals.mine,
-        workflow=rivals.workflow,
-        position=Position(ABIDJAN[0], ABIDJAN[1], 5.0),
-    )
+    own_visit = checked_in(rep1, rivals)
     own = Target(str(rivals.mine.pk), str(own_visit.pk), str(own_blob.pk))
 
     [result] = device.push(attempt.make(own, dataclasses.replace(rivals, theirs=rivals.mine)))
@@ -350,13 +355,7 @@ def test_every_creating_op_type_is_tried_under_another_reps_id():
 
 @pytest.mark.parametrize("op_type", sorted(TAKEOVERS))
 def test_a_record_cannot_be_taken_over_by_creating_one_under_its_id(rivals, rep1, op_type):
-    own_visit = visit_check_in(
-        rep=rep1,
-        visit_id=uuid.uuid4(),
-        client=rivals.mine,
-        workflow=rivals.workflow,
-        position=Position(ABIDJAN[0], ABIDJAN[1], 5.0),
-    )
+    own_visit = checked_in(rep1, rivals)
     before = db_state()
 
     sent = TAKEOVERS[op_type](rivals, own_visit)

@@ -24,15 +24,13 @@ from django.urls import resolve
 from django.utils import timezone
 
 from fieldsales.asgi import websocket_urlpatterns
-from fieldsales.geo import Position
 from fieldsales.models import Profile
 from kpis.delivery import LINK_SALT, statement_link
 from tests.factories import SupervisorFactory
 from tests.routes import OTHER_PARAMS, RECORD_PARAMS, Route, all_routes, app_routes, body, route
 from tests.sockets import refused, run, session_headers
-from tests.sync.conftest import ABIDJAN, device_for
-from tests.sync.test_access import Rivals, db_state, jpeg, make_rivals
-from workflows.services import visit_check_in
+from tests.sync.conftest import device_for
+from tests.sync.test_access import Rivals, checked_in, db_state, jpeg, make_rivals
 
 METHODS = ("GET", "POST", "PUT", "PATCH", "DELETE")
 SIGN_IN_PAGES = {"/accounts/login/", "/admin/login/"}
@@ -320,13 +318,7 @@ def supervisor(rivals, rep1, rep2):  # type: ignore[no-untyped-def]
     supervisor, rep2s = SupervisorFactory(username="bintou"), SupervisorFactory(username="moussa")
     Profile.objects.create(user=rep1, supervisor=supervisor)
     Profile.objects.create(user=rep2, supervisor=rep2s)
-    visit = visit_check_in(
-        rep=rep1,
-        visit_id=uuid.uuid4(),
-        client=rivals.mine,
-        workflow=rivals.workflow,
-        position=Position(ABIDJAN[0], ABIDJAN[1], 5.0),
-    )
+    visit = checked_in(rep1, rivals)
     return supervisor, visit, rep2s
 
 

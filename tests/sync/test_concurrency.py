@@ -10,7 +10,6 @@ import json
 import random
 import threading
 from collections import Counter
-from collections.abc import Callable
 from typing import Any
 
 import pytest
@@ -20,42 +19,11 @@ from django.test import Client as HttpClient
 from clients.models import Client
 from clients.services import client_assign, client_update
 from fieldsales.models import SyncOp
-from tests.sync.conftest import Device, device_for, make_client, new_id, op
+from tests.sync.conftest import Device, device_for, make_client, new_id, op, started
 
 pytestmark = pytest.mark.postgres
 
 TIMEOUT = 60  # seconds a thread may wait on a barrier or an event before the test fails (a hang, not a pace)
-
-
-class Worker(threading.Thread):
-    """Runs `target` on its own database connection, which it closes at the end; keeps its result or error."""
-
-    def __init__(self, target: Callable[[], Any]) -> None:
-        super().__init__(daemon=True)
-        self.target = target
-        self.result: Any = None
-        self.error: BaseException | None = None
-
-    def run(self) -> None:
-        try:
-            self.result = self.target()
-        except BaseException as error:
-            self.error = error
-        finally:
-            connection.close()
-
-    def outcome(self) -> Any:
-        self.join(TIMEOUT)
-        assert not self.is_alive(), "a thread is stuck"
-        if self.error is not None:
-            raise self.error
-        return self.result
-
-
-def started(target: Callable[[], Any]) -> Worker:
-    worker = Worker(target)
-    worker.start()
-    return worker
 
 
 def apply(device: Device, changes: list[dict[str, Any]]) -> None:

@@ -40,7 +40,7 @@ from clients.services import client_create
 from fieldsales.geo import EARTH_RADIUS_M
 from fieldsales.models import SyncOp
 from tests.faultproxy import Fault, FaultProxy, Request
-from tests.sync.conftest import ABIDJAN, new_id
+from tests.sync.conftest import ABIDJAN, new_id, started
 from workflows.models import ActivitySubmission, Note, OrderLine, Visit
 
 SEED = 20261122
@@ -456,28 +456,6 @@ class Tally:
     lock: threading.Lock = field(default_factory=threading.Lock)
 
 
-class Worker(threading.Thread):
-    def __init__(self, target: Callable[[], Any]) -> None:
-        super().__init__(daemon=True)
-        self.target = target
-        self.result: Any = None
-        self.error: BaseException | None = None
-        self.start()
-
-    def run(self) -> None:
-        try:
-            self.result = self.target()
-        except BaseException as error:
-            self.error = error
-
-    def outcome(self) -> Any:
-        self.join(TIMEOUT_S)
-        assert not self.is_alive(), "a tab is stuck"
-        if self.error is not None:
-            raise self.error
-        return self.result
-
-
 def send(tab: Tab, device: str, outbox: Outbox, batch: list[dict[str, Any]], tally: Tally) -> bool:
     """One push of `batch`; whether its answer came (and was settled)."""
     try:
@@ -512,7 +490,7 @@ def replay(outbox: Outbox, device: str, first: Tab, second: Tab, rng: random.Ran
         tally.concurrent_pairs += 1
         tally.sent_twice.update({o["op_id"] for o in batch} & {o["op_id"] for o in other})
         together = threading.Barrier(2)
-        worker = Worker(functools.partial(at_once, together, second, device, outbox, other, tally))
+        worker = started(functools.partial(at_once, together, second, device, outbox, other, tally))
         at_once(together, first, device, outbox, batch, tally)
         worker.outcome()
 
