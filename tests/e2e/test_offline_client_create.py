@@ -8,6 +8,7 @@ from typing import Any
 from playwright.sync_api import expect
 
 from clients.models import Client
+from tests.browser import wait_for
 from tests.e2e.conftest import assigned_client, go_offline, row_names, sign_in, wait_controlled, wait_synced
 
 
@@ -72,3 +73,27 @@ def test_a_lost_push_answer_is_retried_and_the_server_keeps_one_client(phone, po
     wait_synced(page)
     assert len(dropped) == 1 and '"applied"' in dropped[0]
     assert Client.objects.filter(name="Kiosque Résilient").count() == 1
+
+
+def test_two_tabs_holding_the_same_queued_client_send_it_once(phone, pos_list, rep, clerk_user):
+    """Two tabs of the app read the same outbox; back online, one sends the client and the other, syncing after it
+    (one tab at a time), finds it sent."""
+    first = sign_in(phone)
+    wait_controlled(first)
+    go_offline(phone, first)
+    fill_new_client(first, "Boutique Deux Onglets")
+    second = phone.new_page()
+    second.goto("/")
+    wait_for(second, "window.fieldsales && window.fieldsales.state.outbox.length === 1")
+    sent: list[str] = []
+    for page in (first, second):
+        page.on(
+            "request",
+            lambda request: sent.append(request.post_data or "") if request.url.endswith("/api/sync/push") else None,
+        )
+
+    phone.set_offline(False)
+    wait_synced(first)
+    wait_synced(second)
+    assert Client.objects.filter(name="Boutique Deux Onglets").count() == 1
+    assert sum("Boutique Deux Onglets" in body for body in sent) == 1, sent

@@ -4,7 +4,6 @@ and field-level conflicts."""
 from __future__ import annotations
 
 import threading
-from collections.abc import Callable
 from typing import Any
 
 import pytest
@@ -18,7 +17,7 @@ from clients.sync import ALREADY_EXISTS, BASE_VERSION_REQUIRED, NO_ARCHIVE, NO_C
 from fieldsales.models import SyncOp
 from fieldsales.sync.push import NOT_FOUND_MESSAGE
 from tests.factories import make_pos_list
-from tests.sync.conftest import ABIDJAN, device_for, make_client, new_id, op
+from tests.sync.conftest import ABIDJAN, THREAD_TIMEOUT, Worker, device_for, make_client, new_id, op
 from tests.sync.test_blobs import jpeg_bytes
 from tests.sync.test_push import client_fields, push_one
 
@@ -456,28 +455,7 @@ def test_an_op_on_a_client_archived_meanwhile_is_not_found(device1, rep1, pos_li
 # Two reps at once -----------------------------------------------------------------------------------
 
 
-TIMEOUT = 60
-
-
-class Worker(threading.Thread):
-    def __init__(self, target: Callable[[], Any]) -> None:
-        super().__init__(daemon=True)
-        self.target, self.result, self.error = target, None, None
-
-    def run(self) -> None:
-        try:
-            self.result = self.target()
-        except BaseException as error:
-            self.error = error
-        finally:
-            connection.close()
-
-    def outcome(self) -> Any:
-        self.join(TIMEOUT)
-        assert not self.is_alive(), "a thread is stuck"
-        if self.error is not None:
-            raise self.error
-        return self.result
+TIMEOUT = THREAD_TIMEOUT
 
 
 def waiting_on_locks() -> int:

@@ -311,6 +311,17 @@ export async function archiveClient(row) {
   await enqueue([{ ...newOp("client.archive", row.id, {}, { base_version: row.version }), client: row.id }]);
 }
 
+/* The outbox as IndexedDB holds it: another tab of the app may have queued, sent or settled ops since this one read
+   it. The sync reads it again before pushing, under the tabs' shared lock (sync.js). */
+export async function reloadOutbox() {
+  const outbox = await readAll("outbox");
+  const shape = (ops) => ops.map((op) => `${op.seq}:${op.sent ? 1 : 0}:${op.base_version ?? ""}`).join(",");
+  if (shape(outbox) === shape(state.outbox)) return;
+  state.outbox = outbox;
+  rebuildClients();
+  changed("outbox");
+}
+
 /* The outcome of one pushed op, stored with the op's removal from the outbox in one transaction. */
 export async function settle(op, result) {
   const alert =

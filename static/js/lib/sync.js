@@ -13,6 +13,7 @@ import {
   packClient,
   markSent,
   pendingBlobs,
+  reloadOutbox,
   setUploaded,
   settle,
   state,
@@ -185,12 +186,21 @@ async function pull() {
   }
 }
 
+/* One tab of the app syncs at a time (Web Locks, shared by the tabs of this site): a second tab would otherwise push
+   ops the first already sent, or its own stale copy of an op the first rebased. */
+function oneTabAtATime(work) {
+  return navigator.locks ? navigator.locks.request("fieldsales-sync", work) : work();
+}
+
 async function once() {
   state.sync.running = true;
   changed("sync");
   try {
-    await push();
-    await pull();
+    await oneTabAtATime(async () => {
+      await reloadOutbox();
+      await push();
+      await pull();
+    });
     failures = 0;
     state.sync.error = null;
     state.sync.authRequired = false;
