@@ -295,7 +295,7 @@ def apply_op(user: User, device: uuid.UUID | None, raw: dict[str, Any], batch: B
     op, errors = parse_op(user, device, raw, batch.memo if batch is not None else None)
     if op is None:
         op_id = uuid.UUID(str(raw["op_id"]))
-        return _result(op_id, "rejected", _uuid_or_none(raw.get("entity_id")), code=INVALID, errors=_texts(errors))
+        return _result(op_id, "rejected", uuid_or_none(raw.get("entity_id")), code=INVALID, errors=_texts(errors))
     digest = payload_hash(user, raw)
     # No savepoint of its own: an error here fails the whole transaction anyway, and the claim is kept only
     # together with the write (or the rejection) settled on it.
@@ -402,7 +402,8 @@ def _settle(claim: SyncOp, status: str, result: dict[str, Any], batch: Batch | N
         cursor.execute(_settle_sql(), values)
 
 
-def _uuid_or_none(value: Any) -> uuid.UUID | None:
+def uuid_or_none(value: Any) -> uuid.UUID | None:
+    """`value` as a UUID, or None when it is not one."""
     try:
         return uuid.UUID(str(value))
     except ValueError:

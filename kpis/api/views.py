@@ -17,7 +17,7 @@ from rest_framework.views import APIView
 
 from clients.selectors import clients_for_api
 from fieldsales.openapi import DETAIL, SIGNED_OUT
-from fieldsales.sync.push import NOT_UUID
+from fieldsales.sync.push import NOT_UUID, uuid_or_none
 from kpis.delivery import delivery_from_link, delivery_pdf
 from kpis.models import KpiCard
 from kpis.services import statement_send
@@ -70,14 +70,10 @@ class StatementSendView(APIView):
     def post(self, request: Request, client_id: uuid.UUID) -> Response:
         client = _client(request, client_id)
         data = request.data if isinstance(request.data, dict) else {}
-        delivery_id = data.get("id") or None
-        if delivery_id is not None:
-            try:
-                delivery_id = uuid.UUID(delivery_id) if isinstance(delivery_id, str) else None
-            except ValueError:
-                delivery_id = None
-            if delivery_id is None:
-                return Response({"id": [str(NOT_UUID)]}, status=status.HTTP_400_BAD_REQUEST)
+        given_id = data.get("id") or None
+        delivery_id = uuid_or_none(given_id) if isinstance(given_id, str) else None
+        if given_id is not None and delivery_id is None:
+            return Response({"id": [str(NOT_UUID)]}, status=status.HTTP_400_BAD_REQUEST)
         try:
             delivery = statement_send(
                 user=request.user,

@@ -12,10 +12,9 @@ from typing import Any
 import pytest
 from django.contrib.auth.models import Group
 
-from clients.models import ListAccess
-from fieldsales.accounts import REPS
 from tests.browser import CHROMIUM_ARGS, chromium_path, wait_for
-from tests.factories import RepFactory, make_pos_list
+from tests.factories import RepFactory
+from tests.sync import conftest as sync_fixtures
 from tests.sync.conftest import ABIDJAN, make_client
 
 PHONE = {"width": 390, "height": 800}
@@ -74,16 +73,9 @@ def offset(metres_north: float, metres_east: float = 0.0) -> tuple[float, float]
     return lat, lng
 
 
-@pytest.fixture
-def reps_group(transactional_db: None) -> Group:
-    return Group.objects.get_or_create(name=REPS)[0]
-
-
-@pytest.fixture
-def pos_list(reps_group: Group) -> Any:
-    client_list = make_pos_list()
-    ListAccess.objects.create(client_list=client_list, group=reps_group, can_create=True, can_edit=True)
-    return client_list
+# The list reps create and edit on, as the sync tests have it (committed for real: the live server reads it).
+reps_group = sync_fixtures.reps_group
+pos_list = sync_fixtures.pos_list
 
 
 @pytest.fixture

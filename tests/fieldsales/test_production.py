@@ -6,6 +6,7 @@ PostgreSQL, Redis), since settings are read once from the environment.
 
 from __future__ import annotations
 
+import json
 import os
 import secrets
 import subprocess
@@ -61,19 +62,13 @@ def test_the_deploy_checks_refuse_plain_http() -> None:
 
 def production_settings() -> dict[str, Any]:
     code = (
-        "import django, json; django.setup(); from django.conf import settings as s; print(json.dumps({"
+        "import json; from django.conf import settings as s; print(json.dumps({"
         "'redirect': s.SECURE_SSL_REDIRECT, 'session': s.SESSION_COOKIE_SECURE, 'csrf': s.CSRF_COOKIE_SECURE,"
         "'hsts': s.SECURE_HSTS_SECONDS, 'subdomains': s.SECURE_HSTS_INCLUDE_SUBDOMAINS,"
-        "'preload': s.SECURE_HSTS_PRELOAD,"
-        "'debug': s.DEBUG}))"
+        "'preload': s.SECURE_HSTS_PRELOAD, 'debug': s.DEBUG}))"
     )
-    env = {name: value for name, value in os.environ.items() if name not in {"HTTPS", "DEBUG"}}
-    env.update(PRODUCTION, DJANGO_SETTINGS_MODULE="fieldsales.settings")
-    result = subprocess.run(
-        [sys.executable, "-c", code], cwd=ROOT, env=env, capture_output=True, text=True, timeout=60, check=True
-    )
-    import json
-
+    result = manage("shell", "-c", code, **PRODUCTION)
+    assert result.returncode == 0, result.stderr
     return dict(json.loads(result.stdout.strip().splitlines()[-1]))
 
 

@@ -13,10 +13,8 @@ from asgiref.sync import sync_to_async
 from django.contrib.auth.models import Group
 from django.db import transaction
 
-from clients.models import ListAccess
 from clients.services import client_update
-from fieldsales.accounts import REPS
-from tests.factories import BackOfficeFactory, RepFactory, make_pos_list
+from tests.factories import BackOfficeFactory, RepFactory
 from tests.sockets import (
     ARRIVES_S,
     LAYERS,
@@ -40,18 +38,6 @@ def redis_layer(request: pytest.FixtureRequest, settings: Any) -> Iterator[str]:
     use_redis_layer(settings, request.param, **extra)
     yield request.param
     flush_layer()
-
-
-@pytest.fixture
-def reps_group(transactional_db: None) -> Group:
-    return Group.objects.get_or_create(name=REPS)[0]
-
-
-@pytest.fixture
-def pos_list(reps_group: Group) -> Any:
-    client_list = make_pos_list()
-    ListAccess.objects.create(client_list=client_list, group=reps_group, can_create=True, can_edit=True)
-    return client_list
 
 
 @pytest.fixture
