@@ -55,6 +55,11 @@ INSTALLED_APPS = [
 
 MIDDLEWARE = [
     "django.middleware.security.SecurityMiddleware",
+    # zstd, Brotli or gzip for every answer the client accepts compressed, padded against BREACH
+    # (fieldsales/compression.py). Above WhiteNoise, whose middleware answers static files without calling the ones
+    # below it: in development those files come from the finders uncompressed; pre-compressed ones (collectstatic)
+    # carry a Content-Encoding and are left alone.
+    "fieldsales.compression.CompressionMiddleware",
     "whitenoise.middleware.WhiteNoiseMiddleware",
     "django.contrib.sessions.middleware.SessionMiddleware",
     "django.middleware.locale.LocaleMiddleware",
