@@ -23,6 +23,7 @@ from clients.selectors import (
 )
 from clients.services import CORE_FIELDS, client_archive, client_create, client_update
 from fieldsales.models import Blob
+from fieldsales.sync.lean import lean, moment
 from fieldsales.sync.push import FORBIDDEN, INVALID, MISSING_BLOB, NOT_OBJECT, Op, Outcome, Rejected, missing
 from fieldsales.sync.registry import BLOB_READERS, EntityType, register_op, register_type
 
@@ -77,6 +78,19 @@ def serialize_lists(rep: User, ids: list[str]) -> dict[str, dict[str, Any]]:
     return records
 
 
+def serialize_lists_v2(rep: User, ids: list[str]) -> dict[str, dict[str, Any]]:
+    """Version 2: without `label` (the same as `label_en`), lean."""
+    records = serialize_lists(rep, ids)
+    for record in records.values():
+        data = record["data"]
+        data["attributes"] = [
+            lean({key: value for key, value in attribute.items() if key != "label"}) for attribute in data["attributes"]
+        ]
+        data["access"] = lean(data["access"])
+        record["data"] = lean(data)
+    return records
+
+
 CLIENT_COLUMNS = (
     "id",
     "client_list_id",
@@ -127,9 +141,26 @@ def client_record(row: dict[str, Any]) -> dict[str, Any]:
     }
 
 
+def client_record_v2(row: dict[str, Any]) -> dict[str, Any]:
+    """Version 2 of `client_record`: lean, its moments to the second."""
+    record = client_record(row)
+    data = {**record["data"], "created_at": moment(row["created_at"]), "updated_at": moment(row["updated_at"])}
+    return {"version": record["version"], "data": lean(data)}
+
+
 def serialize_clients(rep: User, ids: list[str]) -> dict[str, dict[str, Any]]:
     rows = Client.objects.filter(pk__in=ids).values(*CLIENT_COLUMNS)
     return {str(row["id"]): client_record(row) for row in rows}
+
+
+def serialize_clients_v2(rep: User, ids: list[str]) -> dict[str, dict[str, Any]]:
+    rows = Client.objects.filter(pk__in=ids).values(*CLIENT_COLUMNS)
+    return {str(row["id"]): client_record_v2(row) for row in rows}
+
+
+def client_positions(rep: User) -> Any:
+    """(id, lat, lng) of the clients the rep sees that have a position: a first sync near the phone sorts by them."""
+    return clients_visible_to(rep).filter(lat__isnull=False, lng__isnull=False).values_list("pk", "lat", "lng")
 
 
 def client_current(client: Client) -> dict[str, Any]:
@@ -321,6 +352,7 @@ def register() -> None:
             name="client_list",
             rank=CLIENT_LIST_RANK,
             serialize=serialize_lists,
+            serialize_v2=serialize_lists_v2,
             seers=list_seers,
             visible=lambda rep: lists_visible_to(rep).values_list("pk", flat=True),
         )
@@ -330,8 +362,10 @@ def register() -> None:
             name="client",
             rank=CLIENT_RANK,
             serialize=serialize_clients,
+            serialize_v2=serialize_clients_v2,
             seers=client_seers,
             visible=lambda rep: clients_visible_to(rep).values_list("pk", flat=True),
+            positions=client_positions,
         )
     )
     BLOB_READERS.append(lambda user, blob: clients_visible_to(user).filter(photo=blob).exists())

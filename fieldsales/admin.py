@@ -14,6 +14,8 @@ class ProfileInline(admin.StackedInline):
     can_delete = False
     verbose_name_plural = _("profile")
     autocomplete_fields = ["supervisor"]
+    # The rep chooses it in the app; a change must go through `rep_language_set`, which sends the KPI cards again.
+    readonly_fields = ["language"]
 
 
 admin.site.unregister(User)

@@ -8,9 +8,13 @@ class FieldsalesConfig(AppConfig):
     verbose_name = _("Accounts and sync")
 
     def ready(self) -> None:
+        from django.contrib.auth.signals import user_logged_in
+
         from fieldsales import checks  # noqa: F401 - registers the deploy checks
+        from fieldsales.accounts import rep_language_from_sign_in
         from fieldsales.roles import ensure_roles
 
         # Each app's post_migrate creates its permissions; granting after every one of them
         # (idempotent) leaves the groups complete whatever the app order.
         post_migrate.connect(ensure_roles, dispatch_uid="fieldsales.ensure_roles")
+        user_logged_in.connect(rep_language_from_sign_in, dispatch_uid="fieldsales.rep_language_from_sign_in")

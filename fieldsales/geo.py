@@ -3,12 +3,23 @@
 from __future__ import annotations
 
 import math
+import re
 from dataclasses import dataclass
+from typing import Any
+
+from django.utils.translation import gettext_lazy as _
 
 EARTH_RADIUS_M = 6_371_008.8  # mean radius (IUGG)
 # A phone's reported accuracy is credited to the rep, but never more than this: a fix reported as
 # "within 2 km" must not let a rep check in from across town.
 MAX_ACCURACY_CREDIT_M = 50.0
+
+BAD_NEAR = _("near must be “latitude,longitude”, e.g. near=5.35,-4.01.")
+# "lat,lng" in decimal degrees, each within its range: the document's pattern and the views' rule, so that what the
+# document calls valid is accepted and nothing else ("5e1", "nan" or " 5" are not positions a phone sends).
+LATITUDE = r"-?(?:90(?:\.0+)?|[1-8]?[0-9](?:\.[0-9]+)?)"
+LONGITUDE = r"-?(?:180(?:\.0+)?|(?:1[0-7][0-9]|[1-9]?[0-9])(?:\.[0-9]+)?)"
+NEAR_PATTERN = rf"^{LATITUDE},{LONGITUDE}$"
 
 
 @dataclass(frozen=True)
@@ -16,6 +27,23 @@ class Position:
     lat: float
     lng: float
     accuracy_m: float | None = None
+
+
+def point_of(lat: Any, lng: Any) -> tuple[float, float] | None:
+    """(lat, lng) as a point in degrees, or None when they are not numbers within range (read back from a cursor)."""
+    numbers = all(isinstance(value, int | float) and not isinstance(value, bool) for value in (lat, lng))
+    if not numbers or not (math.isfinite(lat) and math.isfinite(lng) and -90 <= lat <= 90 and -180 <= lng <= 180):
+        return None
+    return float(lat), float(lng)
+
+
+def near_parse(text: str) -> tuple[float, float] | None:
+    """The point of a `near=lat,lng` parameter, or None when it is not one (the request is then refused with
+    BAD_NEAR)."""
+    if not re.fullmatch(NEAR_PATTERN, text):
+        return None
+    lat, lng = text.split(",")
+    return float(lat), float(lng)
 
 
 def haversine_m(lat1: float, lng1: float, lat2: float, lng2: float) -> float:

@@ -6,7 +6,11 @@ from django.utils.translation import gettext_lazy as _
 
 
 class Profile(models.Model):
-    """What Django's user lacks for a field force: who supervises a rep."""
+    """What Django's user lacks for a field force: who supervises a rep, and the rep's language."""
+
+    class Language(models.TextChoices):
+        ENGLISH = "en", _("English")
+        FRENCH = "fr", _("French")
 
     user = models.OneToOneField(
         settings.AUTH_USER_MODEL, on_delete=models.CASCADE, related_name="profile", verbose_name=_("user")
@@ -20,6 +24,9 @@ class Profile(models.Model):
         verbose_name=_("supervisor"),
     )
     phone = models.CharField(_("phone"), max_length=32, blank=True)
+    # Set when the rep signs in (the sign-in page's, when none yet) or chooses one in the app (fieldsales.accounts):
+    # the KPI cards reach the rep's phone in it.
+    language = models.CharField(_("language"), max_length=2, choices=Language.choices, blank=True)
 
     class Meta:
         verbose_name = _("profile")

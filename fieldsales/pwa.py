@@ -9,6 +9,7 @@ from __future__ import annotations
 import functools
 import hashlib
 import json
+from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
@@ -16,6 +17,7 @@ from django.conf import settings
 from django.contrib.auth.views import redirect_to_login
 from django.contrib.staticfiles import finders
 from django.contrib.staticfiles.storage import staticfiles_storage
+from django.core.exceptions import ValidationError
 from django.http import Http404, HttpRequest, HttpResponse, HttpResponseBase, JsonResponse
 from django.shortcuts import redirect, render
 from django.template.loader import render_to_string
@@ -25,13 +27,14 @@ from django.utils.translation import gettext as _
 from django.views.decorators.cache import never_cache
 from django.views.decorators.http import require_GET
 from django.views.i18n import JSONCatalog
-from drf_spectacular.utils import extend_schema, inline_serializer
-from rest_framework import serializers
+from drf_spectacular.types import OpenApiTypes
+from drf_spectacular.utils import OpenApiResponse, extend_schema, inline_serializer
+from rest_framework import serializers, status
 from rest_framework.request import Request
 from rest_framework.response import Response
 from rest_framework.views import APIView
 
-from fieldsales.accounts import REPS, user_has_role
+from fieldsales.accounts import REP_LANGUAGES, REPS, rep_language, rep_language_set, user_has_role
 from fieldsales.openapi import SIGNED_OUT
 
 # Leaflet ships with django-leaflet; the map needs its script, its style and the images that style names.
@@ -45,10 +48,13 @@ LEAFLET_FILES = (
     "leaflet/images/marker-shadow.png",
 )
 THEME_COLOR = "#0e6b4f"
-# A classic script, not a module: it starts reading IndexedDB before the modules have loaded.
+# A classic script, not a module: it paints the last first screen and starts reading IndexedDB before the modules run.
 EARLY_SCRIPT = "js/early.js"
 # The supervisors' live board (/board/) is a page of its own: the rep's app neither preloads nor precaches it.
 NOT_THE_APP = frozenset({"js/board.js", "css/board.css"})
+# The icons a browser fetches itself to install the app: never needed to run it offline. The favicon is (the shell
+# names it).
+INSTALL_ICONS = frozenset({"icons/icon-512.png", "icons/maskable-512.png", "icons/apple-touch-icon.png"})
 
 
 def _own_static_files() -> list[str]:
@@ -57,21 +63,30 @@ def _own_static_files() -> list[str]:
     return sorted(name for name in names if name not in NOT_THE_APP)
 
 
-def _static_files() -> list[str]:
-    return [*_own_static_files(), *LEAFLET_FILES]
-
-
 def _catalog_urls() -> list[str]:
     return [reverse("pwa-i18n", args=[code]) for code, _name in settings.LANGUAGES]
 
 
-def _precache() -> tuple[str, list[str]]:
-    """The URLs the service worker caches on install, and a version that changes whenever one of them does."""
+@dataclass(frozen=True)
+class Precache:
+    """What the service worker caches. `shell`: on install, everything the app needs to start and work offline; the
+    app works offline once these are in. `later`: the map's files, fetched once a first sync is over, so that on a slow
+    network they neither delay working offline nor compete with the rep's clients. `version` changes with any of them.
+    """
+
+    version: str
+    shell: list[str]
+    later: list[str]
+
+
+def _precache() -> Precache:
     digest = hashlib.sha256()
-    urls = ["/", *_catalog_urls()]
-    for name in _static_files():
-        url = staticfiles_storage.url(name)
-        urls.append(url)
+    shell = ["/", reverse("pwa-manifest"), *_catalog_urls()]
+    later: list[str] = []
+    for name in [*_own_static_files(), *LEAFLET_FILES]:
+        if name in INSTALL_ICONS:
+            continue
+        (later if name in LEAFLET_FILES else shell).append(staticfiles_storage.url(name))
         path = finders.find(name)
         if path:
             digest.update(Path(str(path)).read_bytes())
@@ -81,15 +96,15 @@ def _precache() -> tuple[str, list[str]]:
         catalogue = Path(settings.BASE_DIR) / "locale" / code / "LC_MESSAGES" / "djangojs.mo"
         if catalogue.exists():
             digest.update(catalogue.read_bytes())
-    digest.update("\n".join(urls).encode())
-    return digest.hexdigest()[:16], urls
+    digest.update("\n".join([*shell, *later]).encode())
+    return Precache(digest.hexdigest()[:16], shell, later)
 
 
 # Static files only change with a deployment: computed once per process, except while developing.
 _precache_once = functools.cache(_precache)
 
 
-def precache() -> tuple[str, list[str]]:
+def precache() -> Precache:
     return _precache() if settings.DEBUG else _precache_once()
 
 
@@ -110,8 +125,19 @@ def index(request: HttpRequest) -> HttpResponse:
 @require_GET
 @never_cache
 def service_worker(request: HttpRequest) -> HttpResponse:
-    version, urls = precache()
-    body = render_to_string("pwa/sw.js", {"version": version, "precache": json.dumps(urls)})
+    files = precache()
+    body = render_to_string(
+        "pwa/sw.js",
+        {
+            "version": files.version,
+            "precache": json.dumps(files.shell),
+            "later": json.dumps(files.later),
+            "static_prefix": json.dumps(staticfiles_storage.url("")),
+            # Hashed names (the manifest storage) never change content: the browser's HTTP cache may serve them to the
+            # install, which then downloads nothing the page already has.
+            "immutable": json.dumps(settings.STATIC_MANIFEST),
+        },
+    )
     return HttpResponse(body, content_type="text/javascript; charset=utf-8")
 
 
@@ -155,22 +181,62 @@ def i18n_catalog(request: HttpRequest, language: str) -> HttpResponseBase:
         return JSONCatalog.as_view(domain="djangojs")(request)
 
 
+ME = inline_serializer(
+    "Me",
+    {
+        "id": serializers.IntegerField(),
+        "username": serializers.CharField(),
+        "name": serializers.CharField(),
+        "language": serializers.ChoiceField(
+            choices=list(REP_LANGUAGES),
+            allow_null=True,
+            help_text="The rep's language: the KPI cards of the pull come in it. Null until the rep has one.",
+        ),
+    },
+)
+
+
 class MeView(APIView):
+    @extend_schema(operation_id="me", summary="Who is signed in", responses={200: ME, 403: SIGNED_OUT})
+    def get(self, request: Request) -> Response:
+        return Response(_me(request.user))
+
     @extend_schema(
-        operation_id="me",
-        summary="Who is signed in",
+        operation_id="me_update",
+        summary="Choose the rep's language",
+        description=(
+            "The rep's choice in the app's Settings (sent at the next sync when made offline). When it changes, the "
+            "rep's KPI cards are sent again, in this language, at the next pull."
+        ),
+        request={
+            "application/json": inline_serializer(
+                "MeUpdate", {"language": serializers.ChoiceField(choices=list(REP_LANGUAGES))}
+            )
+        },
         responses={
-            200: inline_serializer(
-                "Me",
-                {
-                    "id": serializers.IntegerField(),
-                    "username": serializers.CharField(),
-                    "name": serializers.CharField(),
-                },
+            200: ME,
+            400: OpenApiResponse(
+                OpenApiTypes.OBJECT,
+                description='Not a language the app speaks: `{"language": [message]}`, in the user\'s language.',
             ),
             403: SIGNED_OUT,
         },
     )
-    def get(self, request: Request) -> Response:
-        user: Any = request.user
-        return Response({"id": user.pk, "username": user.get_username(), "name": user.get_full_name() or ""})
+    def patch(self, request: Request) -> Response:
+        # A body that is not an object names no language; an object without one changes nothing (PATCH).
+        data = request.data if isinstance(request.data, dict) else {"language": None}
+        if "language" in data:
+            try:
+                rep_language_set(user=request.user, language=data["language"])  # type: ignore[arg-type]
+            except ValidationError as error:
+                return Response(error.message_dict, status=status.HTTP_400_BAD_REQUEST)
+        return Response(_me(request.user))
+
+
+def _me(user: Any) -> dict[str, Any]:
+    return {
+        "id": user.pk,
+        "username": user.get_username(),
+        "name": user.get_full_name() or "",
+        "language": rep_language(user=user),
+    }

@@ -10,11 +10,17 @@ from django.utils.translation import ngettext
 from import_export.admin import ImportExportModelAdmin
 
 from fieldsales.spreadsheets import ImportFileErrorsMixin
+from fieldsales.sync.feed import publish
 from kpis.delivery import deliveries_kick
 from kpis.metrics import metric_choices
 from kpis.models import KpiDefinition, KpiFolder, LedgerEntry, StatementDelivery, Target
 from kpis.resources import LedgerEntryResource
-from kpis.services import kpi_cards_refresh, kpi_cards_refresh_all_soon, kpi_cards_refresh_for_targets
+from kpis.services import (
+    kpi_cards_refresh,
+    kpi_cards_refresh_all_soon,
+    kpi_cards_refresh_for_targets,
+    kpi_folder_changed,
+)
 
 
 class RefreshCardsMixin:
@@ -72,15 +78,20 @@ class KpiFolderAdmin(admin.ModelAdmin):
 
     def save_related(self, request: HttpRequest, form: Any, formsets: Any, change: bool) -> None:
         super().save_related(request, form, formsets, change)
+        kpi_folder_changed(folder=form.instance)
         kpi_cards_refresh_all_soon()
         self.message_user(request, _("Every client's KPI card is being recomputed; the reps' phones follow."))
 
     def delete_model(self, request: HttpRequest, obj: KpiFolder) -> None:
+        pk = obj.pk
         super().delete_model(request, obj)
+        publish("kpi_folder", [pk])
         kpi_cards_refresh_all_soon()
 
     def delete_queryset(self, request: HttpRequest, queryset: QuerySet[KpiFolder]) -> None:
+        pks = list(queryset.values_list("pk", flat=True))
         super().delete_queryset(request, queryset)
+        publish("kpi_folder", pks)
         kpi_cards_refresh_all_soon()
 
 

@@ -55,6 +55,8 @@ class KpiFolder(models.Model):
 
     name_en = models.CharField(_("name (English)"), max_length=80)
     name_fr = models.CharField(_("name (French)"), max_length=80)
+    # Goes up when the folder or one of its definitions changes: the reps' phones hold the folder as `kpi_folder`.
+    version = models.PositiveIntegerField(_("version"), default=1, editable=False)
 
     class Meta:
         ordering = ["name_en"]

@@ -5,7 +5,7 @@ from __future__ import annotations
 
 import datetime as dt
 import re
-from collections.abc import Iterable
+from collections.abc import Iterable, Iterator
 from decimal import Decimal
 from typing import Any
 
@@ -13,6 +13,7 @@ from django.conf import settings
 from django.core.exceptions import ValidationError
 from django.core.validators import validate_email
 from django.db import transaction
+from django.db.models import F
 from django.utils import timezone, translation
 from django.utils.formats import number_format
 from django.utils.translation import gettext_lazy, ngettext
@@ -20,7 +21,7 @@ from django.utils.translation import gettext_lazy, ngettext
 from clients.schema import NOT_EMAIL, NOT_PHONE, PHONE_RE
 from fieldsales.background import after_commit_in_thread
 from kpis.metrics import METRICS, STATUS_LABELS, Facts, compute
-from kpis.models import KpiCard, KpiDefinition, StatementDelivery
+from kpis.models import KpiCard, KpiDefinition, KpiFolder, StatementDelivery
 
 LANGUAGES = ("en", "fr")
 # Cards recomputed per transaction when all of them are: bounds the locks held and the memory.
@@ -49,10 +50,34 @@ def _json(value: Any) -> Any:
     return str(value) if isinstance(value, Decimal) else value
 
 
+# A folder's KPIs in the order the card shows them.
+DEFINITION_ORDER = ("order", "id")
+
+
 def active_definitions() -> list[KpiDefinition]:
     return list(
-        KpiDefinition.objects.filter(active=True).select_related("folder").order_by("folder__name_en", "order", "id")
+        KpiDefinition.objects.filter(active=True)
+        .select_related("folder")
+        .order_by("folder__name_en", *DEFINITION_ORDER)
     )
+
+
+def kpis_shown(definitions: Iterable[KpiDefinition]) -> Iterator[tuple[KpiDefinition, str]]:
+    """The active definitions a card shows, each with its display: those whose metric the registry knows (one
+    removed from the code since leaves its definitions behind)."""
+    for definition in definitions:
+        if definition.active and definition.metric in METRICS:
+            yield definition, definition.display or METRICS[definition.metric].display
+
+
+@transaction.atomic
+def kpi_folder_changed(*, folder: KpiFolder) -> None:
+    """After the back office edits a folder or its definitions: a new version reaches every rep."""
+    from fieldsales.sync.feed import publish
+
+    KpiFolder.objects.filter(pk=folder.pk).update(version=F("version") + 1)
+    folder.refresh_from_db(fields=["version"])
+    publish("kpi_folder", [folder.pk])
 
 
 def kpi_card_folders(*, client: Any, definitions: list[KpiDefinition], today: dt.date) -> list[dict[str, Any]]:
@@ -60,11 +85,8 @@ def kpi_card_folders(*, client: Any, definitions: list[KpiDefinition], today: dt
     definitions only, never on the length of the client's history."""
     facts = Facts(client=client, today=today)
     folders: dict[int, dict[str, Any]] = {}
-    for definition in definitions:
-        if definition.metric not in METRICS:
-            continue
+    for definition, display in kpis_shown(definitions):
         value = compute(definition.metric, facts, definition.params)
-        display = definition.display or METRICS[definition.metric].display
         texts = {}
         for language in LANGUAGES:
             with translation.override(language):

@@ -18,11 +18,12 @@ from django.utils.translation import gettext_lazy as _
 from clients.models import Client
 from clients.selectors import client_seers, clients_visible_to
 from clients.sync import client_of_op
-from fieldsales.accounts import REPS
+from fieldsales.accounts import seen_by_every_rep
 from fieldsales.geo import Position
+from fieldsales.sync.lean import lean, moment
 from fieldsales.sync.push import CLIENT_INCOMPLETE, INVALID, TOO_FAR, Op, Outcome, Rejected, missing, parse_moment
 from fieldsales.sync.registry import EntityType, register_op, register_type
-from workflows.models import ActivitySubmission, Note, OrderLine, Product, Visit, Workflow
+from workflows.models import ActivityKind, ActivitySubmission, Note, OrderLine, Product, Visit, Workflow
 from workflows.services import (
     ClientIncomplete,
     TooFar,
@@ -54,17 +55,11 @@ def _history_start() -> dt.datetime:
     return timezone.now() - dt.timedelta(days=HISTORY_DAYS)
 
 
-def _active_reps() -> set[int]:
-    from django.contrib.auth import get_user_model
-
-    return set(get_user_model().objects.filter(groups__name=REPS, is_active=True).values_list("pk", flat=True))
-
-
 def _everyone_if(model: Any, ids: list[str]) -> dict[str, set[int]]:
-    active = {
-        str(pk) for pk in model.objects.filter(pk__in=[int(i) for i in ids], active=True).values_list("pk", flat=True)
-    }
-    return dict.fromkeys(active, _active_reps() if active else set())
+    """Every active rep sees the active ones."""
+    return seen_by_every_rep(
+        model.objects.filter(pk__in=[int(i) for i in ids], active=True).values_list("pk", flat=True)
+    )
 
 
 # Records -------------------------------------------------------------------------------------
@@ -99,6 +94,18 @@ def serialize_workflows(rep: User, ids: list[str]) -> dict[str, dict[str, Any]]:
                 ],
             },
         }
+    return records
+
+
+def serialize_workflows_v2(rep: User, ids: list[str]) -> dict[str, dict[str, Any]]:
+    """Version 2: without the names in the active language (`name_en` and `name_fr` are there), lean."""
+    records = serialize_workflows(rep, ids)
+    for record in records.values():
+        data = {key: value for key, value in record["data"].items() if key != "name"}
+        data["activities"] = [
+            lean({key: value for key, value in activity.items() if key != "name"}) for activity in data["activities"]
+        ]
+        record["data"] = lean(data)
     return records
 
 
@@ -170,6 +177,44 @@ def serialize_visits(rep: User, ids: list[str]) -> dict[str, dict[str, Any]]:
     return {str(visit.pk): visit_record(visit) for visit in visits_with_history().filter(pk__in=ids)}
 
 
+def visit_record_v2(visit: Visit) -> dict[str, Any]:
+    """Version 2: what the client card's History shows. The form values, order lines and distance, and visits
+    older than the phone keeps, come from `GET /api/clients/<id>/history/` (visit_record) when the rep opens them."""
+    return {
+        "version": visit.version,
+        "data": lean(
+            {
+                "client": str(visit.client_id),
+                "workflow": visit.workflow_id,
+                "rep": visit.rep.get_full_name() or visit.rep.get_username(),
+                "rep_id": visit.rep_id,
+                "checked_in_at": moment(visit.checked_in_at),
+                "ended_at": moment(visit.ended_at),
+                "submissions": [
+                    lean(
+                        {
+                            "id": str(submission.pk),
+                            "activity": submission.activity_id,
+                            "order_total": str(submission.order_total)
+                            if submission.activity.kind == ActivityKind.ORDER
+                            else None,
+                        }
+                    )
+                    for submission in visit.submissions.all()
+                ],
+            }
+        ),
+    }
+
+
+def serialize_visits_v2(rep: User, ids: list[str]) -> dict[str, dict[str, Any]]:
+    submissions = ActivitySubmission.objects.select_related("activity").only(
+        "id", "visit_id", "activity_id", "order_total", "activity__kind"
+    )
+    visits = Visit.objects.select_related("rep").prefetch_related(Prefetch("submissions", queryset=submissions))
+    return {str(visit.pk): visit_record_v2(visit) for visit in visits.filter(pk__in=ids)}
+
+
 def note_record(row: dict[str, Any]) -> dict[str, Any]:
     author = f"{row['author__first_name'] or ''} {row['author__last_name'] or ''}".strip() or row["author__username"]
     return {
@@ -199,6 +244,18 @@ NOTE_COLUMNS = (
 
 def serialize_notes(rep: User, ids: list[str]) -> dict[str, dict[str, Any]]:
     return {str(row["id"]): note_record(row) for row in Note.objects.filter(pk__in=ids).values(*NOTE_COLUMNS)}
+
+
+def serialize_notes_v2(rep: User, ids: list[str]) -> dict[str, dict[str, Any]]:
+    """Version 2: lean, written to the second."""
+    records = {}
+    for row in Note.objects.filter(pk__in=ids).values(*NOTE_COLUMNS):
+        record = note_record(row)
+        records[str(row["id"])] = {
+            "version": record["version"],
+            "data": lean({**record["data"], "created_at": moment(row["created_at"])}),
+        }
+    return records
 
 
 def _by_client_seers(model: Any, time_field: str, ids: list[str]) -> dict[str, set[int]]:
@@ -422,6 +479,7 @@ def register() -> None:
             name="workflow",
             rank=WORKFLOW_RANK,
             serialize=serialize_workflows,
+            serialize_v2=serialize_workflows_v2,
             seers=lambda ids: _everyone_if(Workflow, ids),
             visible=lambda rep: Workflow.objects.filter(active=True).values_list("pk", flat=True),
         )
@@ -440,6 +498,7 @@ def register() -> None:
             name="visit",
             rank=VISIT_RANK,
             serialize=serialize_visits,
+            serialize_v2=serialize_visits_v2,
             seers=lambda ids: _by_client_seers(Visit, "checked_in_at", ids),
             visible=lambda rep: _recent_of_rep(Visit, "checked_in_at", rep),
             parent="client",
@@ -451,6 +510,7 @@ def register() -> None:
             name="note",
             rank=NOTE_RANK,
             serialize=serialize_notes,
+            serialize_v2=serialize_notes_v2,
             seers=lambda ids: _by_client_seers(Note, "created_at", ids),
             visible=lambda rep: _recent_of_rep(Note, "created_at", rep),
             parent="client",

@@ -1,7 +1,6 @@
 from __future__ import annotations
 
 import math
-import re
 from typing import Any
 
 from django.core.validators import ProhibitNullCharactersValidator
@@ -18,18 +17,12 @@ from clients.api.serializers import ClientSerializer
 from clients.filters import ClientFilterBase, client_filterset
 from clients.models import Client, ClientList
 from clients.selectors import client_search, clients_for_api, lists_visible_to
-from fieldsales.geo import EARTH_RADIUS_M, bounding_box
+from fieldsales.geo import BAD_NEAR, EARTH_RADIUS_M, NEAR_PATTERN, bounding_box, near_parse
 from fieldsales.openapi import SIGNED_OUT
 
 DEFAULT_RADIUS_M = 20_000
 MAX_RADIUS_M = 500_000
-BAD_NEAR = _("near must be “latitude,longitude”, e.g. near=5.35,-4.01.")
 BAD_RADIUS = _("radius_m must be a number of metres from 1 to 500000.")
-# "lat,lng" in decimal degrees, each within its range: the document's pattern and the view's rule, so that what the
-# document calls valid is accepted and nothing else ("5e1", "nan" or " 5" are not positions a phone sends).
-LATITUDE = r"-?(?:90(?:\.0+)?|[1-8]?[0-9](?:\.[0-9]+)?)"
-LONGITUDE = r"-?(?:180(?:\.0+)?|(?:1[0-7][0-9]|[1-9]?[0-9])(?:\.[0-9]+)?)"
-NEAR_PATTERN = rf"^{LATITUDE},{LONGITUDE}$"
 
 
 class ClientPagination(CursorPagination):
@@ -175,10 +168,10 @@ class ClientViewSet(viewsets.ReadOnlyModelViewSet):
         return radius
 
     def _nearest_first(self, queryset: QuerySet[Client]) -> QuerySet[Client]:
-        near = self.request.query_params["near"]
-        if not re.fullmatch(NEAR_PATTERN, near):
+        point = near_parse(self.request.query_params["near"])
+        if point is None:
             raise ValidationError({"near": [str(BAD_NEAR)]})
-        lat, lng = (float(part) for part in near.split(","))
+        lat, lng = point
         radius = self._radius()
         self.near = (lat, lng)
         min_lat, max_lat, min_lng, max_lng = bounding_box(lat, lng, radius)

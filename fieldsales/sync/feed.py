@@ -2,7 +2,8 @@
 
 Every write that changes what a device shows calls `publish` for the entities it touched,
 in the same transaction as the write, or `resend` when the write cannot change who sees them.
-Changes to who sees what in bulk (a list's access, a rep's groups) call `refresh_reps`. A rep
+Changes to who sees what in bulk (a list's access, a rep's groups) call `refresh_reps`; a change to
+the rep that changes how records look to them (the rep's language) calls `resend_all`. A rep
 who stops seeing an entity keeps its feed entry, marked `deleted`, so the device learns that it left.
 
 Every rep whose feed a transaction stamps is told once, after it commits (fieldsales.realtime): the rep's open
@@ -207,6 +208,21 @@ def resend(type_name: str, ids: Iterable[Any]) -> None:
             rep_ids = {rep_id for (rep_id,) in cursor.fetchall()}
         if rep_ids:
             _stamped(rep_ids)
+
+
+@transaction.atomic(savepoint=False)
+def resend_all(type_name: str, *, rep_id: int) -> None:
+    """Send every entity of this type in one rep's feed again, after a change to the rep that changes what they
+    look like to that rep (the rep's language, for KPI cards), not who sees them. Queries: one."""
+    with connection.cursor() as cursor:
+        # As in `resend`: setting `deleted` fires the stamping trigger.
+        cursor.execute(
+            f"UPDATE {_TABLE} SET deleted = false WHERE rep_id = %s AND kind = %s AND NOT deleted",  # noqa: S608 (names from the models, values as parameters)
+            [rep_id, TYPES[type_name].rank],
+        )
+        restamped = cursor.rowcount
+    if restamped:
+        _stamped([rep_id])
 
 
 @transaction.atomic

@@ -19,6 +19,12 @@ A pull runs in two phases, both keyset-paginated:
   changed while the device paged through the snapshot is there.
 
 The cursor is the position of the last entry handed out, with its phase.
+
+A first sync may say where the phone is (`near`): the snapshot then hands out the entries of the types that
+have a position (clients) nearest first, ties and entities without a position last, by id. Their order is
+worked out here, from every entry of those types left in the snapshot, and the cursor keeps the point and
+the distance (whole decimetres) of the last entry handed out. A snapshot entry cannot move: a client that
+moves gets a new stamp, above the horizon, and comes with the changes.
 """
 
 from __future__ import annotations
@@ -26,13 +32,15 @@ from __future__ import annotations
 import base64
 import binascii
 import json
+from collections.abc import Iterable
 from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any
 
 from django.db import connection
-from django.db.models import Q, QuerySet
+from django.db.models import Count, Q, QuerySet
 from django.db.models.expressions import RawSQL
 
+from fieldsales.geo import haversine_m, point_of
 from fieldsales.models import SyncEntry
 from fieldsales.sync.registry import TYPES_BY_RANK
 
@@ -43,6 +51,10 @@ DEFAULT_LIMIT = 500
 MAX_LIMIT = 2000
 CHANGES = 1
 SNAPSHOT = 2
+VERSIONS = (1, 2)
+# The distance given to an entity without a position: beyond any on the Earth (half its circumference is
+# 2.0e8 dm), so those come last.
+NO_POSITION = 10**12
 
 
 class InvalidCursor(ValueError):
@@ -54,31 +66,46 @@ class Position:
     """Where a device is in its feed.
 
     In the changes phase, `stamp` is the stamp of the last entry handed out; in the snapshot
-    phase, it is the horizon, and (`kind`, `entity_id`) the last entry handed out.
+    phase, it is the horizon, and (`kind`, `entity_id`) the last entry handed out. In a snapshot
+    asked for `near` a point, `distance` is the last entry's from it, when its type has positions.
     """
 
     stamp: int
     kind: int
     entity_id: str
     snapshot: bool = False
+    near: tuple[float, float] | None = None
+    distance: int | None = None
 
     def encode(self) -> str:
         phase = SNAPSHOT if self.snapshot else CHANGES
-        text = json.dumps([phase, self.stamp, self.kind, self.entity_id], separators=(",", ":"))
+        fields: list[Any] = [phase, self.stamp, self.kind, self.entity_id]
+        if self.near is not None:
+            fields += [*self.near, self.distance]
+        text = json.dumps(fields, separators=(",", ":"))
         return base64.urlsafe_b64encode(text.encode()).decode().rstrip("=")
 
     @classmethod
     def decode(cls, cursor: str) -> Position:
         try:
             raw = json.loads(base64.urlsafe_b64decode(cursor + "=" * (-len(cursor) % 4)))
-            phase, stamp, kind, entity_id = raw
         except (ValueError, TypeError, binascii.Error):
             raise InvalidCursor(cursor) from None
+        # Four fields: every cursor before `near` existed, and every one without it.
+        if not isinstance(raw, list) or len(raw) not in (4, 7):
+            raise InvalidCursor(cursor)
+        phase, stamp, kind, entity_id = raw[:4]
         if phase not in (CHANGES, SNAPSHOT) or not all(
             (type(stamp) is int, type(kind) is int, isinstance(entity_id, str))
         ):
             raise InvalidCursor(cursor)
-        return cls(stamp, kind, entity_id, snapshot=phase == SNAPSHOT)
+        if len(raw) == 4:
+            return cls(stamp, kind, entity_id, snapshot=phase == SNAPSHOT)
+        lat, lng, distance = raw[4:]
+        near = point_of(lat, lng)
+        if phase != SNAPSHOT or near is None or not (distance is None or (type(distance) is int and distance >= 0)):
+            raise InvalidCursor(cursor)
+        return cls(stamp, kind, entity_id, snapshot=True, near=near, distance=distance)
 
     @classmethod
     def changes_from(cls, horizon: int) -> Position:
@@ -88,9 +115,12 @@ class Position:
 
 @dataclass(frozen=True)
 class Page:
+    """`snapshot`: on a page of the snapshot phase, how many entries of each type the whole snapshot holds."""
+
     cursor: str | None
     more: bool
     changes: list[dict[str, Any]]
+    snapshot: dict[str, int] | None = None
 
 
 Row = tuple[int, int, str, bool]
@@ -148,26 +178,129 @@ def _changes(feed: QuerySet[SyncEntry], position: Position, limit: int) -> list[
     return list(entries.order_by("stamp", "kind", "entity_id").values_list(*COLUMNS)[: limit + 1])
 
 
-def sync_pull(*, rep: User, cursor: str | None, limit: int = DEFAULT_LIMIT) -> Page:
-    """One page of `rep`'s changes after `cursor` (from nothing when None).
+def _settled(
+    entries: QuerySet[SyncEntry], horizon: int | None, count: int | None = None
+) -> tuple[list[Row], int | None]:
+    """These entries (their first `count`) below `horizon`, or below the horizon read in the same statement when
+    None, and that horizon (None when there is none)."""
+    if horizon is not None:
+        return list(entries.filter(stamp__lt=horizon).values_list(*COLUMNS)[:count]), horizon
+    horizon_sql = RawSQL(_horizon_sql(), [])  # noqa: S611 (constant SQL, no input)
+    entries = entries.annotate(horizon=horizon_sql).filter(stamp__lt=horizon_sql)
+    fetched = list(entries.values_list(*COLUMNS, "horizon")[:count])
+    return [row[:4] for row in fetched], (fetched[0][4] if fetched else None)
+
+
+def _snapshot_near(
+    feed: QuerySet[SyncEntry], rep: User, position: Position | None, limit: int, near: tuple[float, float]
+) -> tuple[list[Row], int | None, dict[tuple[int, str], int]]:
+    """`_snapshot` with the entries of the types that have positions nearest `near` first, and the distance of
+    each of those handed out, by (kind, entity id).
+
+    Queries: one for the entries of the types up to the last with positions, one for the positions of each such
+    type the page reaches, and one for the types after them when the page has room left.
+    """
+    positioned = {rank: entity_type.positions for rank, entity_type in TYPES_BY_RANK.items() if entity_type.positions}
+    if not positioned or (position is not None and position.kind > max(positioned)):
+        return (*_snapshot(feed, position, limit), {})
+    if position is not None and position.kind in positioned and position.distance is None:
+        raise InvalidCursor(position.encode())
+    last_positioned = max(positioned)
+    entries = feed.filter(deleted=False)
+    # Every entry of these types, not a slice: a positioned type's order is only known once all of its entries are.
+    # The keyset is applied below, in the same (Python) order as the sort, so that the two cannot disagree.
+    head = entries.filter(kind__lte=last_positioned)
+    if position is None:
+        head_rows, horizon = _settled(head, None)
+        after: tuple[int, int, str] = (-1, 0, "")
+    else:
+        head_rows, horizon = _settled(head.filter(kind__gte=position.kind), position.stamp)
+        after = (position.kind, position.distance or 0, position.entity_id)
+
+    by_kind: dict[int, list[Row]] = {}
+    for row in head_rows:
+        by_kind.setdefault(row[1], []).append(row)
+    rows: list[Row] = []
+    distances: dict[tuple[int, str], int] = {}
+    for kind in sorted(by_kind):
+        if len(rows) > limit:
+            break
+        kind_positions = positioned.get(kind)
+        if kind_positions is not None:
+            from_near = _distances(kind_positions(rep), near, [row[2] for row in by_kind[kind]])
+            distances.update(((kind, entity_id), distance) for entity_id, distance in from_near.items())
+            keyed = [((kind, from_near[row[2]], row[2]), row) for row in by_kind[kind]]
+        else:
+            keyed = [((kind, 0, row[2]), row) for row in by_kind[kind]]
+        rows.extend(row for key, row in sorted(keyed) if key > after)
+
+    room = limit + 1 - len(rows)
+    if room > 0:
+        tail = entries.filter(kind__gt=last_positioned).order_by("kind", "entity_id")
+        tail_rows, horizon = _settled(tail, horizon, room)
+        rows.extend(tail_rows)
+    return rows[: limit + 1], horizon, distances
+
+
+def _distances(
+    positions: Iterable[tuple[Any, float, float]], near: tuple[float, float], entity_ids: list[str]
+) -> dict[str, int]:
+    """Each entity's distance from `near` in whole decimetres (NO_POSITION without a position)."""
+    places = {str(entity_id): (lat, lng) for entity_id, lat, lng in positions}
+    return {
+        entity_id: NO_POSITION if entity_id not in places else round(haversine_m(*near, *places[entity_id]) * 10)
+        for entity_id in entity_ids
+    }
+
+
+def _snapshot_counts(feed: QuerySet[SyncEntry], horizon: int) -> dict[str, int]:
+    """How many entries of each type the whole snapshot below `horizon` holds."""
+    counts = feed.filter(deleted=False, stamp__lt=horizon).values_list("kind").annotate(count=Count("*"))
+    return {TYPES_BY_RANK[kind].name: count for kind, count in counts.order_by("kind") if kind in TYPES_BY_RANK}
+
+
+def sync_pull(
+    *,
+    rep: User,
+    cursor: str | None,
+    limit: int = DEFAULT_LIMIT,
+    version: int = 1,
+    near: tuple[float, float] | None = None,
+) -> Page:
+    """One page of `rep`'s changes after `cursor` (from nothing when None), with the records of `version`.
+
+    `near` orders a first sync's snapshot (see `_snapshot_near`); with a cursor, the cursor's point counts.
 
     Queries: one for the page of entries (two on the page where the snapshot ends and the
-    changes begin), then one per entity type present on it (a type may prefetch). None grows
-    with the page size.
+    changes begin; with `near`, see `_snapshot_near`), one for the snapshot's counts on a page
+    of the snapshot phase, then one per entity type present on it (a type may prefetch). None
+    grows with the page size.
     """
     limit = max(1, min(limit, MAX_LIMIT))
     position = Position.decode(cursor) if cursor else None
+    if position is not None:
+        near = position.near
     feed = SyncEntry.objects.filter(rep=rep)
     snapshot: list[Row] = []
+    counts: dict[str, int] | None = None
     if position is None or position.snapshot:
-        snapshot, horizon = _snapshot(feed, position, limit)
+        distances: dict[tuple[int, str], int] = {}
+        if near is None:
+            snapshot, horizon = _snapshot(feed, position, limit)
+        else:
+            snapshot, horizon, distances = _snapshot_near(feed, rep, position, limit, near)
         if horizon is None:
             # Nothing settled yet: the next pull starts from nothing again.
-            return Page(cursor=None, more=False, changes=[])
+            return Page(cursor=None, more=False, changes=[], snapshot={})
+        counts = _snapshot_counts(feed, horizon)
         if len(snapshot) > limit:
             snapshot = snapshot[:limit]
-            last = Position(horizon, snapshot[-1][1], snapshot[-1][2], snapshot=True)
-            return Page(cursor=last.encode(), more=True, changes=_records(rep, snapshot, from_snapshot=limit))
+            kind, entity_id = snapshot[-1][1], snapshot[-1][2]
+            last = Position(
+                horizon, kind, entity_id, snapshot=True, near=near, distance=distances.get((kind, entity_id))
+            )
+            records = _records(rep, snapshot, from_snapshot=limit, version=version)
+            return Page(cursor=last.encode(), more=True, changes=records, snapshot=counts)
         position = Position.changes_from(horizon)
     room = limit - len(snapshot)
     changes = _changes(feed, position, room)
@@ -175,11 +308,11 @@ def sync_pull(*, rep: User, cursor: str | None, limit: int = DEFAULT_LIMIT) -> P
     changes = changes[:room]
     if changes:
         position = Position(changes[-1][0], changes[-1][1], changes[-1][2])
-    records = _records(rep, snapshot + changes, from_snapshot=len(snapshot))
-    return Page(cursor=position.encode(), more=more, changes=records)
+    records = _records(rep, snapshot + changes, from_snapshot=len(snapshot), version=version)
+    return Page(cursor=position.encode(), more=more, changes=records, snapshot=counts)
 
 
-def _records(rep: User, rows: list[Row], *, from_snapshot: int) -> list[dict[str, Any]]:
+def _records(rep: User, rows: list[Row], *, from_snapshot: int, version: int) -> list[dict[str, Any]]:
     """The changes for these entries, the first `from_snapshot` of them from the snapshot.
 
     An entity gone since its entry was written (purged, say) is sent as deleted (the next publish
@@ -192,7 +325,7 @@ def _records(rep: User, rows: list[Row], *, from_snapshot: int) -> list[dict[str
     for _stamp, kind, entity_id, deleted in rows:
         if not deleted and kind in TYPES_BY_RANK:
             wanted.setdefault(kind, []).append(entity_id)
-    found = {kind: TYPES_BY_RANK[kind].serialize(rep, ids) for kind, ids in wanted.items()}
+    found = {kind: TYPES_BY_RANK[kind].serializer(version)(rep, ids) for kind, ids in wanted.items()}
 
     changes: list[dict[str, Any]] = []
     for index, (_stamp, kind, entity_id, deleted) in enumerate(rows):

@@ -24,11 +24,18 @@ Seers = Callable[[list[str]], Mapping[str, set[int]]]
 Visible = Callable[["User"], Iterable[Any]]
 # parent ids -> the ids of the entities of this type that hang on them (a client's visits, say)
 Children = Callable[[list[str]], Iterable[Any]]
+# a rep -> (id, latitude, longitude) of the entities of this type the rep sees that have a position
+Positions = Callable[["User"], Iterable[tuple[Any, float, float]]]
 
 
 @dataclass(frozen=True)
 class EntityType:
-    """A kind of record a device holds. `rank` orders types within one change stamp: lists before clients."""
+    """A kind of record a device holds. `rank` orders types within one change stamp: lists before clients.
+
+    `serialize` gives the records of version 1 of the pull; `serialize_v2` those of version 2 when they differ.
+    `positions`: a first sync asked for `near` a point hands out this type's records nearest first.
+    `follows_language`: the records depend on the rep's language, and are sent again when it changes.
+    """
 
     name: str
     rank: int
@@ -37,6 +44,12 @@ class EntityType:
     visible: Visible
     parent: str | None = None
     children_of: Children | None = None
+    serialize_v2: Serializer | None = None
+    positions: Positions | None = None
+    follows_language: bool = False
+
+    def serializer(self, version: int) -> Serializer:
+        return self.serialize_v2 if version >= 2 and self.serialize_v2 is not None else self.serialize
 
 
 TYPES: dict[str, EntityType] = {}

@@ -17,16 +17,18 @@ from rest_framework.request import Request
 from rest_framework.response import Response
 from rest_framework.views import APIView
 
+from fieldsales.geo import BAD_NEAR, NEAR_PATTERN, near_parse
 from fieldsales.models import Blob
 from fieldsales.openapi import SIGNED_OUT
 from fieldsales.sync.blobs import MAX_BYTES, BlobError, blob_store
-from fieldsales.sync.pull import DEFAULT_LIMIT, MAX_LIMIT, InvalidCursor, sync_pull
+from fieldsales.sync.pull import DEFAULT_LIMIT, MAX_LIMIT, VERSIONS, InvalidCursor, sync_pull
 from fieldsales.sync.push import MAX_OPS, apply_ops
 from fieldsales.sync.registry import BLOB_READERS
 
 MAX_PUSH_BYTES = 1024 * 1024
 
 BAD_LIMIT = _("limit must be a whole number from 1 to 2000.")
+BAD_VERSION = _("v must be 1 or 2 (the version of the pull the app speaks).")
 BAD_CURSOR = _("This cursor is not one the server gave; pull again without a cursor.")
 NOT_JSON = _("The body is not valid JSON.")
 BAD_ENVELOPE = _('Send {"device": "<uuid>", "ops": [...]} with at most 200 ops, each with an op_id (UUID).')
@@ -42,7 +44,7 @@ def _change_serializer(**kwargs: Any) -> Any:
         "SyncChange",
         {
             "type": serializers.ChoiceField(
-                choices=["client_list", "workflow", "product", "client", "kpi_card", "visit", "note"]
+                choices=["client_list", "kpi_folder", "workflow", "product", "client", "kpi_card", "visit", "note"]
             ),
             "id": serializers.CharField(),
             "version": serializers.IntegerField(required=False),
@@ -112,7 +114,15 @@ class PullView(APIView):
         description=(
             "Follow `cursor` until `more` is false to get the rep's complete state (no cursor: from nothing). "
             "Changes come in commit order and none is ever skipped, even when transactions commit out of order. "
-            "`deleted: true` means the record left the rep's view. Pulling again with the same cursor is safe."
+            "`deleted: true` means the record left the rep's view. Pulling again with the same cursor is safe.\n\n"
+            "A first sync (no cursor) first hands out a snapshot of the rep's records in type order: `client_list`, "
+            "`kpi_folder`, `workflow`, `product`, `client`, `kpi_card`, `visit`, `note`; each page of it says in "
+            "`snapshot` how many records of each type the whole snapshot holds.\n\n"
+            "`v=2` asks for the lean records of docs/sync-protocol-v2.md: keys whose value is null, false, an empty "
+            "list or an empty object are left out, moments are UTC to the second (`2026-11-22T09:14:03Z`), "
+            "`kpi_card` holds only `texts` {language: {kpi key: text}} (the rep's language when the rep has one), "
+            "`visit` only its submissions' `id`, `activity` and `order_total` (orders). `kpi_folder` (both versions): "
+            "`name_en`, `name_fr`, `kpis` [{`key`, `label_en`, `label_fr`, `display`}] in the card's order."
         ),
         parameters=[
             OpenApiParameter("cursor", OpenApiTypes.STR, required=False),
@@ -122,6 +132,22 @@ class PullView(APIView):
                 required=False,
                 description="default 500, at most 2000",
             ),
+            OpenApiParameter(
+                "v",
+                {"type": "string", "enum": [str(version) for version in VERSIONS]},
+                required=False,
+                description="The version of the records: 1 (the default) or 2, the lean records.",
+            ),
+            OpenApiParameter(
+                "near",
+                {"type": "string", "pattern": NEAR_PATTERN},
+                required=False,
+                description=(
+                    "“lat,lng”, the phone's position, e.g. `5.35,-4.01`: the snapshot of a first sync hands out the "
+                    "clients nearest first (those without a position last, ties by id). The cursor keeps it: "
+                    "ignored on a request with a cursor."
+                ),
+            ),
         ],
         responses={
             200: inline_serializer(
@@ -129,25 +155,53 @@ class PullView(APIView):
                 {
                     "cursor": serializers.CharField(allow_null=True),
                     "more": serializers.BooleanField(),
+                    "snapshot": serializers.DictField(
+                        child=serializers.IntegerField(),
+                        required=False,
+                        help_text=(
+                            "On a page of a first sync's snapshot: how many records of each type (by its name) the "
+                            "whole snapshot holds. Absent on pages of changes."
+                        ),
+                    ),
                     "changes": _change_serializer(many=True),
                 },
             ),
-            400: ERROR,
+            400: OpenApiResponse(
+                ERROR,
+                description="`code`: `invalid_limit`, `invalid_cursor`, `invalid_version` or `invalid_near`.",
+            ),
             403: SIGNED_OUT,
         },
     )
     def get(self, request: Request) -> Response:
+        params = request.query_params
         try:
-            limit = int(request.query_params.get("limit", DEFAULT_LIMIT))
+            limit = int(params.get("limit", DEFAULT_LIMIT))
         except ValueError:
             return _error(400, "invalid_limit", BAD_LIMIT)
         if not 1 <= limit <= MAX_LIMIT:
             return _error(400, "invalid_limit", BAD_LIMIT)
+        version = {str(version): version for version in VERSIONS}.get(params.get("v", "1"))
+        if version is None:
+            return _error(400, "invalid_version", BAD_VERSION)
+        near = near_parse(params["near"]) if "near" in params else None
+        if "near" in params and near is None:
+            return _error(400, "invalid_near", BAD_NEAR)
         try:
-            page = sync_pull(rep=request.user, cursor=request.query_params.get("cursor") or None, limit=limit)  # type: ignore[arg-type]
+            page = sync_pull(
+                rep=request.user,  # type: ignore[arg-type]
+                cursor=params.get("cursor") or None,
+                limit=limit,
+                version=version,
+                near=near,
+            )
         except InvalidCursor:
             return _error(400, "invalid_cursor", BAD_CURSOR)
-        return Response({"cursor": page.cursor, "more": page.more, "changes": page.changes})
+        answer: dict[str, Any] = {"cursor": page.cursor, "more": page.more}
+        if page.snapshot is not None:
+            answer["snapshot"] = page.snapshot
+        answer["changes"] = page.changes
+        return Response(answer)
 
 
 class PushView(APIView):

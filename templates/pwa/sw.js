@@ -1,21 +1,38 @@
 {% autoescape off %}/* FieldSales service worker: the shell and static files from the cache, API reads from the network first. */
 const VERSION = "{{ version }}";
 const PRECACHE = {{ precache }};
+const LATER = {{ later }};
+const STATIC_PREFIX = {{ static_prefix }};
+const IMMUTABLE = {{ immutable }};
 const SHELL_CACHE = `fieldsales-shell-${VERSION}`;
 const API_CACHE = "fieldsales-api";
 const API_TIMEOUT_MS = 4000;
-const PRECACHED = new Set(PRECACHE);
+const PRECACHED = new Set([...PRECACHE, ...LATER]);
+
+async function fetchInto(cache, url) {
+  // A redirect (to the sign-in page, say) must never be cached as the shell: the install fails and is retried.
+  // The shell page and unhashed files are checked with the server; hashed ones may come from the browser's cache.
+  const fresh = url === "/" || !url.startsWith(STATIC_PREFIX) || !IMMUTABLE;
+  const response = await fetch(url, { cache: fresh ? "no-cache" : "default", redirect: "manual" });
+  if (!response.ok) throw new Error(`precache ${url}: ${response.status}`);
+  // Kept without its Vary header: the answer is the same whoever asks (the shell names no user), and the browser's
+  // static routing matches on it, where the fetch handler could ignore it.
+  const headers = new Headers(response.headers);
+  headers.delete("Vary");
+  await cache.put(url, new Response(response.body, { status: response.status, statusText: response.statusText, headers }));
+}
 
 async function precache() {
   const cache = await caches.open(SHELL_CACHE);
-  await Promise.all(
-    PRECACHE.map(async (url) => {
-      // A redirect (to the sign-in page, say) must never be cached as the shell: the install fails and is retried.
-      const response = await fetch(url, { cache: "no-cache", redirect: "manual" });
-      if (!response.ok) throw new Error(`precache ${url}: ${response.status}`);
-      await cache.put(url, response);
-    }),
-  );
+  await Promise.all(PRECACHE.map((url) => fetchInto(cache, url)));
+}
+
+/* The map's files, once the app asks (after a sync): what is missing only. */
+async function cacheLater() {
+  const cache = await caches.open(SHELL_CACHE);
+  const missing = [];
+  for (const url of LATER) if (!(await cache.match(url))) missing.push(url);
+  await Promise.all(missing.map((url) => fetchInto(cache, url).catch(() => null)));
 }
 
 async function dropOldCaches() {
@@ -26,8 +43,7 @@ async function dropOldCaches() {
 }
 
 async function cacheFirst(request, key) {
-  // Precached answers are the same for every request of their URL, whatever their Vary header says.
-  const cached = await caches.match(key || request, { cacheName: SHELL_CACHE, ignoreVary: true, ignoreSearch: Boolean(key) });
+  const cached = await caches.match(key || request, { cacheName: SHELL_CACHE, ignoreSearch: Boolean(key) });
   return cached || fetch(request);
 }
 
@@ -47,8 +63,21 @@ async function networkFirst(request) {
   }
 }
 
+/* The shell and the static files straight from the cache, without starting this worker: on a slow phone a cold start
+   does not wait for the worker to boot (Chromium's static routing; elsewhere the fetch handler below does the same). */
+function addRoutes(event) {
+  if (!event.addRoutes) return Promise.resolve();
+  const fromCache = { cacheName: SHELL_CACHE };
+  return event
+    .addRoutes([
+      { condition: { requestMode: "navigate", urlPattern: { pathname: "/", search: "" } }, source: fromCache },
+      { condition: { urlPattern: { pathname: `${STATIC_PREFIX}*` }, requestMethod: "GET" }, source: fromCache },
+    ])
+    .catch(console.error);
+}
+
 self.addEventListener("install", (event) => {
-  event.waitUntil(precache().then(() => self.skipWaiting()));
+  event.waitUntil(Promise.all([addRoutes(event), precache()]).then(() => self.skipWaiting()));
 });
 
 self.addEventListener("activate", (event) => {
@@ -58,6 +87,7 @@ self.addEventListener("activate", (event) => {
 self.addEventListener("message", (event) => {
   // Signing out forgets the signed-in user's API answers.
   if (event.data === "forget-user") event.waitUntil(caches.delete(API_CACHE));
+  if (event.data === "cache-later") event.waitUntil(cacheLater());
 });
 
 self.addEventListener("fetch", (event) => {

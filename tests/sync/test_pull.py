@@ -748,9 +748,10 @@ def test_the_queries_of_a_first_pull_page_do_not_grow_with_its_size(busy_rep, re
 
     assert {change["type"] for change in page10["changes"]} == {"client_list", "workflow", "product", "client"}
     assert len(page100["changes"]) == 100
-    # 1 the session, 2 the user, 3 the page of feed entries, 4-6 the rep's rights, the lists and their attributes,
-    # 7-9 the workflows, their activities and client lists, 10 the products, 11 the clients.
-    assert len(small.captured_queries) == len(large.captured_queries) == 11, [
+    # 1 the session, 2 the user, 3 the page of feed entries, 4 the snapshot's counts by type,
+    # 5-7 the rep's rights, the lists and their attributes, 8-10 the workflows, their activities and client lists,
+    # 11 the products, 12 the clients.
+    assert len(small.captured_queries) == len(large.captured_queries) == 12, [
         query["sql"] for query in large.captured_queries
     ]
 
