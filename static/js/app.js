@@ -1,7 +1,7 @@
 /* Boot: the service worker, the language, the local data, the screens, then the sync loop. */
 import { openDb, readAll, readMeta, wipe, writeMeta } from "./lib/db.js";
 import { chosenLanguage, gettext, interpolate, loadLanguage } from "./lib/i18n.js";
-import { changed, events, load, state, warmSearch } from "./lib/store.js";
+import { changed, events, load, loadHistory, state, warmSearch } from "./lib/store.js";
 import { SignInRequired, api, startSync } from "./lib/sync.js";
 import { startLive } from "./lib/live.js";
 import { watchPosition } from "./lib/geo.js";
@@ -160,14 +160,15 @@ async function boot() {
   route();
   banner();
   alertBadge();
-  visitBadge();
-  warmSearch();
   watchPosition((position) => {
     state.position = position;
     changed("position");
   });
+  // Who is signed in is asked while the visits and notes are read: both before the first sync.
+  const [known] = await Promise.all([identify(), loadHistory()]);
+  warmSearch();
   persistStorage();
-  if (await identify()) {
+  if (known) {
     startSync();
     startLive();
   }

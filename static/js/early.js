@@ -1,32 +1,60 @@
-/* Starts reading the phone's data while the app's modules load, so that a cold start overlaps the two.
-   A classic script, run as soon as the shell is parsed; the app (lib/store.js) takes its result if it has one. */
-(function readEarly() {
-  window.fieldsalesEarly = new Promise((resolve) => {
-    if (!("indexedDB" in window)) return resolve(null);
-    const request = indexedDB.open("fieldsales");
-    // No database yet: leave its creation to the app, which knows its stores.
-    request.onupgradeneeded = () => request.transaction.abort();
-    request.onerror = () => resolve(null);
-    request.onsuccess = () => {
-      const db = request.result;
-      // Photos waiting for upload (blobs) and settings (meta) are not needed to draw the first screen.
-      const names = [...db.objectStoreNames].filter((name) => name !== "blobs" && name !== "meta");
-      const read = {};
-      const tx = db.transaction(names, "readonly");
-      for (const name of names) {
-        const all = tx.objectStore(name).getAll();
-        all.onsuccess = () => {
-          read[name] = all.result;
+/* What a cold start can do before the app's modules have loaded, in a classic script at the end of the page:
+   1. paint the clients list as the rep last left it (views/list.js keeps a copy of its first screen), so the first
+      rows show before any module has run, however slow the phone;
+   2. start reading what the list needs from IndexedDB, so that the read overlaps the modules' loading. The app
+      (lib/store.js) takes that read if it has one; the KPI cards, visits and notes are read later, or on demand. */
+(function early() {
+  // The names are the app's: views/list.js (FIRST_SCREEN_KEY) and lib/db.js (LIST_STORES).
+  const FIRST_SCREEN_KEY = "fieldsales.firstScreen";
+  const LIST_STORES = ["client_list", "kpi_folder", "workflow", "product", "client", "outbox", "alerts"];
+
+  function paintFirstScreen() {
+    if ((location.hash || "#/clients") !== "#/clients") return;
+    let html = null;
+    try {
+      html = localStorage.getItem(FIRST_SCREEN_KEY);
+    } catch {
+      return;
+    }
+    if (!html) return;
+    const app = document.getElementById("app");
+    // The copy was made by the app from its own DOM: markup the browser serialised, with every text escaped.
+    app.innerHTML = html;
+    window.fieldsalesPainted = true;
+    // Painted means on screen: the mark is set in the frame after the rows went in.
+    requestAnimationFrame(() => setTimeout(() => performance.mark("fieldsales-first-rows"), 0));
+  }
+
+  function readLocalData() {
+    return new Promise((resolve) => {
+      if (!("indexedDB" in window)) return resolve(null);
+      const request = indexedDB.open("fieldsales");
+      // No database yet: leave its creation to the app, which knows its stores.
+      request.onupgradeneeded = () => request.transaction.abort();
+      request.onerror = () => resolve(null);
+      request.onsuccess = () => {
+        const db = request.result;
+        const names = LIST_STORES.filter((name) => db.objectStoreNames.contains(name));
+        const read = {};
+        const tx = db.transaction(names, "readonly");
+        for (const name of names) {
+          const all = tx.objectStore(name).getAll();
+          all.onsuccess = () => {
+            read[name] = all.result;
+          };
+        }
+        tx.oncomplete = () => {
+          db.close();
+          resolve({ version: db.version, stores: read });
         };
-      }
-      tx.oncomplete = () => {
-        db.close();
-        resolve({ version: db.version, stores: read });
+        tx.onerror = () => {
+          db.close();
+          resolve(null);
+        };
       };
-      tx.onerror = () => {
-        db.close();
-        resolve(null);
-      };
-    };
-  });
+    });
+  }
+
+  paintFirstScreen();
+  window.fieldsalesEarly = readLocalData();
 })();

@@ -15,6 +15,7 @@ from playwright.sync_api import expect
 from clients.models import AttributeDefinition, Client, ListAccess
 from kpis.delivery import deliveries_process
 from kpis.models import KpiCard, KpiDefinition, KpiFolder, StatementDelivery
+from kpis.services import kpi_folder_changed
 from tests.e2e.conftest import assigned_client, go_offline, offset, sign_in, wait_controlled, wait_synced
 from tests.factories import make_visit_workflow
 from workflows.models import ActivitySubmission, Note, OrderLine, Visit
@@ -46,6 +47,8 @@ def kpis(transactional_db: None) -> None:
         KpiDefinition.objects.create(
             key=key, metric=metric, folder=folder, order=position, label_en=key, label_fr=key, params={}
         )
+        # As the admin does after a save: the folder reaches every rep's phone.
+        kpi_folder_changed(folder=folder)
 
 
 def start_visit(page: Any, client_name: str) -> None:

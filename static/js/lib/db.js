@@ -1,8 +1,13 @@
 /* IndexedDB: everything pulled, the outbox of ops, the sync alerts, photos waiting for upload, and a few settings. */
 const NAME = "fieldsales";
-export const VERSION = 1;
-export const ENTITY_STORES = ["client_list", "workflow", "product", "client", "kpi_card", "note", "visit"];
+// 2: KPI folders (sync protocol v2: cards carry texts only, their folders and labels come once).
+export const VERSION = 2;
+export const ENTITY_STORES = ["client_list", "kpi_folder", "workflow", "product", "client", "kpi_card", "note", "visit"];
 export const STORES = [...ENTITY_STORES, "outbox", "alerts", "blobs", "meta"];
+// The copy of the clients list's first screen that early.js paints on a cold start (views/list.js writes it).
+export const FIRST_SCREEN_KEY = "fieldsales.firstScreen";
+// What a start reads before drawing the list (early.js reads the same, by name).
+export const LIST_STORES = ["client_list", "kpi_folder", "workflow", "product", "client", "outbox", "alerts"];
 
 let opened = null;
 
@@ -18,16 +23,27 @@ export function openDb() {
   opened = new Promise((resolve, reject) => {
     const req = indexedDB.open(NAME, VERSION);
     req.onupgradeneeded = () => {
+      // Only what this version adds: a phone coming from an earlier version keeps its data and its queued ops.
       const db = req.result;
-      for (const name of ENTITY_STORES) db.createObjectStore(name, { keyPath: "id" });
-      // Ops go out in the order they were made: the key is that order.
-      const outbox = db.createObjectStore("outbox", { keyPath: "seq", autoIncrement: true });
-      outbox.createIndex("client", "client");
-      db.createObjectStore("alerts", { keyPath: "op_id" });
-      db.createObjectStore("blobs", { keyPath: "id" });
-      db.createObjectStore("meta");
+      const missing = (name) => !db.objectStoreNames.contains(name);
+      for (const name of ENTITY_STORES.filter(missing)) db.createObjectStore(name, { keyPath: "id" });
+      if (missing("outbox")) {
+        // Ops go out in the order they were made: the key is that order.
+        const outbox = db.createObjectStore("outbox", { keyPath: "seq", autoIncrement: true });
+        outbox.createIndex("client", "client");
+      }
+      if (missing("alerts")) db.createObjectStore("alerts", { keyPath: "op_id" });
+      if (missing("blobs")) db.createObjectStore("blobs", { keyPath: "id" });
+      if (missing("meta")) db.createObjectStore("meta");
     };
-    req.onsuccess = () => resolve(req.result);
+    req.onsuccess = () => {
+      // A newer version of the app opening the database in another tab: let it upgrade, this tab reloads.
+      req.result.onversionchange = () => {
+        req.result.close();
+        location.reload();
+      };
+      resolve(req.result);
+    };
     req.onerror = () => reject(req.error);
     req.onblocked = () => reject(new Error("database blocked by another tab"));
   });
@@ -65,6 +81,10 @@ export async function readAll(name) {
   return transact([name], "readonly", (s) => getAll(s[name]));
 }
 
+export async function readOne(name, key) {
+  return transact([name], "readonly", (s) => get(s[name], key));
+}
+
 export async function readMeta(key) {
   return transact(["meta"], "readonly", (s) => get(s.meta, key));
 }
@@ -75,5 +95,6 @@ export async function writeMeta(key, value) {
 
 /* Forgets everything of the signed-in user (sign out, or another user signs in). */
 export async function wipe() {
+  localStorage.removeItem(FIRST_SCREEN_KEY);
   await transact(STORES, "readwrite", (s) => Promise.all(STORES.map((name) => request(s[name].clear()))));
 }

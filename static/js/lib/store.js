@@ -3,9 +3,9 @@
 A write stores the rep's change and its op in one IndexedDB transaction: either both are kept or neither.
 What the rep sees of a client is the server's copy with the rep's unanswered and unacknowledged ops on top.
 */
-import { VERSION as DB_VERSION, ENTITY_STORES, del, get, getAll, put, readAll, readMeta, transact } from "./db.js";
+import { VERSION as DB_VERSION, LIST_STORES, del, get, getAll, put, readAll, readMeta, transact } from "./db.js";
 import { fold, uuid } from "./text.js";
-import { VISIT_OPS, activitiesOf, applyVisitOp, visitIdOf } from "./visits.js";
+import { VISIT_OPS, activityName, applyVisitOp, visitIdOf } from "./visits.js";
 
 export const events = new EventTarget();
 export const state = {
@@ -14,13 +14,14 @@ export const state = {
   workflows: new Map(),
   products: new Map(),
   clients: new Map(),
-  kpis: new Map(),
+  kpiFolders: new Map(),
   notes: [],
   visits: [],
   outbox: [],
   alerts: new Map(),
   position: null,
-  sync: { lastSync: null, running: false, online: navigator.onLine, authRequired: false, error: null, persisted: null },
+  // firstSync: while a first sync's snapshot comes in, {totals, received} by type (sync.js), for its progress bar.
+  sync: { lastSync: null, running: false, online: navigator.onLine, authRequired: false, error: null, persisted: null, firstSync: null },
 };
 
 export function changed(what) {
@@ -148,51 +149,56 @@ export function rebuildClients(ids = null) {
   }
 }
 
-// The order of the destructuring in `load`.
-const LOADED = [...ENTITY_STORES, "outbox", "alerts"];
-
-/* Everything the screens show, read in one go: from early.js's read when the page started with one (a cold
-   start), from IndexedDB otherwise. */
+/* What the list and its menus need, read in one go: from early.js's read when the page started with one (a cold
+   start), from IndexedDB otherwise. Visits and notes follow with `loadHistory`; a KPI card is read when shown. */
 export async function load({ early = null } = {}) {
-  const stores = early && early.version === DB_VERSION && LOADED.every((name) => name in early.stores) ? early.stores : null;
-  const [lists, workflows, products, clients, kpis, notes, visits, outbox, alerts] = stores
-    ? LOADED.map((name) => stores[name])
-    : await Promise.all(LOADED.map((name) => readAll(name)));
-  const lastSync = await readMeta("lastSync");
+  const stores = early && early.version === DB_VERSION && LIST_STORES.every((name) => name in early.stores) ? early.stores : null;
+  const [lists, folders, workflows, products, clients, outbox, alerts] = stores
+    ? LIST_STORES.map((name) => stores[name])
+    : await Promise.all(LIST_STORES.map((name) => readAll(name)));
+  const [lastSync, firstSync] = await Promise.all([readMeta("lastSync"), readMeta("firstSync")]);
   state.lists = new Map(lists.map((r) => [String(r.id), r]));
+  state.kpiFolders = new Map(folders.map((r) => [String(r.id), r]));
   state.workflows = new Map(workflows.map((r) => [String(r.id), r]));
   state.products = new Map(products.map((r) => [String(r.id), r]));
   state.serverClients = new Map(clients.map((r) => [r.id, r]));
-  state.kpis = new Map(kpis.map((r) => [String(r.data.client ?? r.id), r]));
-  state.notes = notes;
-  state.visits = visits;
   state.outbox = outbox;
   state.alerts = new Map(alerts.map((a) => [a.op_id, a]));
   state.sync.lastSync = lastSync || null;
+  state.sync.firstSync = firstSync || null;
   state.clients = new Map();
   rebuildClients();
 }
 
-/* Pulled changes of one page, already stored: mirror them in memory. */
+/* The visits and notes the phone holds, read once the first screen is drawn (before the first pull). */
+export async function loadHistory() {
+  const [visits, notes] = await Promise.all([readAll("visit"), readAll("note")]);
+  state.visits = visits;
+  state.notes = notes;
+  changed("history");
+}
+
+/* Pulled changes of one page, already stored: mirror them in memory. KPI cards are not kept in memory: the card
+   on screen reads its own when a page changes it. */
 export function applyPulled(changes) {
   const touched = new Set();
+  const maps = { client_list: state.lists, kpi_folder: state.kpiFolders, workflow: state.workflows, product: state.products, client: state.serverClients };
+  const history = { note: [], visit: [] };
   for (const change of changes) {
     const id = String(change.id);
-    const maps = { client_list: state.lists, workflow: state.workflows, product: state.products, client: state.serverClients };
     if (change.type in maps) {
       if (change.deleted) maps[change.type].delete(id);
       else maps[change.type].set(id, change);
       if (change.type === "client") touched.add(id);
       if (change.type === "client_list") touched.add("*");
-    } else if (change.type === "kpi_card") {
-      const clientId = String(change.data?.client ?? id);
-      for (const [key, card] of state.kpis) if (card.id === id) state.kpis.delete(key);
-      if (!change.deleted) state.kpis.set(clientId, change);
-    } else if (change.type === "note" || change.type === "visit") {
-      const key = change.type === "note" ? "notes" : "visits";
-      state[key] = state[key].filter((r) => String(r.id) !== id);
-      if (!change.deleted) state[key].push(change);
+    } else if (change.type in history) {
+      history[change.type].push(change);
     }
+  }
+  for (const [type, key] of [["note", "notes"], ["visit", "visits"]]) {
+    if (!history[type].length) continue;
+    const ids = new Set(history[type].map((change) => String(change.id)));
+    state[key] = [...state[key].filter((r) => !ids.has(String(r.id))), ...history[type].filter((change) => !change.deleted)];
   }
   rebuildClients(touched.has("*") ? null : [...touched]);
 }
@@ -339,9 +345,8 @@ export async function settle(op, result) {
     if (accepted && VISIT_OPS.includes(op.type)) {
       const id = String(visitIdOf(op));
       const record = await get(s.visit, id);
-      const workflow = state.workflows.get(String(record?.data.workflow ?? op.data.workflow));
-      const activity = activitiesOf(workflow).find((a) => String(a.id) === String(op.data.activity));
-      const data = applyVisitOp(record?.data, op, state.me, activity?.name || "");
+      const name = activityName(state, record?.data.workflow ?? op.data.workflow, op.data.activity);
+      const data = applyVisitOp(record?.data, op, state.me, name);
       if (data) {
         visitRecord = { id, version: result.version ?? record?.version ?? 1, data };
         await put(s.visit, visitRecord);

@@ -4,10 +4,12 @@ It runs on start, when the browser comes online, every 5 minutes, after each wri
 errors and 5xx answers are retried with a growing delay; an expired session stops it until the rep signs in
 again, with every queued op kept.
 */
-import { ENTITY_STORES, del, put, readMeta, transact } from "./db.js";
+import { ENTITY_STORES, put, readMeta, transact, writeMeta } from "./db.js";
 import { language } from "./i18n.js";
+import { countBytes, meterData, photosMustWait, watchPhotoConditions } from "./usage.js";
 import {
   applyPulled,
+  events,
   blobFor,
   changed,
   packClient,
@@ -20,7 +22,9 @@ import {
 } from "./store.js";
 
 const POLL_MS = 5 * 60 * 1000;
-const PULL_LIMIT = 1000;
+// The lean form of the pull (docs/sync-protocol-v2.md).
+const PROTOCOL = 2;
+const PULL_LIMIT = 2000;
 const MAX_BATCH_OPS = 200;
 const MAX_BATCH_BYTES = 900 * 1024;
 const BACKOFF_MS = [1000, 2000, 5000, 10000, 30000, 60000];
@@ -40,6 +44,8 @@ function csrfToken() {
 }
 
 export async function api(path, { method = "GET", body = undefined, headers = {} } = {}) {
+  // What the answer costs is counted as it arrives (usage.js); what the request sends, here.
+  countBytes(typeof body === "string" ? body.length : body?.size || 0);
   let response;
   try {
     response = await fetch(path, {
@@ -67,12 +73,17 @@ function photosOf(op) {
   return [op.data?.photo, ...(op.photos || [])].filter(Boolean);
 }
 
+/* Photos on the phone not uploaded yet. */
+async function unsentPhotos() {
+  return (await pendingBlobs()).filter((blob) => !blob.uploaded);
+}
+
 /* Uploads the photos queued ops name; returns the server's answer for each photo it refused. */
 async function uploadPhotos() {
   const named = new Set(state.outbox.flatMap(photosOf));
   const refused = new Map();
-  for (const blob of await pendingBlobs()) {
-    if (blob.uploaded || !named.has(blob.id)) continue;
+  for (const blob of await unsentPhotos()) {
+    if (!named.has(blob.id)) continue;
     const response = await api(`/api/sync/blobs/${blob.id}`, {
       method: "PUT",
       body: blob.blob,
@@ -84,12 +95,19 @@ async function uploadPhotos() {
   return refused;
 }
 
-/* The next ops to send: in order, at most one client update per client (the next one is based on its answer). */
-function nextBatch() {
+/* The next ops to send: in order, at most one client update per client (the next one is based on its answer). An op
+   whose photo waits for Wi-Fi waits with it, and so does every later op of its client, which may depend on it; the
+   other clients' ops go. */
+function nextBatch(waiting = new Set()) {
   const batch = [];
   const updated = new Set();
+  const held = new Set();
   let bytes = 0;
   for (const op of state.outbox) {
+    if (held.has(op.client) || photosOf(op).some((id) => waiting.has(id))) {
+      held.add(op.client);
+      continue;
+    }
     if (op.type === "client.update" && updated.has(op.entity_id)) break;
     const size = JSON.stringify(wire(op)).length;
     if (batch.length >= MAX_BATCH_OPS || (batch.length && bytes + size > MAX_BATCH_BYTES)) break;
@@ -101,9 +119,11 @@ function nextBatch() {
 }
 
 async function push() {
-  await uploadPhotos();
-  while (state.outbox.length) {
-    const batch = nextBatch();
+  const wait = await photosMustWait();
+  const waiting = new Set(wait ? (await unsentPhotos()).map((blob) => blob.id) : []);
+  state.sync.photosWaiting = waiting.size;
+  if (!wait) await uploadPhotos();
+  for (let batch = nextBatch(waiting); batch.length; batch = nextBatch(waiting)) {
     // The op's payload is fixed once it may have reached the server: the same op id must carry the same op.
     await markSent(batch);
     const response = await api("/api/sync/push", {
@@ -153,37 +173,101 @@ async function deviceId() {
   return id;
 }
 
+/* The first page of a first sync is small, so that the nearest clients show after one short answer. */
+const FIRST_PAGE = 100;
+// How long a first sync waits for the phone's position before asking without it.
+const POSITION_WAIT_MS = 1500;
+
+function pullRequest(cursor, limit) {
+  const query = new URLSearchParams({ v: String(PROTOCOL), limit: String(limit) });
+  if (cursor) query.set("cursor", cursor);
+  else if (state.position) query.set("near", `${state.position.lat.toFixed(5)},${state.position.lng.toFixed(5)}`);
+  const request = api(`/api/sync/pull?${query}`);
+  // Asked ahead of time: a failure is seen when the page is awaited, not as an unhandled rejection before.
+  request.catch(() => null);
+  return request;
+}
+
+/* How far a first sync is: what its snapshot holds and what has come of it, by type; null once it is over. */
+function progress(firstSync, page) {
+  if (!page.snapshot || !page.more) return null;
+  const received = { ...(firstSync?.received || {}) };
+  for (const change of page.changes) received[change.type] = (received[change.type] || 0) + 1;
+  return { totals: page.snapshot, received };
+}
+
+async function storePage(page) {
+  const firstSync = progress(state.sync.firstSync, page);
+  await transact([...ENTITY_STORES, "meta"], "readwrite", (s) => {
+    for (const change of page.changes) {
+      const store = s[change.type];
+      if (!store) continue;
+      const id = String(change.id);
+      // Queued together and settled by the transaction's end: one await per record costs more than the write.
+      if (change.deleted) store.delete(id);
+      else if (change.type === "client") store.put(packClient(id, change.version, change.data));
+      else store.put({ id, version: change.version, data: change.data });
+    }
+    // The cursor moves with the changes it covers: a page is kept whole or not at all, and a first sync cut
+    // short starts again from its last page.
+    s.meta.put(page.cursor, "cursor");
+    s.meta.put(firstSync, "firstSync");
+  });
+  state.sync.firstSync = firstSync;
+  applyPulled(page.changes.map((change) => ({ ...change, id: String(change.id) })));
+}
+
+/* The phone's position, waiting for it a little when a first sync starts: its first page then holds the nearest
+   clients, those the list shows first. */
+function positionSoon(ms) {
+  if (state.position) return Promise.resolve(state.position);
+  return new Promise((resolve) => {
+    const done = () => {
+      events.removeEventListener("change", onChange);
+      clearTimeout(timeout);
+      resolve(state.position);
+    };
+    const onChange = (event) => event.detail === "position" && done();
+    const timeout = setTimeout(done, ms);
+    events.addEventListener("change", onChange);
+  });
+}
+
 async function pull() {
   let cursor = (await readMeta("cursor")) || "";
+  if (!cursor) await positionSoon(POSITION_WAIT_MS);
+  let next = pullRequest(cursor, cursor ? PULL_LIMIT : FIRST_PAGE);
   for (;;) {
-    const query = new URLSearchParams({ limit: String(PULL_LIMIT) });
-    if (cursor) query.set("cursor", cursor);
-    const response = await api(`/api/sync/pull?${query}`);
-    if (response.status === 400) {
+    const response = await next;
+    if (response.status === 400 && (await response.clone().json().catch(() => ({}))).code === "invalid_cursor") {
       // A cursor the server no longer knows: start again from nothing, which is always safe.
       cursor = "";
+      next = pullRequest(cursor, FIRST_PAGE);
       continue;
     }
     if (!response.ok) throw new RetryLater(`pull: HTTP ${response.status}`);
     const page = await response.json();
-    const stores = [...ENTITY_STORES, "meta"];
-    await transact(stores, "readwrite", async (s) => {
-      for (const change of page.changes) {
-        const store = s[change.type];
-        if (!store) continue;
-        const id = String(change.id);
-        if (change.deleted) await del(store, id);
-        else if (change.type === "client") await put(store, packClient(id, change.version, change.data));
-        else await put(store, { id, version: change.version, data: change.data });
-      }
-      // The cursor moves with the changes it covers: a page is kept whole or not at all.
-      await put(s.meta, page.cursor, "cursor");
-    });
-    applyPulled(page.changes.map((change) => ({ ...change, id: String(change.id) })));
+    // The next page travels while this one is stored.
+    next = page.more ? pullRequest(page.cursor, PULL_LIMIT) : null;
+    await storePage(page);
     cursor = page.cursor;
     changed("pull");
     if (!page.more) break;
   }
+}
+
+/* The rep's language, for the server's texts (KPI cards): set on the server when the rep chose another one in
+   Settings, at the first sync after the choice. */
+async function sendLanguage() {
+  if (!state.me || state.me.language === language()) return;
+  const response = await api("/api/me", {
+    method: "PATCH",
+    body: JSON.stringify({ language: language() }),
+    headers: { "Content-Type": "application/json" },
+  });
+  if (!response.ok) throw new RetryLater(`language: HTTP ${response.status}`);
+  state.me = await response.json();
+  await writeMeta("user", state.me);
 }
 
 /* One tab of the app syncs at a time (Web Locks, shared by the tabs of this site): a second tab would otherwise push
@@ -199,6 +283,7 @@ async function once() {
     await oneTabAtATime(async () => {
       await reloadOutbox();
       await push();
+      await sendLanguage();
       await pull();
     });
     failures = 0;
@@ -206,6 +291,8 @@ async function once() {
     state.sync.authRequired = false;
     state.sync.lastSync = new Date().toISOString();
     await transact(["meta"], "readwrite", (s) => put(s.meta, state.sync.lastSync, "lastSync"));
+    // The network is free again: the service worker may fetch the map's files now (it skips what it has).
+    navigator.serviceWorker?.controller?.postMessage("cache-later");
     schedule(POLL_MS);
   } catch (error) {
     if (error instanceof SignInRequired) {
@@ -245,6 +332,9 @@ export function syncNow() {
 }
 
 export function startSync() {
+  meterData(() => changed("usage"));
+  // Photos waiting for Wi-Fi or a charger go as soon as either comes.
+  watchPhotoConditions(() => syncNow());
   window.addEventListener("online", () => {
     state.sync.online = true;
     failures = 0;

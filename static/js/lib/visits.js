@@ -2,6 +2,7 @@
    only where the server will accept it; the server checks again and its answer wins), and visits as the rep
    sees them: the server's records with the rep's queued visit ops on top. Pure functions over the state. */
 import { distanceM } from "./geo.js";
+import { localized } from "./i18n.js";
 
 // A reported accuracy is credited to the rep, at most this much (fieldsales/geo.py).
 export const MAX_ACCURACY_CREDIT_M = 50;
@@ -88,9 +89,10 @@ export function applyVisitOp(data, op, me, activityName = "") {
   return data;
 }
 
-function activityName(state, workflowId, activityId) {
+/* An activity's name in the rep's language, from its workflow (the pull's visits name their activities by id). */
+export function activityName(state, workflowId, activityId) {
   const activity = activitiesOf(state.workflows.get(String(workflowId))).find((a) => String(a.id) === String(activityId));
-  return activity ? activity.name : "";
+  return activity ? localized(activity, "name") : "";
 }
 
 /* Every visit the phone knows, by id: pulled ones with the queued ops on top (those are `pending`). */

@@ -1,10 +1,11 @@
 /* A client's details: Info (attributes with a value, then who created and edited it), History, Notes, KPIs;
    Edit details with full access, Delete (archive) with the archive right. */
-import { gettext, interpolate, localized } from "../lib/i18n.js";
+import { readOne } from "../lib/db.js";
+import { gettext, interpolate, language, localized } from "../lib/i18n.js";
 import { display, isEmpty } from "../lib/schema.js";
 import { activityBlocked, archiveClient, canArchive, canEdit, events, state } from "../lib/store.js";
-import { syncNow } from "../lib/sync.js";
-import { notesOf, visitMap } from "../lib/visits.js";
+import { api, syncNow } from "../lib/sync.js";
+import { activityName, notesOf, visitMap } from "../lib/visits.js";
 import { el, formatMoment, icon } from "./dom.js";
 import { openStatement } from "./statement.js";
 
@@ -46,26 +47,49 @@ function info(row) {
   ];
 }
 
+function visitItem(visit) {
+  const workflow = state.workflows.get(String(visit.workflow));
+  return el("li", {}, [
+    el("strong", {}, formatMoment(visit.checked_in_at)),
+    " ",
+    workflow ? localized(workflow.data, "name") : "",
+    visit.rep ? el("span", { class: "hint" }, ` · ${visit.rep}`) : null,
+    visit.pending ? el("span", { class: "status pending", role: "img", "aria-label": gettext("Pending") }, "✓") : null,
+    el("ul", {}, (visit.submissions || []).map((submission) => el("li", {}, activityName(state, visit.workflow, submission.activity) || submission.activity_name || ""))),
+  ]);
+}
+
+/* Visits older than the phone keeps, from the server, a page at a time, while online. */
+function olderVisits(row, held) {
+  const list = el("ol", { class: "history" });
+  const status = el("p", { class: "hint", role: "status" });
+  let next = `/api/clients/${encodeURIComponent(row.id)}/history/`;
+  const button = el("button", { class: "secondary" }, gettext("Show older visits"));
+  button.addEventListener("click", async () => {
+    button.disabled = true;
+    status.textContent = "";
+    try {
+      const response = await api(next);
+      if (!response.ok) throw new Error(`HTTP ${response.status}`);
+      const page = await response.json();
+      list.append(...page.results.filter((visit) => !held.has(String(visit.id))).map(visitItem));
+      next = page.next;
+      button.hidden = !next;
+      if (!list.children.length && !next) status.textContent = gettext("No older visits.");
+    } catch {
+      status.textContent = gettext("Older visits need a network: try again once online.");
+    } finally {
+      button.disabled = false;
+    }
+  });
+  return [list, status, button];
+}
+
 function history(row) {
   const visits = [...visitMap(state).values()].filter((visit) => visit.client === row.id).sort((a, b) => (a.checked_in_at < b.checked_in_at ? 1 : -1));
-  if (!visits.length) return [el("p", { class: "empty" }, gettext("No visits yet."))];
-  return [
-    el(
-      "ol",
-      { class: "history" },
-      visits.map((visit) => {
-        const workflow = state.workflows.get(String(visit.workflow));
-        return el("li", {}, [
-          el("strong", {}, formatMoment(visit.checked_in_at)),
-          " ",
-          workflow ? localized(workflow.data, "name") : "",
-          visit.rep ? el("span", { class: "hint" }, ` · ${visit.rep}`) : null,
-          visit.pending ? el("span", { class: "status pending", role: "img", "aria-label": gettext("Pending") }, "✓") : null,
-          el("ul", {}, (visit.submissions || []).map((submission) => el("li", {}, submission.activity_name || ""))),
-        ]);
-      }),
-    ),
-  ];
+  const older = olderVisits(row, new Set(visits.map((visit) => visit.id)));
+  if (!visits.length) return [el("p", { class: "empty" }, gettext("No visits yet.")), ...older];
+  return [el("ol", { class: "history" }, visits.map(visitItem)), ...older];
 }
 
 function notes(row) {
@@ -80,14 +104,35 @@ function notes(row) {
   ];
 }
 
-/* The KPI folders as tabs, in alphabetical order of their name in the rep's language. */
+/* A card's folders as [{name_en, name_fr, kpis: [{label_en, label_fr, text}]}]: from the KPI folders and the card's
+   texts (sync protocol v2), or from a card pulled before it, which carried its folders. */
+function cardFolders(card) {
+  if (!card) return [];
+  if (card.data.folders) {
+    return card.data.folders.map((folder) => ({ ...folder, kpis: folder.kpis.map((kpi) => ({ ...kpi, text: localized(kpi, "text") || String(kpi.value ?? "—") })) }));
+  }
+  const texts = card.data.texts || {};
+  const mine = texts[language()] || Object.values(texts)[0] || {};
+  return [...state.kpiFolders.values()].map((folder) => ({
+    ...folder.data,
+    kpis: (folder.data.kpis || []).map((kpi) => ({ ...kpi, text: mine[kpi.key] ?? "—" })),
+  }));
+}
+
+/* The KPI folders as tabs, in alphabetical order of their name in the rep's language. The card is read from the
+   phone when shown: cards are not kept in memory. */
 function kpis(row, view) {
-  const card = state.kpis.get(row.id);
-  const folders = [...(card?.data.folders || [])].filter((folder) => folder.kpis?.length).sort((a, b) => localized(a, "name").localeCompare(localized(b, "name")));
+  const body = el("div", { class: "kpis" });
+  readOne("kpi_card", row.id).then((card) => body.replaceChildren(...kpiTabs(card, view)));
+  return [body];
+}
+
+function kpiTabs(card, view) {
+  const folders = cardFolders(card).filter((folder) => folder.kpis?.length).sort((a, b) => localized(a, "name").localeCompare(localized(b, "name")));
   if (!folders.length) return [el("p", { class: "empty" }, gettext("No KPIs yet"))];
   const chosen = Math.max(0, folders.findIndex((folder) => folder.name_en === view.folder));
   const panel = (folder) =>
-    el("dl", { class: "kpi-folder", role: "tabpanel", "aria-label": localized(folder, "name") }, folder.kpis.flatMap((kpi) => [el("dt", {}, localized(kpi)), el("dd", {}, localized(kpi, "text") || String(kpi.value ?? "—"))]));
+    el("dl", { class: "kpi-folder", role: "tabpanel", "aria-label": localized(folder, "name") }, folder.kpis.flatMap((kpi) => [el("dt", {}, localized(kpi)), el("dd", {}, kpi.text)]));
   const body = el("div", {}, panel(folders[chosen]));
   const tabs = folders.map((folder, index) =>
     el(

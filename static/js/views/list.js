@@ -1,6 +1,7 @@
 /* The client list: Synced / Pending tabs, search over important attributes, a filter sheet over every
    attribute, nearest first when the position is known (alphabetical otherwise), 25 at a time; Start visit for the
    one selected client, and the visit in progress with Finish visit. */
+import { FIRST_SCREEN_KEY } from "../lib/db.js";
 import { distanceM, formatDistance } from "../lib/geo.js";
 import { gettext, interpolate, localized } from "../lib/i18n.js";
 import { display, isEmpty } from "../lib/schema.js";
@@ -76,14 +77,23 @@ function matchesFilter(row, key, filter) {
   }
 }
 
+// The last search's answer: a query typed further only narrows it, so each keystroke scans what still matched.
+let lastMatch = { rows: null, query: null, filters: null, result: null };
+
 export function matchingRows() {
-  const tokens = fold(view.query).split(/\s+/).filter(Boolean);
+  const rows = sortRows();
+  const query = fold(view.query).trim();
+  const filtersKey = JSON.stringify(view.filters);
+  const narrowing = lastMatch.rows === rows && lastMatch.filters === filtersKey && lastMatch.query !== null && query.startsWith(lastMatch.query);
+  const tokens = query.split(/\s+/).filter(Boolean);
   const filters = Object.entries(view.filters);
-  return sortRows().filter(
+  const result = (narrowing ? lastMatch.result : rows).filter(
     (row) =>
       tokens.every((token) => row.search.includes(token)) &&
       filters.every(([key, filter]) => matchesFilter(row, key, filter)),
   );
+  lastMatch = { rows, query, filters: filtersKey, result };
+  return result;
 }
 
 function subtitle(row) {
@@ -176,6 +186,64 @@ function filterChips() {
   });
 }
 
+/* While a first sync comes in: how many of the rep's clients are on the phone, then the rest (KPI cards, history).
+   Before the first answer, an indeterminate bar: never "No clients here" for a rep whose clients are on their way. */
+function firstSyncProgress() {
+  const node = container?.querySelector(".first-sync");
+  if (!node) return false;
+  const first = state.sync.firstSync;
+  const waiting = !first && !state.sync.lastSync && state.clients.size === 0;
+  node.hidden = !first && !waiting;
+  if (node.hidden) return false;
+  const number = new Intl.NumberFormat(document.documentElement.lang);
+  const bar = node.querySelector("progress");
+  const text = node.querySelector("span");
+  if (!first) {
+    bar.removeAttribute("value");
+    text.textContent = gettext("Downloading your clients…");
+    return true;
+  }
+  const total = first.totals.client || 0;
+  const done = Math.min(first.received.client || 0, total);
+  if (done < total) {
+    bar.max = total;
+    bar.value = done;
+    text.textContent = interpolate(gettext("Downloading your clients: %(done)s of %(total)s"), { done: number.format(done), total: number.format(total) });
+  } else {
+    const sum = (counts) => Object.entries(counts).reduce((all, [type, count]) => all + (LATER.includes(type) ? count : 0), 0);
+    bar.max = Math.max(1, sum(first.totals));
+    bar.value = Math.min(sum(first.received), bar.max);
+    text.textContent = gettext("Your clients are here. Downloading their KPIs and history…");
+  }
+  return true;
+}
+
+// What a first sync brings after the clients.
+const LATER = ["kpi_card", "visit", "note"];
+
+/* Keeps a copy of the list's first screen as drawn, for early.js to paint at the next cold start before any module
+   has loaded. Only the plain list (no search, filter or selection) and its first rows; made when the phone is idle. */
+let copyPending = false;
+function keepFirstScreen() {
+  if (copyPending || view.query || Object.keys(view.filters).length || view.selected.size || view.tab !== "synced") return;
+  copyPending = true;
+  const copy = () => {
+    copyPending = false;
+    const app = document.getElementById("app");
+    if (!container || !app || !container.querySelector("ul.clients > li")) return;
+    const snapshot = app.cloneNode(true);
+    for (const node of snapshot.querySelectorAll(`ul.clients > li:nth-child(n+${PAGE + 1}), #banner > *, dialog`)) node.remove();
+    snapshot.querySelector(".first-sync")?.setAttribute("hidden", "");
+    try {
+      localStorage.setItem(FIRST_SCREEN_KEY, snapshot.innerHTML);
+    } catch {
+      // A full storage only costs the next start its early paint.
+    }
+  };
+  if ("requestIdleCallback" in window) requestIdleCallback(copy, { timeout: 1000 });
+  else setTimeout(copy, 200);
+}
+
 function draw() {
   if (!container) return;
   const rows = matchingRows();
@@ -195,17 +263,19 @@ function draw() {
   applied.querySelector("ul").replaceChildren(...filterChips());
   const listNode = container.querySelector(".clients");
   listNode.replaceChildren(...shown.slice(0, view.limit).map(card));
-  container.querySelector(".empty").hidden = shown.length > 0;
+  const downloading = firstSyncProgress();
+  container.querySelector(".empty").hidden = shown.length > 0 || (downloading && state.clients.size === 0);
   container.querySelector(".load-more").hidden = shown.length <= view.limit;
   listNode.dataset.total = String(shown.length);
   selectionBar();
   visitBanner();
   container.querySelector(".fab").hidden = !canCreate();
-  if (!window.fieldsales.firstRows) {
+  if (!performance.getEntriesByName("fieldsales-first-rows").length && !window.fieldsales.firstRows) {
     window.fieldsales.firstRows = true;
     // Drawn means painted: the mark is set in the frame after the rows went in.
     requestAnimationFrame(() => setTimeout(() => performance.mark("fieldsales-first-rows"), 0));
   }
+  keepFirstScreen();
 }
 
 function openFilters() {
@@ -330,6 +400,7 @@ export function render(main) {
       el("a", { class: "button primary start-visit", hidden: true }, gettext("Start visit")),
       el("button", { class: "link", onclick: () => { view.selected.clear(); draw(); } }, gettext("Clear selection")),
     ]),
+    el("div", { class: "first-sync", role: "status", hidden: true }, [el("span", {}), el("progress", { max: 1 })]),
     el("ul", { class: "clients", "aria-label": gettext("Clients") }),
     el("p", { class: "empty", hidden: true }, gettext("No clients here.")),
     more,
@@ -344,7 +415,13 @@ export function render(main) {
   observer.observe(more);
   const onChange = (event) => {
     if (event.detail === "position" && sortedAt && state.position && distanceM(state.position, sortedAt) <= RESORT_AFTER_M) return;
-    if (event.detail === "sync" || event.detail === "storage" || event.detail === "me") return;
+    if (event.detail === "sync") {
+      // The start and end of a sync change nothing on the list but the first sync's progress.
+      const shown = !container.querySelector(".first-sync").hidden;
+      if (firstSyncProgress() !== shown) draw();
+      return;
+    }
+    if (event.detail === "storage" || event.detail === "me") return;
     draw();
   };
   events.addEventListener("change", onChange);

@@ -11,6 +11,10 @@ const ABIDJAN = [5.345, -4.024];
 /* Leaflet is loaded when the map is first shown (from the service worker's cache), not on every start. */
 function loadLeaflet() {
   if (window.L) return Promise.resolve(window.L);
+  if (!document.querySelector("link[data-leaflet]")) {
+    const style = document.querySelector('meta[name="leaflet-style"]').content;
+    document.head.append(el("link", { rel: "stylesheet", href: style, "data-leaflet": "" }));
+  }
   return new Promise((resolve, reject) => {
     const script = document.createElement("script");
     script.src = document.querySelector('meta[name="leaflet-script"]').content;

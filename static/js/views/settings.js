@@ -1,9 +1,10 @@
 /* Settings: sync alerts (retry / discard / open), last sync, pending count, storage persistence, language,
    sign out (refused while writes are pending). */
 import { wipe } from "../lib/db.js";
-import { LANGUAGES, gettext, interpolate, language, loadLanguage, rememberLanguage } from "../lib/i18n.js";
+import { LANGUAGES, gettext, interpolate, language, loadLanguage, ngettext, rememberLanguage } from "../lib/i18n.js";
 import { discardAlert, events, lostValues, pendingCount, retryAlert, state } from "../lib/store.js";
 import { api, syncNow } from "../lib/sync.js";
+import { choosePhotosWait, dataUsed, photosWaitChosen } from "../lib/usage.js";
 import { visitMap } from "../lib/visits.js";
 import { el, formatMoment } from "./dom.js";
 
@@ -84,6 +85,39 @@ async function signOut() {
   location.assign("/accounts/login/?next=/");
 }
 
+function formatBytes(bytes) {
+  const [value, unit] = bytes >= 1e6 ? [bytes / 1e6, "megabyte"] : [bytes / 1e3, "kilobyte"];
+  return new Intl.NumberFormat(language(), { style: "unit", unit, maximumFractionDigits: 1 }).format(value);
+}
+
+/* What sync costs the rep, and photos that may wait for Wi-Fi or a charger. */
+function dataSection() {
+  const used = dataUsed();
+  const waiting = state.sync.photosWaiting || 0;
+  return el("section", { class: "settings", "aria-labelledby": "data-title" }, [
+    el("h2", { id: "data-title" }, gettext("Mobile data")),
+    el("dl", {}, [
+      el("dt", {}, gettext("Used by sync today")),
+      el("dd", { id: "data-day" }, formatBytes(used.day)),
+      el("dt", {}, gettext("Used by sync this month")),
+      el("dd", { id: "data-month" }, formatBytes(used.month)),
+    ]),
+    el("label", { class: "check" }, [
+      el("input", {
+        type: "checkbox",
+        checked: photosWaitChosen(),
+        onchange: (event) => {
+          choosePhotosWait(event.target.checked);
+          syncNow();
+        },
+      }),
+      gettext("Send photos only on Wi-Fi or while charging"),
+    ]),
+    el("p", { class: "hint" }, gettext("Where the phone can tell it is on mobile data. Everything else is sent at once; a photo's visit or client waits with it.")),
+    waiting ? el("p", { role: "status" }, interpolate(ngettext("%(count)s photo waits for Wi-Fi or a charger.", "%(count)s photos wait for Wi-Fi or a charger.", waiting), { count: waiting })) : null,
+  ]);
+}
+
 export function render(main) {
   const draw = () => {
     const alerts = [...state.alerts.values()].sort((a, b) => a.seq - b.seq);
@@ -115,6 +149,7 @@ export function render(main) {
         state.sync.error ? el("p", { class: "hint" }, interpolate(gettext("Last attempt failed (%(error)s); it is tried again by itself."), { error: state.sync.error })) : null,
         el("button", { class: "secondary", disabled: state.sync.running, onclick: () => syncNow() }, state.sync.running ? gettext("Syncing…") : gettext("Sync now")),
       ]),
+      dataSection(),
       el("section", { class: "settings" }, [
         el("h2", {}, gettext("Language")),
         el(
