@@ -6,7 +6,9 @@ import json
 import uuid
 from typing import Any
 
+from csp.decorators import csp
 from django.http import FileResponse, QueryDict
+from django.utils.decorators import method_decorator
 from django.utils.translation import gettext_lazy as _
 from drf_spectacular.types import OpenApiTypes
 from drf_spectacular.utils import OpenApiParameter, OpenApiResponse, extend_schema, inline_serializer
@@ -105,6 +107,12 @@ class RawBodyParser(BaseParser):
         return QueryDict()
 
 
+# A JSON answer is no page: it needs no policy beyond "load nothing, be framed by nothing". The site's full policy
+# would cost every pull and push some 300 bytes of headers, which a rep on 2G pays at each poll.
+API_CSP = method_decorator(csp({"default-src": ["'none'"], "frame-ancestors": ["'none'"]}), name="dispatch")
+
+
+@API_CSP
 class PullView(APIView):
     permission_classes = [IsAuthenticated]
 
@@ -204,6 +212,7 @@ class PullView(APIView):
         return Response(answer)
 
 
+@API_CSP
 class PushView(APIView):
     permission_classes = [IsAuthenticated]
     parser_classes = [RawBodyParser]

@@ -7,7 +7,8 @@ import re
 
 from playwright.sync_api import expect
 
-from tests.e2e.conftest import assigned_client, go_offline, sign_in, wait_controlled
+from tests.browser import wait_for
+from tests.e2e.conftest import assigned_client, go_offline, row_names, sign_in, wait_controlled
 from tests.e2e.test_offline_client_create import fill_new_client
 
 
@@ -54,3 +55,39 @@ def test_signing_out_is_refused_while_a_change_waits(phone, pos_list, rep):
     expect(page.locator("#pending-count")).to_have_text("1")
     assert messages and "not on the server yet" in messages[0]
     assert page.url.endswith("#/settings")
+
+
+# Notes when the clients list first holds rows, and whether the app's module had started by then.
+WATCH_FIRST_ROWS = """(() => {
+  new MutationObserver((_, observer) => {
+    if (document.querySelectorAll("ul.clients li").length) {
+      window.firstRowsBeforeApp = !performance.getEntriesByName("fieldsales-boot").length;
+      observer.disconnect();
+    }
+  }).observe(document, { childList: true, subtree: true });
+})();"""
+
+
+def test_a_cold_start_paints_the_rows_last_seen_before_the_app_runs_and_sign_out_forgets_them(
+    phone, pos_list, rep, clerk_user
+):
+    for n in range(1, 4):
+        assigned_client(clerk_user, pos_list, rep, f"Boutique {n}", north_m=30 * n)
+    page = sign_in(phone)
+    wait_controlled(page)
+    expect(page.locator("ul.clients li")).to_have_count(3)
+    wait_for(page, "localStorage.getItem('fieldsales.firstScreen') !== null")
+    phone.add_init_script(WATCH_FIRST_ROWS)
+    go_offline(phone, page)
+    assert page.evaluate("window.firstRowsBeforeApp") is True
+    assert row_names(page) == ["Boutique 1", "Boutique 2", "Boutique 3"]
+    # The app then draws the live list over the copy, with working buttons.
+    page.get_by_role("button", name="Actions for Boutique 2").click()
+    expect(page.get_by_role("button", name="Show details")).to_be_visible()
+
+    phone.set_offline(False)
+    page.keyboard.press("Escape")
+    page.get_by_role("link", name="Settings").click()
+    page.get_by_role("button", name="Sign out").click()
+    page.wait_for_url("**/accounts/login/**")
+    assert page.evaluate("localStorage.getItem('fieldsales.firstScreen')") is None
