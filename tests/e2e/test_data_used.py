@@ -9,8 +9,9 @@ from typing import Any
 from playwright.sync_api import expect
 
 from clients.models import Client
+from workflows.models import Note
 from tests.browser import wait_for
-from tests.e2e.conftest import sign_in, wait_synced
+from tests.e2e.conftest import assigned_client, go_offline, sign_in, wait_controlled, wait_synced
 from tests.e2e.test_client_card import big_photo
 
 # Desktop Chromium does not tell the connection's type nor the battery's state, as Android's does: the phone's are
@@ -87,3 +88,24 @@ def test_photos_wait_for_wifi_when_the_rep_chooses_it_and_other_work_goes(phone,
     client = Client.objects.get(name="Boutique Photo Patiente")
     assert client.photo_id is not None
     expect(page.get_by_role("status").filter(has_text="photo waits")).to_have_count(0)
+
+
+def test_fifty_changes_made_offline_go_in_one_request(phone, pos_list, rep, clerk_user):
+    client = assigned_client(clerk_user, pos_list, rep, "Boutique Bavarde")
+    page = sign_in(phone)
+    wait_controlled(page)
+    go_offline(phone, page)
+    # Fifty notes written offline, through the app's own store (the notes screen would take fifty taps each).
+    page.evaluate(
+        """async (client) => {
+          const store = await import("/static/js/lib/store.js");
+          for (let n = 1; n <= 50; n += 1) await store.addNote({ client, text: `Note ${n}` });
+        }""",
+        str(client.pk),
+    )
+    pushes: list[str] = []
+    page.on("requestfinished", lambda request: pushes.append(request.url) if "/api/sync/push" in request.url else None)
+    phone.set_offline(False)
+    wait_synced(page)
+    assert Note.objects.filter(client=client).count() == 50
+    assert len(pushes) == 1
