@@ -9,10 +9,10 @@ from typing import Any
 from playwright.sync_api import expect
 
 from clients.models import Client
-from workflows.models import Note
 from tests.browser import wait_for
 from tests.e2e.conftest import assigned_client, go_offline, sign_in, wait_controlled, wait_synced
 from tests.e2e.test_client_card import big_photo
+from workflows.models import Note
 
 # Desktop Chromium does not tell the connection's type nor the battery's state, as Android's does: the phone's are
 # played by the test, through the same objects the app reads (navigator.connection, navigator.getBattery).
