@@ -7,7 +7,7 @@ HOST ?= 127.0.0.1
 PORT ?= 8000
 DEMO_PASSWORD ?= fieldsales
 
-.PHONY: install run serve test lint format messages bench bench-pwa bench-kpis bench-realtime load clean
+.PHONY: install run serve test lint format messages bench bench-pwa bench-kpis bench-network bench-realtime load clean
 
 install: $(STAMP)
 
@@ -80,6 +80,14 @@ bench: install
 # The rep's app in Chromium with 10,000 clients in IndexedDB: cold offline start, search, filter.
 bench-pwa: install
 	SECRET_KEY=bench-only DEBUG=false HTTPS=false STATIC_MANIFEST=false $(BIN)/python -m tests.bench.bench_pwa
+
+# The rep's app on a phone (Chromium, CPU 4×, Slow 3G and 2G emulated on the page and its service worker) for 300 and
+# 10,000 clients: sign-in to rows, first sync, working offline, bytes, offline cold start, search, Lighthouse (npm).
+# Parts: make bench-network SIZES=300 SCENARIOS=sw-proof,slow3g,change,2g,offline,lighthouse (default: all).
+# Static files as `make serve` has them (collectstatic: hashed, compressed once); a seeded SQLite database is kept in
+# the temporary directory for the next run.
+bench-network: install
+	SIZES="$(SIZES)" SCENARIOS="$(SCENARIOS)" SECRET_KEY=bench-only DEBUG=false HTTPS=false STATIC_MANIFEST=true $(BIN)/python -m tests.bench.bench_network
 
 # KPI card refresh with 100,000 order lines; statement PDFs of 100, 500 and 1,600 transactions.
 bench-kpis: install

@@ -7,6 +7,7 @@
   // The names are the app's: views/list.js (FIRST_SCREEN_KEY) and lib/db.js (LIST_STORES).
   const FIRST_SCREEN_KEY = "fieldsales.firstScreen";
   const LIST_STORES = ["client_list", "kpi_folder", "workflow", "product", "client", "outbox", "alerts"];
+  const CHUNK = 500;
 
   function paintFirstScreen() {
     if ((location.hash || "#/clients") !== "#/clients") return;
@@ -37,12 +38,18 @@
         const names = LIST_STORES.filter((name) => db.objectStoreNames.contains(name));
         const read = {};
         const tx = db.transaction(names, "readonly");
-        for (const name of names) {
-          const all = tx.objectStore(name).getAll();
-          all.onsuccess = () => {
-            read[name] = all.result;
+        // A few hundred records an answer: each answer is decoded in a task of its own, so that 10,000 clients never
+        // hold the page still for long, and the first screen painted above stays responsive.
+        const readAll = (store, name, after) => {
+          const range = after === undefined ? undefined : IDBKeyRange.lowerBound(after, true);
+          const request = store.getAll(range, CHUNK);
+          request.onsuccess = () => {
+            const found = request.result;
+            read[name] = read[name] ? read[name].concat(found) : found;
+            if (found.length === CHUNK) readAll(store, name, store.keyPath ? found[found.length - 1][store.keyPath] : undefined);
           };
-        }
+        };
+        for (const name of names) readAll(tx.objectStore(name), name);
         tx.oncomplete = () => {
           db.close();
           resolve({ version: db.version, stores: read });

@@ -198,6 +198,9 @@ function progress(firstSync, page) {
 
 async function storePage(page) {
   const firstSync = progress(state.sync.firstSync, page);
+  // A page's lists come before its clients: their schema says what a client's search text is made of.
+  for (const change of page.changes) if (change.type === "client_list" && !change.deleted) state.lists.set(String(change.id), change);
+  const packed = new Map();
   await transact([...ENTITY_STORES, "meta"], "readwrite", (s) => {
     for (const change of page.changes) {
       const store = s[change.type];
@@ -205,7 +208,7 @@ async function storePage(page) {
       const id = String(change.id);
       // Queued together and settled by the transaction's end: one await per record costs more than the write.
       if (change.deleted) store.delete(id);
-      else if (change.type === "client") store.put(packClient(id, change.version, change.data));
+      else if (change.type === "client") store.put(packed.set(id, packClient(id, change.version, change.data)).get(id));
       else store.put({ id, version: change.version, data: change.data });
     }
     // The cursor moves with the changes it covers: a page is kept whole or not at all, and a first sync cut
@@ -214,7 +217,7 @@ async function storePage(page) {
     s.meta.put(firstSync, "firstSync");
   });
   state.sync.firstSync = firstSync;
-  applyPulled(page.changes.map((change) => ({ ...change, id: String(change.id) })));
+  applyPulled(page.changes, packed);
 }
 
 /* The phone's position, waiting for it a little when a first sync starts: its first page then holds the nearest

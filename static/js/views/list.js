@@ -48,9 +48,13 @@ function sortRows() {
     for (const row of rows) row.distance = distanceM(position, row);
     rows.sort((a, b) => (a.distance ?? Infinity) - (b.distance ?? Infinity));
   } else {
-    const collator = new Intl.Collator(document.documentElement.lang, { sensitivity: "base", numeric: true });
-    for (const row of rows) row.distance = null;
-    rows.sort((a, b) => collator.compare(a.name || "", b.name || ""));
+    // A key per row and plain comparisons: a collator's compare, 130,000 times for 10,000 clients, takes a slow phone
+    // half a second. Accents and case aside, numbers in order ("Kiosque 9" before "Kiosque 10").
+    for (const row of rows) {
+      row.distance = null;
+      row.sortKey ??= fold(row.name || "").replace(/\d+/g, (digits) => digits.padStart(12, "0"));
+    }
+    rows.sort((a, b) => (a.sortKey < b.sortKey ? -1 : a.sortKey > b.sortKey ? 1 : 0));
   }
   sorted = rows;
   sortedAt = position;
