@@ -132,7 +132,7 @@ def service_worker(request: HttpRequest) -> HttpResponse:
             "version": files.version,
             "precache": json.dumps(files.shell),
             "later": json.dumps(files.later),
-            "static_prefix": json.dumps(staticfiles_storage.url("")),
+            "static_prefix": json.dumps(settings.STATIC_URL),
             # Hashed names (the manifest storage) never change content: the browser's HTTP cache may serve them to the
             # install, which then downloads nothing the page already has.
             "immutable": json.dumps(settings.STATIC_MANIFEST),

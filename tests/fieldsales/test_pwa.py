@@ -109,3 +109,28 @@ def test_me_says_who_is_signed_in(rep_client):
 
 def test_me_refuses_anonymous_callers(client, db):
     assert client.get("/api/me").status_code in (401, 403)
+
+
+def test_the_service_worker_names_the_hashed_files_of_a_production_deployment(client, db, settings, tmp_path):
+    """As `make serve` has them: collected, hashed names (the manifest storage)."""
+    from django.core.management import call_command
+
+    settings.STATIC_ROOT = tmp_path
+    settings.STORAGES = {
+        **settings.STORAGES,
+        "staticfiles": {"BACKEND": "fieldsales.storage.ModuleManifestStaticFilesStorage"},
+    }
+    settings.STATIC_MANIFEST = True
+    # The app's own files and Leaflet's only: the admin's and the API docs' would take the collection 20 s.
+    settings.STATICFILES_FINDERS = ["django.contrib.staticfiles.finders.FileSystemFinder"]
+    pwa._precache_once.cache_clear()
+    call_command("collectstatic", interactive=False, verbosity=0)
+    try:
+        response = client.get("/sw.js")
+    finally:
+        pwa._precache_once.cache_clear()
+    assert response.status_code == 200
+    body = response.content.decode()
+    assert 'const STATIC_PREFIX = "/static/"' in body and "const IMMUTABLE = true" in body
+    hashed = [url for url in precache_of(response) if url.startswith("/static/js/app.")]
+    assert len(hashed) == 1 and hashed[0] != "/static/js/app.js"
