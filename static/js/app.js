@@ -1,6 +1,6 @@
 /* Boot: the service worker, the language, the local data, the screens, then the sync loop. */
 import { openDb, readAll, readMeta, wipe, writeMeta } from "./lib/db.js";
-import { chosenLanguage, gettext, interpolate, loadLanguage } from "./lib/i18n.js";
+import { chosenLanguage, gettext, interpolate, language, loadLanguage, storedLanguage } from "./lib/i18n.js";
 import { changed, events, load, loadHistory, state, warmSearch } from "./lib/store.js";
 import { SignInRequired, api, startSync } from "./lib/sync.js";
 import { startLive } from "./lib/live.js";
@@ -125,6 +125,8 @@ async function identify() {
     }
     await writeMeta("user", me);
     state.me = me;
+    // No language chosen on this phone: the app speaks the rep's (the one they signed in with, or chose on another).
+    if (!storedLanguage() && me.language && me.language !== language()) await speak(me.language);
   } catch (error) {
     // Offline: the phone goes on with what it holds.
     state.me = (await readMeta("user")) || null;
@@ -134,6 +136,16 @@ async function identify() {
     }
   }
   return true;
+}
+
+/* Draws the app again in another language. */
+async function speak(code) {
+  await loadLanguage(code);
+  shell();
+  route();
+  banner();
+  alertBadge();
+  visitBadge();
 }
 
 async function persistStorage() {

@@ -91,3 +91,21 @@ def test_a_cold_start_paints_the_rows_last_seen_before_the_app_runs_and_sign_out
     page.get_by_role("button", name="Sign out").click()
     page.wait_for_url("**/accounts/login/**")
     assert page.evaluate("localStorage.getItem('fieldsales.firstScreen')") is None
+
+
+def test_without_a_choice_on_this_phone_the_app_speaks_the_reps_language_and_sends_no_card_again(
+    phone, pos_list, rep, clerk_user
+):
+    """The rep chose French on another phone; this browser is set to English."""
+    from fieldsales.accounts import rep_language_set
+
+    assigned_client(clerk_user, pos_list, rep, "Boutique Awa", north_m=30)
+    rep_language_set(user=rep, language="fr")
+    patches: list[str] = []
+    phone.on("request", lambda request: patches.append(request.url) if request.method == "PATCH" else None)
+    page = sign_in(phone)
+    expect(page.get_by_role("link", name="Paramètres")).to_be_visible()
+    expect(page.get_by_role("tab", name=re.compile("Synchronisé"))).to_contain_text("1")
+    assert patches == []
+    rep.profile.refresh_from_db()
+    assert rep.profile.language == "fr"

@@ -1,4 +1,6 @@
 /* IndexedDB: everything pulled, the outbox of ops, the sync alerts, photos waiting for upload, and a few settings. */
+import { LAST_POSITION_KEY } from "./geo.js";
+
 const NAME = "fieldsales";
 // 2: KPI folders (sync protocol v2: cards carry texts only, their folders and labels come once).
 export const VERSION = 2;
@@ -73,12 +75,24 @@ export async function transact(names, mode, work) {
 }
 
 export const get = (store, key) => request(store.get(key));
-export const getAll = (store, query) => request(store.getAll(query));
+export const getAll = (store, query, count) => request(store.getAll(query, count));
+const READ_CHUNK = 500;
 export const put = (store, value, key) => request(key === undefined ? store.put(value) : store.put(value, key));
 export const del = (store, key) => request(store.delete(key));
 
+/* Every record of a store, read a few hundred at a time: each answer is decoded in a task of its own, so that
+   thousands of visits never hold the page still for long. */
 export async function readAll(name) {
-  return transact([name], "readonly", (s) => getAll(s[name]));
+  return transact([name], "readonly", (s) => {
+    const store = s[name];
+    const records = [];
+    const next = (after) =>
+      getAll(store, after === undefined ? undefined : IDBKeyRange.lowerBound(after, true), READ_CHUNK).then((found) => {
+        records.push(...found);
+        return found.length === READ_CHUNK ? next(found[found.length - 1][store.keyPath]) : records;
+      });
+    return next();
+  });
 }
 
 export async function readOne(name, key) {
@@ -96,5 +110,6 @@ export async function writeMeta(key, value) {
 /* Forgets everything of the signed-in user (sign out, or another user signs in). */
 export async function wipe() {
   localStorage.removeItem(FIRST_SCREEN_KEY);
+  localStorage.removeItem(LAST_POSITION_KEY);
   await transact(STORES, "readwrite", (s) => Promise.all(STORES.map((name) => request(s[name].clear()))));
 }

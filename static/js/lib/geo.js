@@ -38,6 +38,25 @@ export function watchPosition(onPosition) {
   return () => navigator.geolocation.clearWatch(id);
 }
 
+// Where the phone last was, for the list's order at the next start until the position comes (never for a check-in).
+export const LAST_POSITION_KEY = "fieldsales.lastPosition";
+
+export function lastPosition() {
+  try {
+    return JSON.parse(localStorage.getItem(LAST_POSITION_KEY));
+  } catch {
+    return null;
+  }
+}
+
+/* Keeps `position` when it is 25 m or more from the one kept; returns the one kept now. */
+export function rememberPosition(position, kept) {
+  if (!position || (kept && distanceM(position, kept) <= 25)) return kept;
+  const remembered = { lat: position.lat, lng: position.lng };
+  localStorage.setItem(LAST_POSITION_KEY, JSON.stringify(remembered));
+  return remembered;
+}
+
 export function directionsUrl(lat, lng) {
   return `https://www.google.com/maps/dir/?api=1&destination=${lat},${lng}`;
 }

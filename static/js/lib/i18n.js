@@ -5,9 +5,15 @@ const STORAGE_KEY = "fieldsales.language";
 let catalog = {};
 let current = "en";
 
-export function chosenLanguage() {
+/* The language the rep chose in Settings on this phone, or null. */
+export function storedLanguage() {
   const stored = localStorage.getItem(STORAGE_KEY);
-  if (stored in LANGUAGES) return stored;
+  return stored in LANGUAGES ? stored : null;
+}
+
+export function chosenLanguage() {
+  const stored = storedLanguage();
+  if (stored) return stored;
   const preferred = (navigator.languages || [navigator.language || "en"]).map((tag) => tag.slice(0, 2).toLowerCase());
   return preferred.find((code) => code in LANGUAGES) || "en";
 }

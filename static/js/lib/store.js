@@ -4,6 +4,7 @@ A write stores the rep's change and its op in one IndexedDB transaction: either 
 What the rep sees of a client is the server's copy with the rep's unanswered and unacknowledged ops on top.
 */
 import { VERSION as DB_VERSION, LIST_STORES, del, get, getAll, put, readAll, readMeta, transact } from "./db.js";
+import { lastPosition } from "./geo.js";
 import { fold, uuid } from "./text.js";
 import { VISIT_OPS, activityName, applyVisitOp, visitIdOf } from "./visits.js";
 
@@ -20,6 +21,7 @@ export const state = {
   outbox: [],
   alerts: new Map(),
   position: null,
+  lastPosition: lastPosition(),
   // firstSync: while a first sync's snapshot comes in, {totals, received} by type (sync.js), for its progress bar.
   sync: { lastSync: null, running: false, online: navigator.onLine, authRequired: false, error: null, persisted: null, firstSync: null },
 };
@@ -150,6 +152,8 @@ export function warmSearch() {
 }
 
 export function rebuildClients(ids = null) {
+  // A pull that brought no client changes none: the list keeps its order (10,000 clients to sort again otherwise).
+  if (ids && !ids.length) return;
   // Views keep what they derive from the clients (the sorted list) until this number changes.
   state.clientsVersion = (state.clientsVersion || 0) + 1;
   const ops = opsByClient();

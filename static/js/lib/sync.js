@@ -5,7 +5,7 @@ errors and 5xx answers are retried with a growing delay; an expired session stop
 again, with every queued op kept.
 */
 import { ENTITY_STORES, put, readMeta, transact, writeMeta } from "./db.js";
-import { language } from "./i18n.js";
+import { language, storedLanguage } from "./i18n.js";
 import { countBytes, meterData, photosMustWait, watchPhotoConditions } from "./usage.js";
 import {
   applyPulled,
@@ -260,9 +260,10 @@ async function pull() {
 }
 
 /* The rep's language, for the server's texts (KPI cards): set on the server when the rep chose another one in
-   Settings, at the first sync after the choice. */
+   Settings, at the first sync after the choice. Without a choice made on this phone, the app speaks the rep's
+   language (app.js): a browser set to another language does not send every KPI card again. */
 async function sendLanguage() {
-  if (!state.me || state.me.language === language()) return;
+  if (!state.me || !storedLanguage() || state.me.language === language()) return;
   const response = await api("/api/me", {
     method: "PATCH",
     body: JSON.stringify({ language: language() }),

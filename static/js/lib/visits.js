@@ -95,8 +95,18 @@ export function activityName(state, workflowId, activityId) {
   return activity ? localized(activity, "name") : "";
 }
 
+// visitMap's last answer and what it was made from: the banner, the badge and the list ask for it at every change,
+// and a phone with months of history holds thousands of visits.
+let made = { from: [], visits: null, current: undefined };
+
+function inputsOf(state) {
+  return [state.visits, state.outbox, state.outbox.length, state.me?.id, state.workflows];
+}
+
 /* Every visit the phone knows, by id: pulled ones with the queued ops on top (those are `pending`). */
 export function visitMap(state) {
+  const from = inputsOf(state);
+  if (made.visits && from.every((input, index) => input === made.from[index])) return made.visits;
   const visits = new Map();
   for (const record of state.visits) {
     const id = String(record.id);
@@ -110,12 +120,16 @@ export function visitMap(state) {
     const data = applyVisitOp(current, op, state.me, name);
     if (data) visits.set(id, { ...data, id, mine: op.type === "visit.checkin" ? true : current.mine, pending: true });
   }
+  made = { from, visits, current: undefined };
   return visits;
 }
 
 /* The rep's visit in progress: the latest of theirs that has not ended. */
 export function currentVisit(state, visits = visitMap(state)) {
-  return [...visits.values()].filter((visit) => visit.mine && !visit.ended_at).sort((a, b) => (a.checked_in_at < b.checked_in_at ? 1 : -1))[0] || null;
+  if (visits === made.visits && made.current !== undefined) return made.current;
+  const current = [...visits.values()].filter((visit) => visit.mine && !visit.ended_at).sort((a, b) => (a.checked_in_at < b.checked_in_at ? 1 : -1))[0] || null;
+  if (visits === made.visits) made.current = current;
+  return current;
 }
 
 function localDay(iso) {

@@ -2,7 +2,7 @@
    attribute, nearest first when the position is known (alphabetical otherwise), 25 at a time; Start visit for the
    one selected client, and the visit in progress with Finish visit. */
 import { FIRST_SCREEN_KEY } from "../lib/db.js";
-import { distanceM, formatDistance } from "../lib/geo.js";
+import { distanceM, formatDistance, rememberPosition } from "../lib/geo.js";
 import { gettext, interpolate, localized } from "../lib/i18n.js";
 import { display, isEmpty } from "../lib/schema.js";
 import { activityBlocked, canCreate, events, state } from "../lib/store.js";
@@ -40,7 +40,8 @@ export function filterableAttributes() {
 }
 
 function sortRows() {
-  const position = state.position;
+  // Until the phone has its position, where it last was: the order the rep left, that early.js painted.
+  const position = state.position || state.lastPosition;
   const moved = !sortedAt !== !position || (position && distanceM(position, sortedAt) > RESORT_AFTER_M);
   if (sorted && sortedFor === state.clientsVersion && !moved) return sorted;
   const rows = [...state.clients.values()];
@@ -418,6 +419,7 @@ export function render(main) {
   });
   observer.observe(more);
   const onChange = (event) => {
+    if (event.detail === "position") state.lastPosition = rememberPosition(state.position, state.lastPosition);
     if (event.detail === "position" && sortedAt && state.position && distanceM(state.position, sortedAt) <= RESORT_AFTER_M) return;
     if (event.detail === "sync") {
       // The start and end of a sync change nothing on the list but the first sync's progress.
