@@ -50,7 +50,7 @@ CSRF_FIELD = re.compile(rb'name="csrfmiddlewaretoken" value="([^"]+)"')
 
 
 @pytest.fixture
-def rep(db, settings, tmp_path):  # type: ignore[no-untyped-def]
+def rep(transactional_db, settings, tmp_path):  # type: ignore[no-untyped-def]
     """A rep with 40 shops on a list the reps work on: their pull page is a few KB of JSON."""
     settings.MEDIA_ROOT = tmp_path / "media"
     reps = Group.objects.get_or_create(name=REPS)[0]
