@@ -93,6 +93,10 @@ def without_csrf_token(page: bytes) -> bytes:
     return CSRF_FIELD.sub(b'name="csrfmiddlewaretoken" value=""', page)
 
 
+def without_cursor(page: bytes) -> dict[str, Any]:
+    return {key: value for key, value in json.loads(page).items() if key != "cursor"}
+
+
 def padding_of(response: Any) -> int:
     """How many random bytes pad a compressed answer: the gzip header's file name (Django's "Heal The Breach") or
     the zstd skippable frame ahead of the content."""
@@ -114,7 +118,8 @@ def test_a_pull_page_comes_compressed_in_the_best_coding_the_phone_accepts(phone
     assert plain.get("Content-Encoding") is None
     assert [change["type"] for change in json.loads(plain.content)["changes"]].count("client") == 40
     assert compressed["Content-Encoding"] == coding
-    assert decoded(compressed) == plain.content
+    # On PostgreSQL a cursor holds the database's transaction horizon, which moves between two requests.
+    assert without_cursor(decoded(compressed)) == without_cursor(plain.content)
     assert int(compressed["Content-Length"]) == len(compressed.content) < len(plain.content) / 3
     assert "Accept-Encoding" in compressed["Vary"] and "Accept-Encoding" in plain["Vary"]
 
