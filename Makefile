@@ -7,7 +7,7 @@ HOST ?= 127.0.0.1
 PORT ?= 8000
 DEMO_PASSWORD ?= fieldsales
 
-.PHONY: install run serve test lint format messages bench bench-pwa bench-kpis bench-network bench-realtime load clean
+.PHONY: install run serve test lint format messages bench bench-pwa bench-kpis bench-import bench-network bench-realtime load clean
 
 install: $(STAMP)
 
@@ -92,6 +92,11 @@ bench-network: install
 # KPI card refresh with 100,000 order lines; statement PDFs of 100, 500 and 1,600 transactions.
 bench-kpis: install
 	SECRET_KEY=bench-only DEBUG=false HTTPS=false STATIC_MANIFEST=false $(BIN)/python -m tests.bench.bench_kpis
+
+# Client import wizard, files of 5,000 and 50,000 rows as French Excel saves them: check, import, the same file again.
+# SIZES=5000 for one size.
+bench-import: install
+	SIZES="$(or $(SIZES),5000,50000)" SECRET_KEY=bench-only DEBUG=false HTTPS=false STATIC_MANIFEST=false $(BIN)/python -m tests.bench.bench_import
 
 # 200 reps' open apps on Redis (REDIS_URL, else the local one): latency from a commit to each app's message, per layer.
 bench-realtime: install

@@ -1,23 +1,27 @@
 from __future__ import annotations
 
-from collections.abc import Callable, Sequence
+import re
+from collections.abc import Callable
 from typing import Any
 
 from django import forms
 from django.contrib import admin, messages
 from django.contrib.admin.actions import delete_selected
+from django.contrib.admin.utils import flatten_fieldsets
 from django.contrib.admin.widgets import AdminDateWidget, FilteredSelectMultiple
 from django.db.models import Prefetch, Q, QuerySet
 from django.http import HttpRequest, HttpResponse, HttpResponseRedirect
 from django.template.response import TemplateResponse
 from django.utils.translation import gettext_lazy as _
 from django.utils.translation import ngettext
-from import_export.admin import ImportExportModelAdmin
+from import_export.admin import ExportMixin
 
 from clients.models import AttributeDefinition, Client, ClientList, ListAccess
-from clients.resources import ClientResource
+from clients.phones import phone_canonical, phone_display, phone_parse, region_choices
+from clients.resources import ClientImporter, ClientResource
 from clients.schema import AttributeSpec, AttributeType, SchemaValidationError, display_value, normalize_text
 from clients.schema import validate_attributes as validate_schema
+from clients.selectors import clients_of_team
 from clients.services import (
     CORE_FIELDS,
     client_archive,
@@ -29,8 +33,9 @@ from clients.services import (
     clients_purge,
     purge_blocker,
 )
-from fieldsales.accounts import reps_queryset
-from fieldsales.spreadsheets import ImportFileErrorsMixin
+from fieldsales.accounts import reps_queryset, team_of
+from fieldsales.imports.admin import ImportWizardMixin
+from fieldsales.spreadsheets import SpreadsheetExportMixin
 
 ATTRIBUTE_PREFIX = "attr_"
 
@@ -55,7 +60,7 @@ class AttributeDefinitionForm(forms.ModelForm):
 
     class Meta:
         model = AttributeDefinition
-        fields = ["order", "key", "label_en", "label_fr", "type", "required", "important", "options"]
+        fields = ["order", "key", "label_en", "label_fr", "type", "required", "important", "unique", "options"]
 
 
 class AttributeDefinitionInline(admin.TabularInline):
@@ -71,10 +76,21 @@ class ListAccessInline(admin.TabularInline):
 
 @admin.register(ClientList)
 class ClientListAdmin(admin.ModelAdmin):
-    list_display = ["name", "version", "updated_at"]
+    list_display = ["name", "country", "version", "updated_at"]
     search_fields = ["name"]
     readonly_fields = ["version"]
     inlines = [AttributeDefinitionInline, ListAccessInline]
+
+    def formfield_for_dbfield(self, db_field: Any, request: HttpRequest, **kwargs: Any) -> Any:
+        if db_field.name == "country":
+            # Countries by name, in the clerk's language: the callable is read when the form is shown.
+            return forms.ChoiceField(
+                label=db_field.verbose_name,
+                choices=region_choices,
+                help_text=db_field.help_text,
+                initial=db_field.default,
+            )
+        return super().formfield_for_dbfield(db_field, request, **kwargs)
 
     def save_related(self, request: HttpRequest, form: Any, formsets: Any, change: bool) -> None:
         super().save_related(request, form, formsets, change)
@@ -133,11 +149,23 @@ class ClientAdminForm(forms.ModelForm):
             self.instance.client_list = self.client_list_obj  # shown read-only above the form
         else:
             self.initial["assigned_reps"] = list(self.instance.assignments.values_list("rep_id", flat=True))
+            # Phones as the clerk reads them; the same number sent back is no change (clients/services.py).
+            self.initial["phone"] = phone_display(self.instance.phone, region=self.client_list_obj.country)
             for spec in self.client_list_obj.specs():
                 value = self.instance.attributes.get(spec.key)
                 if spec.type == AttributeType.BOOLEAN and value is not None:
                     value = "true" if value else "false"
+                if spec.type == AttributeType.PHONE:
+                    value = display_value(spec, value) or None
                 self.initial[ATTRIBUTE_PREFIX + spec.key] = value
+
+    def clean_phone(self) -> str:
+        """The phone rule of the service (clients/phones.py), so that a number it refuses is shown on the field. A
+        number shown as stored because the rule cannot read it (typed before the rule) is left as it is."""
+        phone = (self.cleaned_data.get("phone") or "").strip()
+        if not phone or (not self.adding and phone == self.instance.phone):
+            return phone
+        return phone_parse(phone, region=self.client_list_obj.country)
 
     def clean(self) -> dict[str, Any]:
         cleaned = super().clean() or {}
@@ -148,8 +176,19 @@ class ClientAdminForm(forms.ModelForm):
         failed = {spec.key for spec in specs if ATTRIBUTE_PREFIX + spec.key in self.errors}
         # Every attribute goes to the service, an emptied one as None, so that emptying a field clears it.
         self.attributes = {spec.key: given.get(spec.key) for spec in specs if spec.key not in failed}
+        # A phone shown as stored because the phone rule cannot read it (typed before the rule) is left to the
+        # service, which keeps it as it is: it must not stop the clerk from editing the rest.
+        kept = {
+            spec.key
+            for spec in specs
+            if spec.type == AttributeType.PHONE
+            and not self.adding
+            and self.attributes.get(spec.key)
+            and self.attributes.get(spec.key) == self.instance.attributes.get(spec.key)
+        }
         try:
-            validate_schema(specs, self.attributes, partial=not self.adding or bool(failed))
+            judged = {key: value for key, value in self.attributes.items() if key not in kept}
+            validate_schema(specs, judged, partial=not self.adding or bool(failed))
         except SchemaValidationError as error:
             for key, messages_ in error.error_dict.items():
                 self.add_error(ATTRIBUTE_PREFIX + key, messages_)
@@ -167,7 +206,9 @@ class RepFilter(admin.SimpleListFilter):
     parameter_name = "rep"
 
     def lookups(self, request: HttpRequest, model_admin: Any) -> list[tuple[Any, str]]:
-        return [(str(rep.pk), rep.get_username()) for rep in reps_queryset()] + [("none", str(_("Not assigned")))]
+        team = team_of(user=request.user)
+        reps = reps_queryset() if team is None else team
+        return [(str(rep.pk), rep.get_username()) for rep in reps] + [("none", str(_("Not assigned")))]
 
     def queryset(self, request: HttpRequest, queryset: QuerySet[Client]) -> QuerySet[Client]:
         if self.value() == "none":
@@ -203,9 +244,12 @@ def _attribute_column(spec: AttributeSpec) -> Callable[[Client], str]:
 
 
 @admin.register(Client)
-class ClientAdmin(ImportFileErrorsMixin, ImportExportModelAdmin):
+# Exports only from django-import-export: files come in through the wizard (fieldsales.imports), which reads what
+# spreadsheets save and imports in the background.
+class ClientAdmin(ImportWizardMixin, SpreadsheetExportMixin, ExportMixin, admin.ModelAdmin):
     resource_classes = [ClientResource]
-    list_display = ["name", "client_list", "rep_names", "phone", "statement_enabled", "is_active", "updated_at"]
+    importer_class = ClientImporter
+    list_display = ["name", "client_list", "rep_names", "phone_shown", "statement_enabled", "is_active", "updated_at"]
     list_filter = ["client_list", RepFilter, ArchivedFilter, "statement_enabled"]
     list_select_related = ["client_list"]
     search_fields = ["name"]
@@ -227,10 +271,9 @@ class ClientAdmin(ImportFileErrorsMixin, ImportExportModelAdmin):
     # Changelist ---------------------------------------------------------------------
 
     def get_queryset(self, request: HttpRequest) -> QuerySet[Client]:
-        return (
-            super()
-            .get_queryset(request)
-            .prefetch_related(Prefetch("reps", queryset=reps_queryset().model.objects.only("id", "username")))
+        queryset = clients_of_team(super().get_queryset(request), user=request.user)
+        return queryset.prefetch_related(
+            Prefetch("reps", queryset=reps_queryset().model.objects.only("id", "username"))
         )
 
     def _filtered_list(self, request: HttpRequest) -> ClientList | None:
@@ -247,10 +290,14 @@ class ClientAdmin(ImportFileErrorsMixin, ImportExportModelAdmin):
         only = list(lists[:2])
         return only[0] if len(only) == 1 else None
 
-    def get_list_display(self, request: HttpRequest) -> Sequence[Any]:
+    def get_list_display(self, request: HttpRequest) -> Any:
         client_list = self._filtered_list(request)
         columns = [_attribute_column(spec) for spec in client_list.specs()] if client_list else []
         return [*self.list_display[:2], *columns, *self.list_display[2:]]
+
+    @admin.display(description=_("phone"), ordering="phone")
+    def phone_shown(self, client: Client) -> str:
+        return phone_display(client.phone, region=client.client_list.country)
 
     @admin.display(description=_("reps"))
     def rep_names(self, client: Client) -> str:
@@ -266,7 +313,16 @@ class ClientAdmin(ImportFileErrorsMixin, ImportExportModelAdmin):
         term = normalize_text(search_term)
         if not term:
             return queryset, False
-        condition = Q(search_text__contains=term) | Q(phone__contains=search_term.strip())
+        condition = Q(search_text__contains=term)
+        # Phones are stored in E.164: their digits are what a typed fragment ("07 07") is looked for in, and a whole
+        # number typed as the clerk reads it ("07 01 02 03 04") is found by its E.164.
+        digits = re.sub(r"\D", "", search_term)
+        if digits:
+            condition |= Q(phone__contains=digits)
+            shown = self._filtered_list(request)
+            e164 = phone_canonical(search_term.strip(), region=shown.country if shown else None)
+            if e164 != search_term.strip():
+                condition |= Q(phone=e164)
         return queryset.filter(condition), False
 
     # Change form ----------------------------------------------------------------------
@@ -299,13 +355,21 @@ class ClientAdmin(ImportFileErrorsMixin, ImportExportModelAdmin):
             kwargs["form"] = client_form_for(client_list)
         return super().get_form(request, obj, change=change, **kwargs)
 
+    def _read_only(self, request: HttpRequest, obj: Client | None) -> bool:
+        return obj is not None and not self.has_change_permission(request, obj)
+
     def get_fieldsets(self, request: HttpRequest, obj: Client | None = None) -> Any:
         client_list = self._list_for(request, obj)
-        attributes = [ATTRIBUTE_PREFIX + spec.key for spec in client_list.specs()] if client_list else []
+        specs = client_list.specs() if client_list else []
+        # A read-only page shows values, not the form's fields: the attributes and the reps are fields of the form
+        # only (the client keeps its attributes in one JSON), which Django's read-only page would show as empty.
+        read_only = self._read_only(request, obj)
+        attributes = [_attribute_column(spec) if read_only else ATTRIBUTE_PREFIX + spec.key for spec in specs]
+        phone = "phone_shown" if read_only else "phone"
         fieldsets: list[tuple[Any, dict[str, Any]]] = [
-            (None, {"fields": ["client_list", "name", "phone", ("lat", "lng", "accuracy_m"), "statement_enabled"]}),
+            (None, {"fields": ["client_list", "name", phone, ("lat", "lng", "accuracy_m"), "statement_enabled"]}),
             (_("Attributes"), {"fields": attributes}),
-            (_("Reps"), {"fields": ["assigned_reps"]}),
+            (_("Reps"), {"fields": ["rep_names" if read_only else "assigned_reps"]}),
         ]
         if obj is not None:
             fieldsets.append(
@@ -324,6 +388,8 @@ class ClientAdmin(ImportFileErrorsMixin, ImportExportModelAdmin):
         return fieldsets
 
     def get_readonly_fields(self, request: HttpRequest, obj: Client | None = None) -> Any:
+        if self._read_only(request, obj):
+            return flatten_fieldsets(self.get_fieldsets(request, obj))
         return self.readonly_fields if obj is not None else ["client_list"]
 
     def save_model(self, request: HttpRequest, obj: Client, form: Any, change: bool) -> None:
@@ -370,7 +436,7 @@ class ClientAdmin(ImportFileErrorsMixin, ImportExportModelAdmin):
         actions = super().get_actions(request)
         if "delete_selected" in actions:
             # Django's confirmation page posts back to "delete_selected": keep the name, purge instead.
-            actions["delete_selected"] = (
+            actions["delete_selected"] = (  # type: ignore[assignment]
                 purge_archived,
                 "delete_selected",
                 _("Purge selected archived clients (permanent)"),
@@ -384,9 +450,10 @@ class ClientAdmin(ImportFileErrorsMixin, ImportExportModelAdmin):
         return super().has_change_permission(request, obj)
 
     def has_delete_permission(self, request: HttpRequest, obj: Client | None = None) -> bool:
+        """Deleting a client is purging it (with its visits and notes): its own permission, not `delete_client`."""
         if obj is not None and not obj.is_archived:
             return False
-        return super().has_delete_permission(request, obj)
+        return request.user.has_perm("clients.purge_client")
 
     def get_deleted_objects(self, objs: Any, request: HttpRequest) -> Any:
         """Purging a client takes its visits, submissions and notes with it.

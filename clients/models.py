@@ -10,7 +10,21 @@ from django.db.models import F
 from django.db.models.functions import Length, Substr
 from django.utils.translation import gettext_lazy as _
 
-from clients.schema import BAD_KEY, KEY_RE, RESERVED_KEY, RESERVED_KEYS, AttributeSpec, AttributeType, validate_options
+from clients.phones import validate_region
+from clients.schema import (
+    BAD_KEY,
+    KEY_RE,
+    RESERVED_KEY,
+    RESERVED_KEYS,
+    AttributeSpec,
+    AttributeType,
+    normalize_text,
+    validate_options,
+)
+
+
+def default_country() -> str:
+    return settings.PHONE_REGION
 
 
 class ClientList(models.Model):
@@ -18,7 +32,16 @@ class ClientList(models.Model):
 
     name = models.CharField(_("name"), max_length=120, unique=True)
     description = models.TextField(_("description"), blank=True)
+    country = models.CharField(
+        _("country"),
+        max_length=2,
+        default=default_country,
+        validators=[validate_region],
+        help_text=_("Phone numbers typed without their country code are numbers of this country."),
+    )
     version = models.PositiveIntegerField(_("version"), default=1, editable=False)
+    # Folded file header → column key, as the clerk matched them in the last import into this list.
+    import_mapping = models.JSONField(_("import column matching"), default=dict, blank=True, editable=False)
     created_at = models.DateTimeField(_("created at"), auto_now_add=True)
     updated_at = models.DateTimeField(_("updated at"), auto_now=True)
 
@@ -34,8 +57,14 @@ class ClientList(models.Model):
         """The schema as plain specs, in display order, read once per instance (or from the prefetch cache)."""
         cached: list[AttributeSpec] | None = getattr(self, "_specs", None)
         if cached is None:
-            cached = self._specs = [attribute.spec() for attribute in self.attributes.all()]
+            cached = self._specs = [attribute.spec(region=self.country) for attribute in self.attributes.all()]
         return cached
+
+    def key_attribute(self) -> str | None:
+        """The key of the attribute that identifies a client of this list (its business key), if any."""
+        if not hasattr(self, "_key_attribute"):
+            self._key_attribute = next((attribute.key for attribute in self.attributes.all() if attribute.unique), None)
+        return self._key_attribute
 
 
 class AttributeDefinition(models.Model):
@@ -51,6 +80,14 @@ class AttributeDefinition(models.Model):
     required = models.BooleanField(_("required"), default=False)
     important = models.BooleanField(_("important"), default=False, help_text=_("Searched by the rep's search box."))
     options = models.JSONField(_("options"), default=list, blank=True, help_text=_("One option per line."))
+    unique = models.BooleanField(
+        _("business key"),
+        default=False,
+        help_text=_(
+            "Unique in the list (a client code): imports update the client that has it instead of adding another, "
+            "and ledger and target files name clients by it."
+        ),
+    )
     order = models.PositiveIntegerField(_("order"), default=0)
 
     class Meta:
@@ -59,6 +96,9 @@ class AttributeDefinition(models.Model):
         verbose_name_plural = _("attributes")
         constraints = [
             models.UniqueConstraint(fields=["client_list", "key"], name="attribute_key_unique_in_list"),
+            models.UniqueConstraint(
+                fields=["client_list"], condition=models.Q(unique=True), name="attribute_one_business_key_per_list"
+            ),
         ]
 
     def __str__(self) -> str:
@@ -74,10 +114,37 @@ class AttributeDefinition(models.Model):
             validate_options(self.type, self.options or [])
         except ValidationError as error:
             errors["options"] = error.error_list
+        if self.unique and "key" not in errors:
+            problem = self._business_key_problem()
+            if problem is not None:
+                errors["unique"] = [problem]
         if errors:
             raise ValidationError(errors)
 
-    def spec(self) -> AttributeSpec:
+    def _business_key_problem(self) -> ValidationError | None:
+        if self.type not in KEY_TYPES:
+            return ValidationError(KEY_TYPE, code="key_type")
+        if self.client_list_id is None:
+            return None
+        others = AttributeDefinition.objects.filter(client_list_id=self.client_list_id, unique=True)
+        if others.exclude(pk=self.pk).exists():
+            return ValidationError(ONE_KEY, code="one_key")
+        # The clients already in the list must tell themselves apart by it before it can become their key.
+        seen: dict[str, int] = {}
+        values = Client.objects.filter(client_list_id=self.client_list_id).values_list(f"attributes__{self.key}")
+        for (value,) in values.iterator(2000):
+            folded = business_key_of(value)
+            if folded:
+                seen[folded] = seen.get(folded, 0) + 1
+        shared = sorted(value for value, count in seen.items() if count > 1)
+        if shared:
+            return ValidationError(
+                KEY_SHARED, code="key_shared", params={"values": ", ".join(shared[:5]), "count": len(shared)}
+            )
+        return None
+
+    def spec(self, *, region: str = "") -> AttributeSpec:
+        """The attribute's rule; `region` is its list's country, for a phone (the caller has the list at hand)."""
         return AttributeSpec(
             key=self.key,
             type=self.type,
@@ -86,7 +153,24 @@ class AttributeDefinition(models.Model):
             required=self.required,
             important=self.important,
             options=tuple(self.options or ()),
+            region=region,
         )
+
+
+KEY_TYPES = frozenset({AttributeType.TEXT, AttributeType.INTEGER, AttributeType.EMAIL, AttributeType.PHONE})
+KEY_TYPE = _("A business key is a text, a whole number, an email or a phone.")
+ONE_KEY = _("This list already has a business key; a list has one.")
+KEY_SHARED = _(
+    "%(count)d values of this attribute are shared by several clients of the list (%(values)s): make "
+    "them unique before making it the business key."
+)
+
+
+def business_key_of(value: Any) -> str:
+    """An attribute's value as clients are told apart by it: "C-001 " and "c-001" are the same client."""
+    if value is None or isinstance(value, bool | list | dict):
+        return ""
+    return normalize_text(str(value))[:255]
 
 
 class ListAccess(models.Model):
@@ -136,6 +220,9 @@ class Client(models.Model):
         verbose_name=_("photo"),
     )
     attributes = models.JSONField(_("attributes"), default=dict, blank=True)
+    # The list's business key attribute, folded (`business_key_of`), kept by the services: unique in the list and
+    # indexed, so that a file of 50,000 rows finds its clients in a few queries.
+    business_key = models.CharField(_("business key"), max_length=255, blank=True, default="", editable=False)
     # The version at which each field or attribute last changed: what field-level conflicts are judged by.
     field_versions = models.JSONField(_("field versions"), default=dict, blank=True, editable=False)
     search_text = models.TextField(_("search text"), blank=True, editable=False)
@@ -181,6 +268,11 @@ class Client(models.Model):
         ordering = ["name", "id"]
         verbose_name = _("client")
         verbose_name_plural = _("clients")
+        permissions = [
+            ("import_client", "Can import clients"),
+            ("export_client", "Can export clients"),
+            ("purge_client", "Can purge archived clients"),
+        ]
         indexes = [
             models.Index(fields=["client_list", "name"], name="client_list_name"),
             # The client list's order, the name folded for case and accents (clients.api.views.sort_name) then id
@@ -188,6 +280,8 @@ class Client(models.Model):
             models.Index(Substr("search_text", 1, Length("name")), F("id"), name="client_sort_name_id"),
             models.Index(fields=["lat", "lng"], name="client_position"),
             models.Index(fields=["archived_at"], name="client_archived"),
+            # Ledger and target files name clients by their key without naming their list.
+            models.Index(fields=["business_key"], name="client_business_key"),
         ]
         constraints = [
             models.CheckConstraint(
@@ -197,6 +291,11 @@ class Client(models.Model):
             models.CheckConstraint(
                 condition=models.Q(lng__isnull=True) | models.Q(lng__gte=-180, lng__lte=180),
                 name="client_lng_range",
+            ),
+            models.UniqueConstraint(
+                fields=["client_list", "business_key"],
+                condition=~models.Q(business_key=""),
+                name="client_business_key_unique",
             ),
         ]
 

@@ -1,32 +1,50 @@
-"""Import and export of clients (django-import-export), one column per schema attribute.
+"""Clients to and from spreadsheets: the export (django-import-export), one column per schema attribute, and the
+import wizard's importer (fieldsales.imports).
 
-Every row goes through the client services, so an import obeys exactly the rules of
-the admin form, the API and sync. The import runs in one transaction that is rolled
-back when any row is invalid: a file with one bad row writes nothing.
+Every imported row goes through the client services, so an import obeys exactly the rules of the admin form, the
+API and sync.
 """
 
 from __future__ import annotations
 
+import re
 import uuid
+from collections.abc import Mapping
+from decimal import Decimal
+from functools import cached_property
 from typing import Any
 
-from django.contrib.auth import get_user_model
+from django import forms
 from django.core.exceptions import ValidationError
 from django.db.models import QuerySet
+from django.utils.text import capfirst
 from django.utils.translation import gettext_lazy as _
 from import_export import fields, resources, widgets
-from import_export.instance_loaders import CachedInstanceLoader
 
-from clients.models import AttributeDefinition, Client, ClientList
-from clients.schema import AttributeSpec, AttributeType, clean_value, display_value, is_empty
-from clients.services import client_changes, client_create, client_update, client_validate
+from clients.models import Assignment, AttributeDefinition, Client, ClientList, business_key_of
+from clients.phones import phone_display
+from clients.schema import AttributeSpec, AttributeType, clean_value, display_value, is_empty, spreadsheet_value
+from clients.services import (
+    business_key_conflicts,
+    client_write_plan,
+    clients_write,
+)
+from fieldsales.imports.base import (
+    ERROR,
+    NEW,
+    UNCHANGED,
+    UPDATE,
+    Importer,
+    Outcome,
+    Row,
+    UserFinder,
+    duplicates,
+    messages_of,
+)
+from fieldsales.imports.columns import Column, in_both_languages
+from fieldsales.imports.reading import plain
 from fieldsales.spreadsheets import SpreadsheetSafeResource
 
-UNKNOWN_LIST = _("No client list is named “%(name)s”.")
-UNKNOWN_REPS = _("Unknown user names: %(names)s.")
-LIST_REQUIRED = _("Name the client's list.")
-LIST_CHANGE = _("A client cannot move to another list; import it into “%(name)s”.")
-NOT_IN_LIST = _("This attribute is not in the schema of the list “%(name)s”.")
 BAD_NUMBER = _("Enter a number.")
 BAD_ID = _("Enter a client identifier (UUID) or leave the cell empty for a new client.")
 REPS_SEPARATOR = ","
@@ -66,6 +84,8 @@ class AttributeField(fields.Field):
         value = self.get_value(instance)
         if spec is None:
             return "" if is_empty(value) else str(value)
+        if kwargs.get("force_native_type"):
+            return spreadsheet_value(spec, value)
         if spec.type == "integer":
             return value if value is not None else ""
         return display_value(spec, value)
@@ -80,11 +100,6 @@ class ClientResource(SpreadsheetSafeResource, resources.ModelResource):
         model = Client
         fields = ("id", "client_list", "name", "phone", "lat", "lng", "accuracy_m", "statement_enabled", "reps")
         export_order = fields
-        import_id_fields = ("id",)
-        instance_loader_class = CachedInstanceLoader
-        skip_unchanged = True
-        report_skipped = True
-        clean_model_instances = False
 
     def __init__(self, **kwargs: Any) -> None:
         super().__init__(**kwargs)
@@ -98,8 +113,9 @@ class ClientResource(SpreadsheetSafeResource, resources.ModelResource):
             if field is None:
                 field = self.attribute_fields[definition.key] = AttributeField(definition.key, definition.key)
                 self.fields[definition.key] = field
-            field.specs[definition.client_list_id] = definition.spec()
-        self.user: Any = None
+            field.specs[definition.client_list_id] = definition.spec(
+                region=self.lists_by_id[definition.client_list_id].country
+            )
 
     # Export ------------------------------------------------------------------------
 
@@ -108,6 +124,11 @@ class ClientResource(SpreadsheetSafeResource, resources.ModelResource):
 
     def dehydrate_client_list(self, client: Client) -> str:
         return self.lists_by_id[client.client_list_id].name
+
+    def dehydrate_phone(self, client: Client) -> str:
+        # As the list's country dials it (clients/phones.py): never a bare "+225…", which a CSV opened in Excel
+        # turns into a number (or a formula with spaces), and which the phone rule reads back as the same number.
+        return phone_display(client.phone, region=self.lists_by_id[client.client_list_id].country)
 
     def dehydrate_reps(self, client: Client) -> str:
         return f"{REPS_SEPARATOR} ".join(sorted(rep.get_username() for rep in client.reps.all()))
@@ -121,136 +142,236 @@ class ClientResource(SpreadsheetSafeResource, resources.ModelResource):
                 self.fields.pop(key, None)
         return super().export(queryset=queryset.select_related("client_list").prefetch_related("reps"), **kwargs)
 
-    # Import ------------------------------------------------------------------------
 
-    def import_data(self, dataset: Any, dry_run: bool = False, raise_errors: bool = False, **kwargs: Any) -> Any:
-        """A file with one invalid row writes nothing, whatever the caller asks."""
-        kwargs.update(use_transactions=True, rollback_on_validation_errors=True)
-        return super().import_data(dataset, dry_run=dry_run, raise_errors=raise_errors, **kwargs)
+# The import wizard (fieldsales.imports) --------------------------------------------------------------------------
 
-    def before_import(self, dataset: Any, **kwargs: Any) -> None:
-        self.user = kwargs.get("user")
-        usernames = {
-            name.strip()
-            for cell in (dataset["reps"] if "reps" in dataset.headers else [])
-            for name in str(cell or "").split(REPS_SEPARATOR)
-            if name.strip()
+NO_KEY_NOTE = _(
+    "This list has no business key: every row creates a new client, unless it has the identifier (id) of one. To "
+    "update clients by their code, mark that attribute as the business key in the list's schema first."
+)
+KEY_NOTE = _("Rows whose “%(label)s” a client of the list already has update that client; the others create clients.")
+OTHER_LIST = _("This client is in the list “%(name)s”; import it into that list.")
+REPS_SEPARATORS = re.compile(r"[,;]")
+
+
+class ClientImporter(Importer):
+    """Rows of clients into one list, matched to the list's clients by its business key (or their id)."""
+
+    kind = "clients.client"
+    model = Client
+
+    @classmethod
+    def scope_fields(cls) -> dict[str, forms.Field]:
+        return {
+            "client_list": forms.ModelChoiceField(
+                queryset=ClientList.objects.all(), label=_("client list"), empty_label=None
+            )
         }
-        user_model = get_user_model()
-        self.users = {
-            user.get_username(): user
-            for user in user_model.objects.filter(**{f"{user_model.USERNAME_FIELD}__in": usernames})
-        }
 
-    def import_instance(self, instance: Client, row: dict[str, Any], **kwargs: Any) -> None:
-        """Read the row into plain data for the services; the instance itself is left as loaded."""
+    @classmethod
+    def scope_of(cls, cleaned_data: Mapping[str, Any]) -> dict[str, Any]:
+        return {"list": cleaned_data["client_list"].pk}
+
+    @cached_property
+    def client_list(self) -> ClientList:
+        return ClientList.objects.prefetch_related("attributes").get(pk=self.job.scope["list"])
+
+    def title(self) -> str:
+        return f"{Client._meta.verbose_name_plural} – {self.client_list.name}"
+
+    def columns(self) -> list[Column]:
+        def field(name: str, *aliases: str, required: bool = False) -> Column:
+            label = getattr(Client._meta.get_field(name), "verbose_name", name)
+            return Column(name, capfirst(str(label)), (*in_both_languages(label), *aliases), required=required)
+
+        columns = [
+            Column("id", capfirst(str(_("identifier (id)"))), ("id", "uuid", "identifiant")),
+            field("name", "nom", "client", "nom du client", "client name", required=True),
+            field("phone", "téléphone", "telephone", "tel", "tél", "mobile", "portable"),
+            field("lat", "latitude", "lat"),
+            field("lng", "longitude", "long", "lon"),
+            field("accuracy_m", "precision", "précision", "accuracy"),
+            field("statement_enabled", "relevé", "releve de compte", "statement"),
+            Column(
+                "reps",
+                capfirst(str(_("reps"))),
+                (*in_both_languages(_("reps")), "commerciaux", "commercial", "rep", "vendeur"),
+            ),
+        ]
+        key = self.client_list.key_attribute()
+        for spec in self.client_list.specs():
+            columns.append(
+                Column(spec.key, spec.label, (spec.label_en, spec.label_fr), required=spec.required or spec.key == key)
+            )
+        return columns
+
+    def notes(self) -> list[str]:
+        key = self.client_list.key_attribute()
+        if key is None:
+            return [str(NO_KEY_NOTE)]
+        label = next(spec.label for spec in self.client_list.specs() if spec.key == key)
+        return [str(KEY_NOTE) % {"label": label}]
+
+    def saved_mapping(self) -> dict[str, str]:
+        return dict(self.client_list.import_mapping or {})
+
+    def save_mapping(self, mapping: dict[str, str]) -> None:
+        saved = {**(self.client_list.import_mapping or {}), **mapping}
+        ClientList.objects.filter(pk=self.client_list.pk).update(import_mapping=saved)
+
+    def template_headers(self) -> list[str]:
+        return [column.label for column in self.columns() if column.key != "id"]
+
+    # The work --------------------------------------------------------------------------------------------------
+
+    def prepare(self, rows: list[Row]) -> dict[int, list[str]]:
+        self.labels = {column.key: column.label for column in self.columns()}
+        self.specs = {spec.key: spec for spec in self.client_list.specs()}
+        key = self.client_list.key_attribute()
+        keys: list[tuple[int, str, str]] = []
+        if key is not None:
+            for row in rows:
+                if row.has(key):
+                    folded = business_key_of(self._key_value(self.specs[key], row.cells[key]))
+                    keys.append((row.number, folded, row.text(key)))
+        found = duplicates(keys)
+        given_ids = [
+            (row.number, str(parse_uuid(row.cells["id"]) or ""), row.text("id")) for row in rows if row.has("id")
+        ]
+        for number, messages in duplicates(given_ids).items():
+            found.setdefault(number, []).extend(messages)
+        ids = {uuid.UUID(client_id) for _number, client_id, _text in given_ids if client_id}
+        self.by_key: dict[str, Client] = {}
+        self.by_id: dict[uuid.UUID, Client] = {}
+        wanted_keys = sorted({folded for _number, folded, _text in keys if folded})
+        for start in range(0, len(wanted_keys), 2000):
+            chunk = wanted_keys[start : start + 2000]
+            for client in Client.objects.filter(client_list=self.client_list, business_key__in=chunk):
+                self.by_key[client.business_key] = client
+        wanted_ids = sorted(ids - {client.pk for client in self.by_key.values()}, key=str)
+        for start in range(0, len(wanted_ids), 2000):
+            for client in Client.objects.filter(pk__in=wanted_ids[start : start + 2000]):
+                self.by_id[client.pk] = client
+        for client in self.by_key.values():
+            self.by_id[client.pk] = client
+        self.rep_ids: dict[uuid.UUID, set[int]] = {}
+        loaded = sorted(self.by_id, key=str)
+        for start in range(0, len(loaded), 2000):
+            assigned = Assignment.objects.filter(client_id__in=loaded[start : start + 2000])
+            for client_id, rep_id in assigned.values_list("client_id", "rep_id"):
+                self.rep_ids.setdefault(client_id, set()).add(rep_id)
+        for client in self.by_id.values():
+            if client.client_list_id == self.client_list.pk:
+                client.client_list = self.client_list  # its schema, prefetched once
+        self.users = UserFinder(name for row in rows for name in self._rep_names(row))
+        return found
+
+    def check(self, rows: list[Row]) -> list[Outcome]:
+        outcomes = [self._plan(row) for row in rows]
+        planned = [outcome.payload.client for outcome in outcomes if outcome.payload is not None]
+        conflicts = business_key_conflicts(client_list=self.client_list, clients=planned)
+        for outcome in outcomes:
+            if outcome.payload is not None and outcome.payload.client.pk in conflicts:
+                problem = conflicts[outcome.payload.client.pk]
+                outcome.action, outcome.messages = ERROR, messages_of(problem, self.labels)
+                outcome.payload = None
+        return outcomes
+
+    def write(self, outcomes: list[Outcome]) -> None:
+        writes = [outcome.payload for outcome in outcomes if outcome.payload is not None]
+        clients_write(user=self.user, writes=writes)
+
+    # One row ---------------------------------------------------------------------------------------------------
+
+    @staticmethod
+    def _key_value(spec: AttributeSpec, value: Any) -> Any:
+        try:
+            return clean_value(spec, value)
+        except ValidationError:
+            return value
+
+    def _rep_names(self, row: Row) -> list[str]:
+        return [name.strip() for name in REPS_SEPARATORS.split(row.text("reps")) if name.strip()]
+
+    def _existing(self, row: Row, errors: dict[str, list[Any]]) -> Client | None:
+        key = self.client_list.key_attribute()
+        if row.has("id") and not is_empty(row.cells["id"]):
+            client_id = parse_uuid(row.cells["id"])
+            if client_id is None:
+                errors["id"] = [ValidationError(BAD_ID)]
+                return None
+            client = self.by_id.get(client_id)
+            if client is not None and client.client_list_id != self.client_list.pk:
+                errors["id"] = [ValidationError(OTHER_LIST, params={"name": str(client.client_list)})]
+                return None
+            if client is not None:
+                return client
+        if key is not None and row.has(key):
+            return self.by_key.get(business_key_of(self._key_value(self.specs[key], row.cells[key])))
+        return None
+
+    def _plan(self, row: Row) -> Outcome:
         errors: dict[str, list[Any]] = {}
         data: dict[str, Any] = {}
-        client_list = self._row_list(instance, row, errors)
-        if instance._state.adding and not is_empty(row.get("id")):
-            given_id = parse_uuid(row["id"])
-            if given_id is None:
-                errors["id"] = [ValidationError(BAD_ID)]
-            else:
-                instance.id = given_id
+        existing = self._existing(row, errors)
         for column in ("name", "phone"):
-            if column in row:
-                data[column] = "" if is_empty(row[column]) else str(row[column]).strip()
+            if row.has(column):
+                data[column] = row.text(column)
         for column in ("lat", "lng", "accuracy_m"):
-            if column in row:
-                try:
-                    data[column] = None if is_empty(row[column]) else float(str(row[column]).replace(",", "."))
-                except ValueError:
+            if row.has(column):
+                number = self.number(row.cells[column])
+                if number is None or isinstance(number, Decimal):
+                    data[column] = None if number is None else float(number)
+                else:
                     errors[column] = [ValidationError(BAD_NUMBER)]
-        if "statement_enabled" in row:
-            # The schema's yes/no rule, so "oui" or "non" mean what they say instead of a silent "no".
+        if row.has("statement_enabled"):
             try:
-                data["statement_enabled"] = bool(clean_value(STATEMENT_SPEC, row["statement_enabled"]))
-            except ValidationError as error:
-                errors["statement_enabled"] = error.error_list
+                data["statement_enabled"] = bool(clean_value(STATEMENT_SPEC, row.cells["statement_enabled"]))
+            except ValidationError as problem:
+                errors["statement_enabled"] = problem.error_list
         attributes: dict[str, Any] = {}
-        for key, field in self.attribute_fields.items():
-            if key not in row:
-                continue
-            if client_list is not None and client_list.pk not in field.specs:
-                if not is_empty(row[key]):
-                    errors[key] = [ValidationError(NOT_IN_LIST, params={"name": client_list.name})]
-                continue
-            attributes[key] = row[key]
+        for key, spec in self.specs.items():
+            if row.has(key):
+                attributes[key] = self._attribute_cell(spec, row.cells[key])
         data["attributes"] = attributes
         reps = None
-        if "reps" in row:
-            names = [name.strip() for name in str(row["reps"] or "").split(REPS_SEPARATOR) if name.strip()]
-            unknown = [name for name in names if name not in self.users]
-            if unknown:
-                errors["reps"] = [ValidationError(UNKNOWN_REPS, params={"names": ", ".join(unknown)})]
-            reps = [self.users[name] for name in names if name in self.users]
-        instance._import = {"list": client_list, "data": data, "reps": reps}  # type: ignore[attr-defined]
-        if errors and client_list is not None:
-            # Report the schema's verdict on the row's other cells too, not only the first problem found.
-            try:
-                client_validate(client_list=client_list, data=data, client=None if instance._state.adding else instance)
-            except ValidationError as error:
-                for key, messages in error.update_error_dict({}).items():
-                    errors.setdefault(key, messages)
-        if errors:
-            raise ValidationError(errors)
-
-    def _row_list(self, instance: Client, row: dict[str, Any], errors: dict[str, list[Any]]) -> ClientList | None:
-        name = str(row.get("list") or "").strip()
-        if not instance._state.adding:
-            current = self.lists_by_id[instance.client_list_id]
-            if name and name != current.name:
-                errors["list"] = [ValidationError(LIST_CHANGE, params={"name": current.name})]
-            return current
-        if not name:
-            errors["list"] = [ValidationError(LIST_REQUIRED)]
-            return None
-        if name not in self.lists:
-            errors["list"] = [ValidationError(UNKNOWN_LIST, params={"name": name})]
-            return None
-        return self.lists[name]
-
-    def skip_row(
-        self, instance: Client, original: Client | None, row: dict[str, Any], import_validation_errors: Any = None
-    ) -> bool:
-        if import_validation_errors or instance._state.adding:
-            return False
-        imported = instance._import  # type: ignore[attr-defined]
-        cleaned = dict(imported["data"])
-        spec_by_key = {spec.key: spec for spec in imported["list"].specs()}
-        # Compare attributes in canonical form, so "Oui" for a stored True is no change.
+        if row.has("reps"):
+            reps = []
+            for name in self._rep_names(row):
+                user, why = self.users.find(name)
+                if user is None:
+                    errors.setdefault("reps", []).append(ValidationError(why or ""))
+                else:
+                    reps.append(user)
+        # A new client keeps the identifier its row gives (a file exported from another FieldSales, say).
+        client_id = parse_uuid(row.cells["id"]) if existing is None and row.has("id") else None
         try:
-            cleaned["attributes"] = {
-                key: clean_value(spec_by_key[key], value) for key, value in cleaned["attributes"].items()
-            }
-        except ValidationError:
-            return False
-        reps = imported["reps"]
-        reps_changed = reps is not None and {rep.pk for rep in reps} != {rep.pk for rep in instance.reps.all()}
-        return not client_changes(instance, cleaned) and not reps_changed
-
-    def validate_instance(
-        self, instance: Client, import_validation_errors: Any = None, validate_unique: bool = True
-    ) -> None:
-        if import_validation_errors:
-            raise ValidationError(import_validation_errors)
-
-    def save_instance(self, instance: Client, is_create: bool, row: dict[str, Any], **kwargs: Any) -> None:
-        imported = instance._import  # type: ignore[attr-defined]
-        if is_create:
-            created = client_create(
+            plan = client_write_plan(
                 user=self.user,
-                client_list=imported["list"],
-                data=imported["data"],
-                client_id=instance.id,
-                reps=imported["reps"] or (),
+                client_list=self.client_list,
+                data=data,
+                client=existing,
+                client_id=client_id,
+                reps=reps,
+                current_rep_ids=self.rep_ids.get(existing.pk, set()) if existing is not None else (),
             )
-            for model_field in Client._meta.concrete_fields:
-                setattr(instance, model_field.attname, getattr(created, model_field.attname))
-            instance._state.adding = False
-            return
-        client_update(user=self.user, client=instance, data=imported["data"], reps=imported["reps"])
+        except ValidationError as problem:
+            for key, messages in problem.update_error_dict({}).items():
+                errors.setdefault(key, []).extend(messages)
+            plan = None
+        if errors or plan is None:
+            return Outcome(ERROR, messages_of(ValidationError(errors), self.labels))
+        if plan.adding:
+            return Outcome(NEW, payload=plan)
+        return Outcome(UPDATE if plan.writes else UNCHANGED, payload=plan if plan.writes else None)
 
-    def save_m2m(self, instance: Client, row: dict[str, Any], **kwargs: Any) -> None:
-        """Reps are assigned by `save_instance` through the service."""
+    def _attribute_cell(self, spec: AttributeSpec, value: Any) -> Any:
+        """A cell as the schema takes it, its numbers read in the clerk's language first."""
+        if spec.type not in (AttributeType.INTEGER, AttributeType.DECIMAL) or isinstance(value, bool):
+            return value
+        number = self.number(value)
+        if not isinstance(number, Decimal):
+            return number
+        if spec.type == AttributeType.INTEGER and number == number.to_integral_value():
+            return int(number)
+        return plain(number)

@@ -13,7 +13,7 @@ rules for their own fields. Values are stored in a canonical JSON form:
 | boolean         | bool                                    |
 | choice          | str, one of the options                 |
 | multiple_choice | list[str], options in schema order      |
-| phone           | str, as typed but stripped              |
+| phone           | str, E.164 ("+2250701020304")           |
 | email           | str, domain lower-cased                 |
 | photo           | str, the UUID of an uploaded photo      |
 """
@@ -34,6 +34,8 @@ from django.core.validators import validate_email
 from django.db import models
 from django.utils.translation import get_language
 from django.utils.translation import gettext_lazy as _
+
+from clients.phones import phone_display, phone_parse
 
 
 class AttributeType(models.TextChoices):
@@ -83,7 +85,6 @@ RESERVED_KEYS = frozenset(
         "search_text",
     }
 )
-PHONE_RE = re.compile(r"^\+?[0-9 ().\-/]{6,25}$")
 
 REQUIRED = _("This field is required.")
 UNKNOWN = _("This attribute is not in the list's schema.")
@@ -96,7 +97,6 @@ DECIMAL_DIGITS = _("Enter a number with at most 15 digits.")
 NOT_DATE = _("Enter a date as YYYY-MM-DD or DD/MM/YYYY.")
 NOT_BOOLEAN = _("Enter yes or no.")
 NOT_OPTION = _("“%(value)s” is not one of the choices: %(options)s.")
-NOT_PHONE = _("Enter a phone number of 6 to 25 digits, optionally starting with +.")
 NOT_EMAIL = _("Enter a valid email address.")
 NOT_PHOTO = _("Enter the identifier of an uploaded photo.")
 BAD_KEY = _("Use lower-case letters, digits and underscores, starting with a letter.")
@@ -120,6 +120,8 @@ class AttributeSpec:
     required: bool = False
     important: bool = False
     options: tuple[str, ...] = field(default_factory=tuple)
+    # The country a phone typed without its country code is read in: the list's (empty: the project's default).
+    region: str = ""
 
     @property
     def label(self) -> str:
@@ -282,11 +284,7 @@ def _clean_multiple_choice(spec: AttributeSpec, value: Any) -> list[str] | None:
 
 
 def _clean_phone(spec: AttributeSpec, value: Any) -> str:
-    text = str(value).strip() if isinstance(value, str | int) and not isinstance(value, bool) else ""
-    digits = sum(ch.isdigit() for ch in text)
-    if not PHONE_RE.match(text) or not 6 <= digits <= 20:
-        raise ValidationError(NOT_PHONE, code="invalid")
-    return text
+    return phone_parse(value, region=spec.region or None)
 
 
 def _clean_email(spec: AttributeSpec, value: Any) -> str:
@@ -403,7 +401,26 @@ def display_value(spec: AttributeSpec, value: Any) -> str:
         return str(_("Yes") if value else _("No"))
     if isinstance(value, list):
         return f"{MULTIPLE_CHOICE_SEPARATOR} ".join(str(item) for item in value)
+    if spec.type == AttributeType.PHONE:
+        return phone_display(value, region=spec.region or None)
     return str(value)
+
+
+def spreadsheet_value(spec: AttributeSpec, value: Any) -> Any:
+    """A value as a typed spreadsheet cell (XLSX) holds it: whole numbers and decimals as numbers, dates as dates, the
+    rest as a person reads it (`display_value`). An import reads each back as the same value."""
+    if is_empty(value):
+        return ""
+    try:
+        if spec.type == AttributeType.INTEGER and isinstance(value, int) and not isinstance(value, bool):
+            return value
+        if spec.type == AttributeType.DECIMAL:
+            return Decimal(str(value))
+        if spec.type == AttributeType.DATE:
+            return dt.date.fromisoformat(str(value))
+    except (InvalidOperation, ValueError):
+        pass  # a value stored before its attribute changed type: as it reads
+    return display_value(spec, value)
 
 
 BAD_FIELDS = _("Describe the fields as a list of objects with at least a key and a type.")

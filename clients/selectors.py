@@ -18,6 +18,7 @@ from django.db.models import Exists, OuterRef, QuerySet
 
 from clients.models import Assignment, Client, ClientList, ListAccess
 from clients.schema import missing_required
+from fieldsales.accounts import team_of
 
 if TYPE_CHECKING:
     from django.contrib.auth.models import AnonymousUser, User
@@ -156,9 +157,23 @@ def client_search(queryset: QuerySet[Client], text: str) -> QuerySet[Client]:
     return queryset
 
 
+def client_assigned_to(*, reps: QuerySet, client_field: str = "pk") -> Exists:
+    """A filter condition: the client at `client_field` (a client's pk, or a field naming a client) is assigned to one
+    of `reps`. A subquery rather than a join: a client of two of the reps comes once."""
+    return Exists(Assignment.objects.filter(client=OuterRef(client_field), rep__in=reps.values("pk")))
+
+
+def clients_of_team(queryset: QuerySet[Client], *, user: User | AnonymousUser) -> QuerySet[Client]:
+    """`queryset` cut to the clients of the reps whose records `user` reads when a team bounds them (a supervisor's);
+    as it is for anyone else."""
+    team = team_of(user=user)
+    return queryset if team is None else queryset.filter(client_assigned_to(reps=team))
+
+
 def clients_for_api(user: User | AnonymousUser) -> QuerySet[Client]:
-    """Clients a user reads through the REST API: back-office staff with the view permission see every
-    active client; everyone else the clients they work on."""
+    """Clients a user reads through the REST API: back-office staff with the view permission see every active
+    client, a supervisor among them only their reps' (fieldsales.accounts.team_of); everyone else the clients
+    they work on."""
     if user.is_authenticated and user.is_staff and user.has_perm("clients.view_client"):
-        return Client.objects.filter(archived_at__isnull=True)
+        return clients_of_team(Client.objects.filter(archived_at__isnull=True), user=user)
     return clients_visible_to(user)

@@ -3,8 +3,10 @@
 from __future__ import annotations
 
 import copy
+import dataclasses
 import uuid
-from collections.abc import Iterable, Mapping
+from collections.abc import Iterable, Mapping, Sequence
+from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any
 
 from django.core.exceptions import ValidationError
@@ -13,8 +15,9 @@ from django.db.models import QuerySet
 from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 
-from clients.models import Assignment, Client, ClientList
-from clients.schema import SchemaValidationError, search_text, validate_attributes
+from clients.models import Assignment, Client, ClientList, business_key_of
+from clients.phones import phone_canonical, phone_parse
+from clients.schema import AttributeType, SchemaValidationError, is_empty, search_text, validate_attributes
 from fieldsales.models import SyncEntry
 from fieldsales.sync.feed import descendants, publish, refresh_reps, resend
 
@@ -24,17 +27,29 @@ if TYPE_CHECKING:
 # The client's own fields a write may set, besides `attributes`.
 CORE_FIELDS = ("name", "lat", "lng", "accuracy_m", "phone", "photo", "statement_enabled")
 
+KEY_TAKEN = _("Another client of this list already has “%(value)s”.")
 NOT_ARCHIVED = _("Only archived clients can be purged. Archive “%(name)s” first.")
 ALREADY_ARCHIVED = _("This client is archived.")
 
 
 def _full_clean(client: Client, errors: dict[str, list[Any]]) -> None:
     """Run the model's field checks, adding their messages to `errors`, then raise all at once."""
+    # A phone the phone rule refused is not judged again by its length: one message says what is wrong.
+    judged = ["phone"] if "phone" in errors else []
     try:
         # Field checks only: foreign keys come from the caller's own queries, and the database enforces the
         # check constraints (validating them here would cost a query each).
         client.full_clean(
-            exclude=["attributes", "field_versions", "client_list", "photo", "created_by", "updated_by", "archived_by"],
+            exclude=[
+                "attributes",
+                "field_versions",
+                "client_list",
+                "photo",
+                "created_by",
+                "updated_by",
+                "archived_by",
+                *judged,
+            ],
             validate_unique=False,
             validate_constraints=False,
         )
@@ -46,12 +61,40 @@ def _full_clean(client: Client, errors: dict[str, list[Any]]) -> None:
 
 
 def _clean_attributes(
-    client_list: ClientList, values: Mapping[str, Any], *, partial: bool
+    client_list: ClientList, values: Mapping[str, Any], *, partial: bool, stored: Mapping[str, Any] | None = None
 ) -> tuple[dict[str, Any], dict[str, list[Any]]]:
+    """`values` by the list's schema. A phone attribute sent back exactly as `stored` is kept unjudged: a number
+    stored before the phone rule, that the rule cannot read, must not stop an edit of the client's other fields."""
+    kept = {
+        spec.key: values[spec.key]
+        for spec in client_list.specs()
+        if stored is not None
+        and spec.type == AttributeType.PHONE
+        and spec.key in values
+        and not is_empty(values[spec.key])
+        and values[spec.key] == stored.get(spec.key)
+    }
+    judged = {key: value for key, value in values.items() if key not in kept}
     try:
-        return validate_attributes(client_list.specs(), values, partial=partial), {}
+        return {**validate_attributes(client_list.specs(), judged, partial=partial), **kept}, {}
     except SchemaValidationError as error:
         return {}, dict(error.error_dict)
+
+
+def _clean_phone(
+    client_list: ClientList, data: Mapping[str, Any], errors: dict[str, list[Any]], *, stored: str | None = None
+) -> dict[str, Any]:
+    """`data` with its phone in E.164 (read in the list's country), or the phone's error added to `errors`.
+
+    A phone sent back exactly as `stored` is kept unjudged, as a phone attribute is (`_clean_attributes`)."""
+    phone = data.get("phone")
+    if "phone" not in data or is_empty(phone) or (stored is not None and phone == stored):
+        return {**data, "phone": ""} if "phone" in data and is_empty(phone) else dict(data)
+    try:
+        return {**data, "phone": phone_parse(phone, region=client_list.country)}
+    except ValidationError as error:
+        errors["phone"] = error.error_list
+        return dict(data)
 
 
 def _new_client(
@@ -59,6 +102,7 @@ def _new_client(
 ) -> Client:
     """The unsaved client `client_create` writes, or every reason it cannot, at once."""
     attributes, errors = _clean_attributes(client_list, data.get("attributes") or {}, partial=False)
+    data = _clean_phone(client_list, data, errors)
     client = Client(
         id=client_id or uuid.uuid4(),
         client_list=client_list,
@@ -71,6 +115,7 @@ def _new_client(
     _full_clean(client, errors)
     client.field_versions = {}
     client.search_text = search_text(client_list.specs(), client.name, attributes)
+    client.business_key = _business_key(client_list, attributes)
     return client
 
 
@@ -85,16 +130,20 @@ def client_create(
 ) -> Client:
     """Create a client from core fields and `attributes`, checked against the list's schema."""
     client = _new_client(user=user, client_list=client_list, data=data, client_id=client_id)
+    _raise_key_conflicts(client_list, [client])
     client.save(force_insert=True)
     Assignment.objects.bulk_create([Assignment(client=client, rep=rep) for rep in reps], ignore_conflicts=True)
     publish("client", [client.pk])
     return client
 
 
-def _comparable(field: str, value: Any) -> Any:
+def _comparable(client: Client, field: str, value: Any) -> Any:
     if field == "photo":
         pk = getattr(value, "pk", value)
         return str(pk) if pk else None
+    if field == "phone" and value:
+        # "07 01 02 03 04" is the stored "+2250701020304" typed again, not a change.
+        return phone_canonical(value, region=client.client_list.country)
     return value
 
 
@@ -103,7 +152,7 @@ def client_changes(client: Client, data: Mapping[str, Any]) -> dict[str, Any]:
     changes: dict[str, Any] = {}
     for field in CORE_FIELDS:
         current = client.photo_id if field == "photo" else getattr(client, field)
-        if field in data and _comparable(field, data[field]) != _comparable(field, current):
+        if field in data and _comparable(client, field, data[field]) != _comparable(client, field, current):
             changes[field] = data[field]
     for key, value in (data.get("attributes") or {}).items():
         if client.attributes.get(key) != value:
@@ -116,9 +165,10 @@ def _apply_update(client: Client, data: Mapping[str, Any]) -> dict[str, Any]:
     if client.is_archived:
         raise ValidationError(ALREADY_ARCHIVED, code="archived")
     given_attributes = data.get("attributes") or {}
-    cleaned, errors = _clean_attributes(client.client_list, given_attributes, partial=True)
+    cleaned, errors = _clean_attributes(client.client_list, given_attributes, partial=True, stored=client.attributes)
     new_attributes = {key: value for key, value in client.attributes.items() if key not in given_attributes}
     new_attributes.update(cleaned)
+    data = _clean_phone(client.client_list, data, errors, stored=client.phone)
     candidate = {field: data[field] for field in CORE_FIELDS if field in data}
     if "name" in candidate:
         candidate["name"] = (candidate["name"] or "").strip()
@@ -127,6 +177,7 @@ def _apply_update(client: Client, data: Mapping[str, Any]) -> dict[str, Any]:
         setattr(client, field, value)
     _full_clean(client, errors)
     client.attributes = new_attributes
+    client.business_key = _business_key(client.client_list, new_attributes)
     return changed
 
 
@@ -145,7 +196,10 @@ def client_update(
     become exactly the client's reps. Nothing changes when every given value equals the
     stored one; one save bumps the version once, whatever it changed.
     """
+    key_before = client.business_key
     changed = _apply_update(client, data)
+    if client.business_key != key_before:
+        _raise_key_conflicts(client.client_list, [client])
     reps_changed = reps is not None and _set_reps(client, reps)
     if not changed:
         if reps_changed:
@@ -154,10 +208,7 @@ def client_update(
             client.save(update_fields=["version", "updated_by", "updated_at"])
             publish("client", [client.pk])
         return client
-    client.version += 1
-    client.field_versions = {**client.field_versions, **dict.fromkeys(changed, client.version)}
-    client.updated_by = user
-    client.search_text = search_text(client.client_list.specs(), client.name, client.attributes)
+    _stamp(client, changed, user=user)
     client.save()
     # Only its reps decide who sees it among what this can change.
     (publish if reps_changed else resend)("client", [client.pk])
@@ -252,15 +303,20 @@ def client_list_schema_changed(*, client_list: ClientList) -> None:
     client_list.version += 1
     client_list.save(update_fields=["version", "updated_at"])
     publish("client_list", [client_list.pk])
-    specs = ClientList.objects.prefetch_related("attributes").get(pk=client_list.pk).specs()
+    fresh = ClientList.objects.prefetch_related("attributes").get(pk=client_list.pk)
+    specs = fresh.specs()
     batch: list[Client] = []
-    for client in Client.objects.filter(client_list=client_list).only("id", "name", "attributes").iterator(2000):
+    clients = Client.objects.filter(client_list=client_list).only("id", "name", "attributes", "business_key")
+    for client in clients.iterator(2000):
         client.search_text = search_text(specs, client.name, client.attributes)
+        # The attribute that is the list's business key may have changed (AttributeDefinition.clean made sure the
+        # clients tell themselves apart by the new one).
+        client.business_key = _business_key(fresh, client.attributes)
         batch.append(client)
         if len(batch) == 2000:
-            Client.objects.bulk_update(batch, ["search_text"])
+            Client.objects.bulk_update(batch, ["search_text", "business_key"])
             batch.clear()
-    Client.objects.bulk_update(batch, ["search_text"])
+    Client.objects.bulk_update(batch, ["search_text", "business_key"])
 
 
 @transaction.atomic
@@ -276,3 +332,137 @@ def client_list_access_changed(*, client_list: ClientList) -> None:
     )
     refresh_reps(reps)
     publish("client_list", [client_list.pk])
+
+
+def _business_key(client_list: ClientList, attributes: Mapping[str, Any]) -> str:
+    key = client_list.key_attribute()
+    return business_key_of(attributes.get(key)) if key else ""
+
+
+def _stamp(client: Client, changed: Mapping[str, Any], *, user: User | None) -> None:
+    """A client's new version after `changed`: what sync's field-level conflicts are judged by."""
+    client.version += 1
+    client.field_versions = {**client.field_versions, **dict.fromkeys(changed, client.version)}
+    client.updated_by = user
+    client.search_text = search_text(client.client_list.specs(), client.name, client.attributes)
+
+
+def business_key_conflicts(*, client_list: ClientList, clients: Sequence[Client]) -> dict[uuid.UUID, ValidationError]:
+    """The clients among `clients` whose business key another client of the list already has, each with its error
+    on the key attribute. `clients` are taken as telling themselves apart (an import reports its own duplicates).
+    Queries: one per 2000 keys."""
+    key = client_list.key_attribute()
+    wanted = {client.business_key: client for client in clients if client.business_key}
+    if key is None or not wanted:
+        return {}
+    conflicts: dict[uuid.UUID, ValidationError] = {}
+    keys = sorted(wanted)
+    for start in range(0, len(keys), 2000):
+        taken = Client.objects.filter(client_list=client_list, business_key__in=keys[start : start + 2000])
+        for owner_id, business_key in taken.values_list("pk", "business_key"):
+            client = wanted[business_key]
+            if owner_id != client.pk:
+                value = client.attributes.get(key)
+                conflicts[client.pk] = ValidationError({key: [ValidationError(KEY_TAKEN, params={"value": value})]})
+    return conflicts
+
+
+def _raise_key_conflicts(client_list: ClientList, clients: Sequence[Client]) -> None:
+    for problem in business_key_conflicts(client_list=client_list, clients=clients).values():
+        raise problem
+
+
+@dataclass
+class ClientWrite:
+    """A checked client write that `clients_write` makes: a new client, or an update of `client` in memory."""
+
+    client: Client
+    adding: bool
+    changed: dict[str, Any] = dataclasses.field(default_factory=dict)
+    reps: list[User] | None = None
+    reps_changed: bool = False
+
+    @property
+    def writes(self) -> bool:
+        return self.adding or bool(self.changed) or self.reps_changed
+
+
+def client_write_plan(
+    *,
+    user: User | None,
+    client_list: ClientList,
+    data: Mapping[str, Any],
+    client: Client | None = None,
+    client_id: uuid.UUID | None = None,
+    reps: Iterable[User] | None = None,
+    current_rep_ids: Iterable[int] = (),
+) -> ClientWrite:
+    """What `client_create` (without `client`) or `client_update` would write, by the same rules, written later in
+    bulk by `clients_write`. Raises the ValidationError they would raise; makes no query (`client` comes with its
+    list, and the caller checks business keys for many clients at once with `business_key_conflicts`)."""
+    if client is None:
+        new = _new_client(user=user, client_list=client_list, data=data, client_id=client_id)
+        rep_list = list(reps or ())
+        return ClientWrite(client=new, adding=True, reps=rep_list, reps_changed=bool(rep_list))
+    changed = _apply_update(client, data)
+    given = None if reps is None else list(reps)
+    reps_changed = given is not None and {rep.pk for rep in given} != set(current_rep_ids)
+    return ClientWrite(client=client, adding=False, changed=changed, reps=given, reps_changed=reps_changed)
+
+
+@transaction.atomic
+def clients_write(*, user: User | None, writes: Sequence[ClientWrite]) -> None:
+    """Write planned creates and updates as `client_create` and `client_update` would, in bulk: the queries depend
+    on the number of batches of 500, not of clients."""
+    writes = [write for write in writes if write.writes]
+    now = timezone.now()
+    created = [write.client for write in writes if write.adding]
+    Client.objects.bulk_create(created, batch_size=500)
+    updated: list[Client] = []
+    for write in writes:
+        if write.adding:
+            continue
+        if write.changed:
+            _stamp(write.client, write.changed, user=user)
+        else:
+            write.client.version += 1
+            write.client.updated_by = user
+        write.client.updated_at = now
+        updated.append(write.client)
+    Client.objects.bulk_update(
+        updated,
+        [
+            "name",
+            "lat",
+            "lng",
+            "accuracy_m",
+            "phone",
+            "statement_enabled",
+            "attributes",
+            "field_versions",
+            "search_text",
+            "business_key",
+            "version",
+            "updated_by",
+            "updated_at",
+        ],
+        batch_size=500,
+    )
+    reassigned = [write for write in writes if write.reps_changed and not write.adding]
+    wanted = {(write.client.pk, rep.pk) for write in writes if write.reps_changed for rep in write.reps or ()}
+    if reassigned:
+        ids = [write.client.pk for write in reassigned]
+        current = Assignment.objects.filter(client_id__in=ids).values_list("pk", "client_id", "rep_id")
+        gone = [pk for pk, client_id, rep_id in current if (client_id, rep_id) not in wanted]
+        Assignment.objects.filter(pk__in=gone).delete()
+    Assignment.objects.bulk_create(
+        [Assignment(client_id=client_id, rep_id=rep_id) for client_id, rep_id in wanted],
+        batch_size=500,
+        ignore_conflicts=True,
+    )
+    audience_changed = [write.client.pk for write in writes if write.adding or write.reps_changed]
+    if audience_changed:
+        publish("client", audience_changed)
+    fields_only = [write.client.pk for write in writes if not write.adding and not write.reps_changed]
+    if fields_only:
+        resend("client", fields_only)

@@ -10,6 +10,7 @@ from django.core.exceptions import ValidationError
 from django.utils.translation import gettext_lazy as _
 
 from clients.models import Client, ClientList
+from clients.phones import phone_canonical
 from clients.schema import NOT_BOOLEAN, NOT_DECIMAL, NOT_PHOTO, NOT_TEXT, clean_value
 from clients.selectors import (
     ListRights,
@@ -250,6 +251,9 @@ def handle_client_create(op: Op) -> Outcome:
 
 def _comparable(client: Client, key: str, value: Any) -> Any:
     """A value in the form the server stores it, to tell a real change from the same value sent again."""
+    if key == "phone" and value:
+        # The number the device holds may be the one it typed ("07 01…"), the server's copy being in E.164.
+        return phone_canonical(value, region=client.client_list.country)
     if key in CORE_FIELDS:
         return str(getattr(value, "pk", value)) if key == "photo" and value else value
     specs = {spec.key: spec for spec in client.client_list.specs()}

@@ -1,12 +1,13 @@
-"""Roles: reps, supervisors and back-office staff are Django groups.
+"""Roles: reps, supervisors, back-office staff and their managers are Django groups.
 
-The group names are stable identifiers; `fieldsales.roles.ensure_roles` grants
-their permissions after every migrate, so every database has them.
+The group names are stable identifiers; `fieldsales.roles.ensure_roles` grants each role its permissions once, so
+every database has them and an admin may take any of them away for good.
 """
 
 from __future__ import annotations
 
 from collections.abc import Iterable
+from functools import partial
 from typing import TYPE_CHECKING, Any
 
 from django.conf import settings
@@ -14,12 +15,14 @@ from django.contrib import admin
 from django.contrib.auth import get_user_model
 from django.core.exceptions import ValidationError
 from django.db import transaction
+from django.db.models.signals import post_delete
 from django.http import HttpRequest, HttpResponse
 from django.shortcuts import render
 from django.utils.translation import gettext
 from django.utils.translation import gettext_lazy as _
 
 from fieldsales.models import Profile
+from fieldsales.realtime import user_sockets_close
 from fieldsales.sync.feed import resend_all
 from fieldsales.sync.registry import TYPES
 
@@ -30,7 +33,8 @@ if TYPE_CHECKING:
 REPS = "Reps"
 SUPERVISORS = "Supervisors"
 BACK_OFFICE = "Back office"
-ROLES = (REPS, SUPERVISORS, BACK_OFFICE)
+MANAGERS = "Back-office managers"
+ROLES = (REPS, SUPERVISORS, BACK_OFFICE, MANAGERS)
 # The languages a rep's app speaks, hence those a rep may choose.
 REP_LANGUAGES = tuple(Profile.Language.values)
 NOT_A_LANGUAGE = _("Choose a language the app speaks: en (English) or fr (French).")
@@ -90,12 +94,31 @@ def rep_language_from_sign_in(*, request: HttpRequest | None, user: AbstractBase
         rep_language_set(user=user, language=language)
 
 
+def sockets_closed_on_deactivation(*, instance: AbstractBaseUser, **kwargs: Any) -> None:
+    """Receiver of the user model's `post_save` and `post_delete`: a user deactivated or deleted has every socket
+    closed once the change commits (their session no longer signs anyone in; a socket is checked at its handshake)."""
+    if kwargs.get("signal") is post_delete or not instance.is_active:
+        transaction.on_commit(partial(user_sockets_close, user_id=instance.pk))
+
+
 def reps_of_supervisor(supervisor: AbstractBaseUser) -> QuerySet:
-    """The reps a supervisor follows; staff follow every rep."""
-    reps = reps_queryset()
-    if getattr(supervisor, "is_staff", False):
-        return reps
-    return reps.filter(profile__supervisor=supervisor)
+    """The active reps whose profile names `supervisor`, whatever else the supervisor is (staff, to read the back
+    office): the one rule of the board, the admin and the API."""
+    return reps_queryset().filter(profile__supervisor=supervisor)
+
+
+def team_of(*, user: AbstractBaseUser | AnonymousUser) -> QuerySet | None:
+    """The reps whose clients, visits, orders and KPIs `user` may read, when a team bounds what they read: a
+    supervisor's own reps. None for users no team bounds (superusers, back-office staff), whose permissions alone
+    say what they read."""
+    if not user.is_authenticated or getattr(user, "is_superuser", False):
+        return None
+    # Asked by every admin page and API read of a request: kept on the user object, as Django keeps permissions.
+    supervises: bool | None = getattr(user, "_fieldsales_supervises", None)
+    if supervises is None:
+        supervises = user_has_role(user, SUPERVISORS)
+        user._fieldsales_supervises = supervises  # type: ignore[union-attr,attr-defined]
+    return reps_of_supervisor(user) if supervises else None  # type: ignore[arg-type]
 
 
 def lockout(request: HttpRequest, response: HttpResponse | None, credentials: dict[str, Any] | None) -> HttpResponse:

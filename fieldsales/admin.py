@@ -34,6 +34,25 @@ class FieldSalesUserAdmin(UserAdmin):
     def roles(self, user) -> str:  # type: ignore[no-untyped-def]
         return ", ".join(group.name for group in user.groups.all())
 
+    # A manager manages users and their roles, not superusers nor permissions outside the roles: either would let
+    # them give themselves every right.
+
+    def get_readonly_fields(self, request, obj=None):  # type: ignore[no-untyped-def]
+        readonly = list(super().get_readonly_fields(request, obj))
+        if not request.user.is_superuser:
+            readonly += ["is_superuser", "user_permissions"]
+        return readonly
+
+    def has_change_permission(self, request, obj=None) -> bool:  # type: ignore[no-untyped-def]
+        if obj is not None and obj.is_superuser and not request.user.is_superuser:
+            return False
+        return super().has_change_permission(request, obj)
+
+    def has_delete_permission(self, request, obj=None) -> bool:  # type: ignore[no-untyped-def]
+        if obj is not None and obj.is_superuser and not request.user.is_superuser:
+            return False
+        return super().has_delete_permission(request, obj)
+
 
 @admin.register(Blob)
 class BlobAdmin(admin.ModelAdmin):

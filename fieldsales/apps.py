@@ -8,13 +8,21 @@ class FieldsalesConfig(AppConfig):
     verbose_name = _("Accounts and sync")
 
     def ready(self) -> None:
+        from django.conf import settings
         from django.contrib.auth.signals import user_logged_in
+        from django.db.models.signals import post_delete, post_save
 
         from fieldsales import checks  # noqa: F401 - registers the deploy checks
-        from fieldsales.accounts import rep_language_from_sign_in
+        from fieldsales.accounts import rep_language_from_sign_in, sockets_closed_on_deactivation
         from fieldsales.roles import ensure_roles
 
-        # Each app's post_migrate creates its permissions; granting after every one of them
-        # (idempotent) leaves the groups complete whatever the app order.
+        # Each app's post_migrate creates its permissions; granting after every one of them (each permission once)
+        # leaves the groups complete whatever the app order.
         post_migrate.connect(ensure_roles, dispatch_uid="fieldsales.ensure_roles")
         user_logged_in.connect(rep_language_from_sign_in, dispatch_uid="fieldsales.rep_language_from_sign_in")
+        for name, signal in (("post_save", post_save), ("post_delete", post_delete)):
+            signal.connect(
+                sockets_closed_on_deactivation,
+                sender=settings.AUTH_USER_MODEL,
+                dispatch_uid=f"fieldsales.sockets_closed_on_deactivation.{name}",
+            )

@@ -1,6 +1,7 @@
 import uuid
 
 from django.conf import settings
+from django.contrib.auth.models import Group, Permission
 from django.db import models
 from django.utils.translation import gettext_lazy as _
 
@@ -34,6 +35,23 @@ class Profile(models.Model):
 
     def __str__(self) -> str:
         return str(self.user)
+
+
+class RoleGrant(models.Model):
+    """A permission `fieldsales.roles` gave a role's group, once: never given again, so one an admin took away stays
+    away after the next migrate."""
+
+    group = models.ForeignKey(Group, on_delete=models.CASCADE, related_name="+", verbose_name=_("group"))
+    permission = models.ForeignKey(Permission, on_delete=models.CASCADE, related_name="+", verbose_name=_("permission"))
+    granted_at = models.DateTimeField(_("granted at"), auto_now_add=True)
+
+    class Meta:
+        verbose_name = _("role grant")
+        verbose_name_plural = _("role grants")
+        constraints = [models.UniqueConstraint(fields=["group", "permission"], name="role_grant_unique")]
+
+    def __str__(self) -> str:
+        return f"{self.group_id}:{self.permission_id}"
 
 
 def blob_path(instance: "Blob", filename: str) -> str:
@@ -119,3 +137,68 @@ class SyncOp(models.Model):
 
     def __str__(self) -> str:
         return f"{self.type} {self.op_id} {self.status}"
+
+
+class ImportJob(models.Model):
+    """A file a clerk imports with the wizard (fieldsales.imports): its content, how its columns are read, and how
+    far its check or its import has gone. It runs off the request path and survives its process: the
+    `run_imports` command picks up what a lost thread left."""
+
+    class Mode(models.TextChoices):
+        ALL_OR_NOTHING = "all", _("All or nothing: a file with an error imports nothing")
+        GOOD_ROWS = "good", _("Import the good rows and give me a file of the others")
+
+    class Stage(models.TextChoices):
+        CHECK = "check", _("check")
+        IMPORT = "import", _("import")
+
+    class Status(models.TextChoices):
+        MAPPING = "mapping", _("columns to match")
+        QUEUED = "queued", _("waiting")
+        RUNNING = "running", _("running")
+        DONE = "done", _("done")
+        FAILED = "failed", _("failed")
+
+    id = models.UUIDField(primary_key=True, default=uuid.uuid4, editable=False)
+    kind = models.CharField(_("kind"), max_length=60)
+    scope = models.JSONField(_("scope"), default=dict, blank=True)
+    user = models.ForeignKey(
+        settings.AUTH_USER_MODEL, on_delete=models.SET_NULL, null=True, related_name="+", verbose_name=_("user")
+    )
+    # The clerk's language when the file was sent: the job's messages and its numbers are read in it.
+    language = models.CharField(_("language"), max_length=8, default="en")
+    file_name = models.CharField(_("file name"), max_length=255)
+    content = models.BinaryField(_("content"))
+    headers = models.JSONField(_("headers"), default=list)
+    # File column position (as text) → the importer's column key.
+    mapping = models.JSONField(_("mapping"), default=dict, blank=True)
+    mode = models.CharField(_("mode"), max_length=5, choices=Mode.choices, default=Mode.ALL_OR_NOTHING)
+    stage = models.CharField(_("stage"), max_length=6, choices=Stage.choices, default=Stage.CHECK)
+    status = models.CharField(_("status"), max_length=8, choices=Status.choices, default=Status.MAPPING)
+    total_rows = models.PositiveIntegerField(_("rows"), default=0)
+    rows_done = models.PositiveIntegerField(_("rows done"), default=0)
+    counts = models.JSONField(_("counts"), default=dict, blank=True)
+    # [row number in the file, message] for every row that was not (or would not be) imported.
+    errors = models.JSONField(_("errors"), default=list, blank=True)
+    problem = models.TextField(_("problem"), blank=True)
+    created_at = models.DateTimeField(_("created at"), auto_now_add=True)
+    started_at = models.DateTimeField(_("started at"), null=True, blank=True)
+    heartbeat_at = models.DateTimeField(_("heartbeat"), null=True, blank=True)
+    finished_at = models.DateTimeField(_("finished at"), null=True, blank=True)
+
+    class Meta:
+        ordering = ["-created_at"]
+        verbose_name = _("import")
+        verbose_name_plural = _("imports")
+        indexes = [models.Index(fields=["status", "heartbeat_at"], name="import_job_pending")]
+
+    def __str__(self) -> str:
+        return self.file_name
+
+    @property
+    def finished(self) -> bool:
+        return self.status in (self.Status.DONE, self.Status.FAILED)
+
+    @property
+    def percent(self) -> int:
+        return min(100, round(100 * self.rows_done / self.total_rows)) if self.total_rows else 0

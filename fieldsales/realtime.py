@@ -27,6 +27,8 @@ from django.db import connection, transaction
 logger = logging.getLogger(__name__)
 
 CHANGED = "rep.changed"
+# Sent to a user's group when the account is deactivated or deleted: every socket of theirs closes.
+DEACTIVATED = "user.deactivated"
 # A layer that does not answer within this long is given up on: the request that made the change is waiting.
 SEND_TIMEOUT_S = 5.0
 # Group sends in flight at once: the core layer takes a pooled connection for each, and redis-py's pools refuse more
@@ -37,6 +39,25 @@ CONCURRENT_SENDS = 20
 def rep_group(*, rep_id: int) -> str:
     """The group of one rep's open apps (every tab and phone signed in as that rep)."""
     return f"rep.{rep_id}"
+
+
+def user_group(*, user_id: int) -> str:
+    """The group of every socket a user has open, whatever it is for (the rep's app, the board)."""
+    return f"user.{user_id}"
+
+
+def user_sockets_close(*, user_id: int) -> None:
+    """Close every socket `user_id` has open. A socket's user is checked at its handshake only, so without this one
+    opened before the account was deactivated would go on receiving. Never raises: a failure is logged as an error.
+
+    Call it after the change commits (`transaction.on_commit`): a socket closed before could reconnect meanwhile."""
+    try:
+        failed = send_to_groups({user_group(user_id=user_id): {"type": DEACTIVATED}})
+    except Exception:
+        logger.error("realtime: the sockets of deactivated user %s not closed", user_id, exc_info=True)
+        return
+    for group, error in failed:
+        logger.error("realtime: the sockets of deactivated user %s not closed: %s: %r", user_id, group, error)
 
 
 class _AfterCommit:

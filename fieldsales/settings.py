@@ -200,6 +200,9 @@ LOCALE_PATHS = [BASE_DIR / "locale"]
 USE_I18N = True
 TIME_ZONE = env.str("TIME_ZONE", default="UTC")
 USE_TZ = True
+# The country a phone number typed without its country code is read in, for a client list that names none
+# (ISO 3166 code; Côte d'Ivoire, the demo's country). Each list names its own, this by default.
+PHONE_REGION = env.str("PHONE_REGION", default="CI").upper()
 
 STATIC_URL = "static/"
 STATIC_ROOT = BASE_DIR / "staticfiles"
@@ -300,6 +303,11 @@ DATA_UPLOAD_MAX_MEMORY_SIZE = 6 * 1024 * 1024
 
 IMPORT_EXPORT_USE_TRANSACTIONS = True
 IMPORT_EXPORT_SKIP_ADMIN_LOG = False
+# Importing or exporting a model takes its own permission (`import_client`, `export_visit`, ...; each model's
+# Meta.permissions), granted by role (fieldsales.roles): the view permission alone would let anyone who reads one
+# client export them all, and the change permission would let a supervisor import a payment.
+IMPORT_EXPORT_IMPORT_PERMISSION_CODE = "import"
+IMPORT_EXPORT_EXPORT_PERMISSION_CODE = "export"
 
 LOGGING = {
     "version": 1,

@@ -2,19 +2,22 @@ from typing import Any
 
 from django import forms
 from django.contrib import admin
-from django.db.models import QuerySet
+from django.db.models import Q, QuerySet
 from django.http import HttpRequest
 from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 from django.utils.translation import ngettext
-from import_export.admin import ImportExportModelAdmin
+from import_export.admin import ExportMixin
 
-from fieldsales.spreadsheets import ImportFileErrorsMixin
+from clients.selectors import client_assigned_to
+from fieldsales.accounts import team_of
+from fieldsales.imports.admin import ImportWizardMixin
+from fieldsales.spreadsheets import SpreadsheetExportMixin
 from fieldsales.sync.feed import publish
 from kpis.delivery import deliveries_kick
 from kpis.metrics import metric_choices
 from kpis.models import KpiDefinition, KpiFolder, LedgerEntry, StatementDelivery, Target
-from kpis.resources import LedgerEntryResource
+from kpis.resources import LedgerEntryResource, LedgerImporter, TargetImporter
 from kpis.services import (
     kpi_cards_refresh,
     kpi_cards_refresh_all_soon,
@@ -44,14 +47,20 @@ class RefreshCardsMixin:
 
 
 @admin.register(LedgerEntry)
-class LedgerEntryAdmin(ImportFileErrorsMixin, RefreshCardsMixin, ImportExportModelAdmin):
+class LedgerEntryAdmin(ImportWizardMixin, RefreshCardsMixin, SpreadsheetExportMixin, ExportMixin, admin.ModelAdmin):
     resource_classes = [LedgerEntryResource]
+    importer_class = LedgerImporter
     list_display = ["client", "date", "kind", "reference", "amount", "due_date"]
     list_filter = ["kind", "date"]
     list_select_related = ["client"]
     search_fields = ["reference", "client__name"]
     date_hierarchy = "date"
     autocomplete_fields = ["client"]
+
+    def get_queryset(self, request: HttpRequest) -> QuerySet[LedgerEntry]:
+        queryset = super().get_queryset(request)
+        team = team_of(user=request.user)
+        return queryset if team is None else queryset.filter(client_assigned_to(reps=team, client_field="client"))
 
     def refresh(self, objs: Any) -> None:
         # An edit may move an entry to another client: the old one's card is recomputed by the daily refresh.
@@ -96,10 +105,18 @@ class KpiFolderAdmin(admin.ModelAdmin):
 
 
 @admin.register(Target)
-class TargetAdmin(RefreshCardsMixin, admin.ModelAdmin):
+class TargetAdmin(ImportWizardMixin, RefreshCardsMixin, admin.ModelAdmin):
+    importer_class = TargetImporter
     list_display = ["client", "rep", "period_start", "period_end", "value"]
     list_select_related = ["client", "rep"]
     autocomplete_fields = ["client", "rep"]
+
+    def get_queryset(self, request: HttpRequest) -> QuerySet[Target]:
+        queryset = super().get_queryset(request)
+        team = team_of(user=request.user)
+        if team is None:
+            return queryset
+        return queryset.filter(Q(rep__in=team.values("pk")) | client_assigned_to(reps=team, client_field="client"))
 
     def refresh(self, objs: Any) -> None:
         kpi_cards_refresh_for_targets(targets=objs)
@@ -119,6 +136,10 @@ class StatementDeliveryAdmin(admin.ModelAdmin):
 
     def has_add_permission(self, request: HttpRequest) -> bool:
         return False
+
+    def has_delete_permission(self, request: HttpRequest, obj: StatementDelivery | None = None) -> bool:
+        # The log is what answers "was the statement sent?": no one but a superuser takes a line out of it.
+        return request.user.is_superuser
 
     @admin.action(description=_("Send the selected statements again"), permissions=["change"])
     def retry(self, request: HttpRequest, queryset: QuerySet[StatementDelivery]) -> None:

@@ -31,6 +31,10 @@ class LedgerEntry(models.Model):
         ordering = ["client", "date", "id"]
         verbose_name = _("ledger entry")
         verbose_name_plural = _("ledger entries")
+        permissions = [
+            ("import_ledgerentry", "Can import ledger entries"),
+            ("export_ledgerentry", "Can export ledger entries"),
+        ]
         constraints = [
             models.UniqueConstraint(fields=["client", "kind", "reference"], name="ledger_reference_unique"),
             models.CheckConstraint(condition=models.Q(amount__gt=0), name="ledger_amount_positive"),
@@ -107,6 +111,9 @@ class KpiDefinition(models.Model):
         return localized(self.label_en, self.label_fr)
 
 
+OWNER_NEEDED = _("A target belongs to a client or to a rep.")
+
+
 class Target(models.Model):
     """An objective for a period: for one client, or for all of a rep's clients."""
 
@@ -134,6 +141,10 @@ class Target(models.Model):
         ordering = ["-period_start"]
         verbose_name = _("target")
         verbose_name_plural = _("targets")
+        permissions = [
+            ("import_target", "Can import targets"),
+            ("export_target", "Can export targets"),
+        ]
         constraints = [
             models.CheckConstraint(
                 condition=models.Q(client__isnull=False) | models.Q(rep__isnull=False), name="target_has_owner"
@@ -149,7 +160,7 @@ class Target(models.Model):
 
     def clean(self) -> None:
         if self.client_id is None and self.rep_id is None:
-            raise ValidationError(_("A target belongs to a client or to a rep."))
+            raise ValidationError(OWNER_NEEDED)
 
 
 class KpiCard(models.Model):

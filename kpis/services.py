@@ -4,7 +4,6 @@ sent to the devices of the reps who see the client."""
 from __future__ import annotations
 
 import datetime as dt
-import re
 from collections.abc import Iterable, Iterator
 from decimal import Decimal
 from typing import Any
@@ -18,10 +17,11 @@ from django.utils import timezone, translation
 from django.utils.formats import number_format
 from django.utils.translation import gettext_lazy, ngettext
 
-from clients.schema import NOT_EMAIL, NOT_PHONE, PHONE_RE
+from clients.phones import phone_parse
+from clients.schema import NOT_EMAIL
 from fieldsales.background import after_commit_in_thread
 from kpis.metrics import METRICS, STATUS_LABELS, Facts, compute
-from kpis.models import KpiCard, KpiDefinition, KpiFolder, StatementDelivery
+from kpis.models import KpiCard, KpiDefinition, KpiFolder, StatementDelivery, Target
 
 LANGUAGES = ("en", "fr")
 # Cards recomputed per transaction when all of them are: bounds the locks held and the memory.
@@ -170,6 +170,15 @@ def kpi_cards_refresh_for_targets(*, targets: Iterable[Any]) -> None:
     kpi_cards_refresh_in_batches(client_ids=client_ids)
 
 
+@transaction.atomic
+def targets_write(*, created: Iterable[Target], updated: Iterable[Target]) -> None:
+    """Write checked targets in bulk; the cards they count in follow, in the same transaction."""
+    created, updated = list(created), list(updated)
+    Target.objects.bulk_create(created, batch_size=500)
+    Target.objects.bulk_update(updated, ["value"], batch_size=500)
+    kpi_cards_refresh_for_targets(targets=[*created, *updated])
+
+
 def kpi_cards_refresh_in_batches(*, client_ids: Iterable[Any], today: dt.date | None = None) -> int:
     """`kpi_cards_refresh` for many clients, REFRESH_BATCH at a time. Returns how many cards changed."""
     ids = sorted({str(client_id) for client_id in client_ids})
@@ -197,8 +206,9 @@ NOT_A_CHANNEL = gettext_lazy("Choose email, WhatsApp or SMS.")
 ALREADY_QUEUED = gettext_lazy("This statement request was already made.")
 
 
-def statement_recipient(channel: str, recipient: str) -> str:
-    """The recipient in the form its channel needs, or a ValidationError naming the field."""
+def statement_recipient(channel: str, recipient: str, *, region: str | None = None) -> str:
+    """The recipient in the form its channel needs (a phone in E.164, read in `region`, the client's list's country,
+    when typed without its country code), or a ValidationError naming the field."""
     if channel not in StatementDelivery.Channel.values:
         raise ValidationError({"channel": [NOT_A_CHANNEL]})
     recipient = str(recipient or "").strip()
@@ -208,9 +218,10 @@ def statement_recipient(channel: str, recipient: str) -> str:
         except ValidationError:
             raise ValidationError({"recipient": [NOT_EMAIL]}) from None
         return recipient
-    if not PHONE_RE.match(recipient):
-        raise ValidationError({"recipient": [NOT_PHONE]})
-    return ("+" if recipient.startswith("+") else "") + re.sub(r"\D", "", recipient)
+    try:
+        return phone_parse(recipient, region=region)
+    except ValidationError as error:
+        raise ValidationError({"recipient": error.error_list}) from None
 
 
 @transaction.atomic
@@ -230,7 +241,9 @@ def statement_send(
 
     if not client.statement_enabled:
         raise StatementError(NOT_ENABLED)
-    recipient = statement_recipient(channel, recipient)
+    # The list's country only for a phone: an email needs no read of the list.
+    region = None if channel == StatementDelivery.Channel.EMAIL else client.client_list.country
+    recipient = statement_recipient(channel, recipient, region=region)
     if delivery_id is not None and StatementDelivery.objects.filter(pk=delivery_id).exists():
         raise ValidationError({"id": [ALREADY_QUEUED]})
     end = end or timezone.localdate()

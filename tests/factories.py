@@ -10,7 +10,7 @@ from django.utils import timezone
 
 from clients.models import Assignment, AttributeDefinition, Client, ClientList, ListAccess
 from clients.schema import AttributeType, search_text
-from fieldsales.accounts import BACK_OFFICE, REPS, SUPERVISORS
+from fieldsales.accounts import BACK_OFFICE, MANAGERS, REPS, SUPERVISORS
 from kpis.models import LedgerEntry
 from workflows.models import Activity, ActivityKind, ActivitySubmission, Note, OrderLine, Product, Visit, Workflow
 
@@ -56,6 +56,17 @@ class BackOfficeFactory(UserFactory):
         lambda user, create, extracted, **kw: (
             user.save(),
             user.groups.add(Group.objects.get_or_create(name=BACK_OFFICE)[0]),
+        )
+    )
+
+
+class ManagerFactory(UserFactory):
+    username = factory.Sequence(lambda n: f"manager{n}")
+    is_staff = True
+    roles = factory.PostGeneration(
+        lambda user, create, extracted, **kw: (
+            user.save(),
+            user.groups.add(Group.objects.get_or_create(name=MANAGERS)[0]),
         )
     )
 
@@ -161,7 +172,7 @@ class ClientFactory(factory.django.DjangoModelFactory):
     lat = 5.35
     lng = -4.0
     accuracy_m = 10.0
-    phone = "+225 07 07 07 07"
+    phone = "+2250707070707"  # as the phone rule stores it (clients/phones.py)
     attributes = factory.LazyFunction(lambda: {"quartier": "Cocody", "categorie": "Boutique"})
     search_text = factory.LazyAttribute(lambda c: search_text(c.client_list.specs(), c.name, c.attributes))
 

@@ -23,6 +23,8 @@ OTHER_PARAMS = {
     "uidb64": "MQ",
     "token": "set-password",
     "url": "no-such-page/",
+    "file_format": "csv",
+    "job_id": "00000000-0000-4000-8000-000000000001",
 }
 
 

@@ -1,12 +1,16 @@
 from typing import Any
 
 from django.contrib import admin
+from django.db.models import QuerySet
 from django.http import HttpRequest
 from import_export.admin import ExportMixin
 
+from fieldsales.accounts import team_of
+from fieldsales.imports.admin import ImportWizardMixin
+from fieldsales.spreadsheets import SpreadsheetExportMixin
 from fieldsales.sync.feed import publish
 from workflows.models import Activity, ActivitySubmission, Note, OrderLine, Product, Visit, Workflow
-from workflows.resources import OrderLineResource, VisitResource
+from workflows.resources import OrderLineResource, ProductImporter, VisitResource
 from workflows.services import product_changed, workflow_changed
 
 
@@ -35,7 +39,15 @@ class WorkflowAdmin(admin.ModelAdmin):
 
 
 class ReadOnlyAdminMixin:
-    """Records made by reps in the field: the back office reads them, it does not rewrite them."""
+    """Records made by reps in the field: the back office reads them, it does not rewrite them. A supervisor reads
+    those of their own reps only (fieldsales.accounts.team_of); `rep_field` leads from the record to its rep."""
+
+    rep_field = "rep"
+
+    def get_queryset(self, request: HttpRequest) -> QuerySet[Any]:
+        queryset = super().get_queryset(request)  # type: ignore[misc]
+        team = team_of(user=request.user)
+        return queryset if team is None else queryset.filter(**{f"{self.rep_field}__in": team.values("pk")})
 
     def has_add_permission(self, request: HttpRequest, obj: Any = None) -> bool:
         return False
@@ -46,6 +58,7 @@ class ReadOnlyAdminMixin:
 
 class SubmissionInline(ReadOnlyAdminMixin, admin.TabularInline):
     model = ActivitySubmission
+    rep_field = "visit__rep"
     extra = 0
     fields = ["activity", "values", "order_total", "submitted_at"]
     readonly_fields = ["activity", "values", "order_total", "submitted_at"]
@@ -53,7 +66,7 @@ class SubmissionInline(ReadOnlyAdminMixin, admin.TabularInline):
 
 
 @admin.register(Visit)
-class VisitAdmin(ReadOnlyAdminMixin, ExportMixin, admin.ModelAdmin):
+class VisitAdmin(ReadOnlyAdminMixin, SpreadsheetExportMixin, ExportMixin, admin.ModelAdmin):
     resource_classes = [VisitResource]
     list_display = ["client", "rep", "workflow", "checked_in_at", "ended_at", "distance_m"]
     list_filter = ["workflow", "rep", "checked_in_at"]
@@ -67,8 +80,9 @@ class VisitAdmin(ReadOnlyAdminMixin, ExportMixin, admin.ModelAdmin):
 
 
 @admin.register(OrderLine)
-class OrderLineAdmin(ReadOnlyAdminMixin, ExportMixin, admin.ModelAdmin):
+class OrderLineAdmin(ReadOnlyAdminMixin, SpreadsheetExportMixin, ExportMixin, admin.ModelAdmin):
     resource_classes = [OrderLineResource]
+    rep_field = "submission__visit__rep"
     list_display = ["submission", "product", "quantity", "unit_price", "value"]
     list_select_related = ["submission__visit__client", "submission__activity", "product"]
     search_fields = ["product__name", "product__sku", "submission__visit__client__name"]
@@ -78,7 +92,8 @@ class OrderLineAdmin(ReadOnlyAdminMixin, ExportMixin, admin.ModelAdmin):
 
 
 @admin.register(Product)
-class ProductAdmin(admin.ModelAdmin):
+class ProductAdmin(ImportWizardMixin, admin.ModelAdmin):
+    importer_class = ProductImporter
     list_display = ["sku", "name", "unit_price", "active"]
     list_filter = ["active"]
     search_fields = ["sku", "name"]
@@ -96,6 +111,7 @@ class ProductAdmin(admin.ModelAdmin):
 
 @admin.register(Note)
 class NoteAdmin(ReadOnlyAdminMixin, admin.ModelAdmin):
+    rep_field = "author"
     list_display = ["client", "author", "created_at", "text"]
     list_select_related = ["client", "author"]
     search_fields = ["client__name", "text"]

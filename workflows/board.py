@@ -14,7 +14,7 @@ import uuid
 from collections.abc import Iterable
 from typing import TYPE_CHECKING, Any
 
-from fieldsales.accounts import SUPERVISORS, user_has_role
+from fieldsales.accounts import team_of
 from fieldsales.realtime import collect_after_commit, send_to_groups
 from workflows.models import Visit
 from workflows.selectors import board_day, board_summaries
@@ -37,12 +37,14 @@ def board_group(user: AbstractBaseUser | AnonymousUser | None) -> str | None:
     """The group whose messages `user`'s board receives, or None for anyone who may not watch a board. The one
     access rule of the page, its JSON and its socket.
 
-    A supervisor watches their own reps even when also staff: supervisors are staff to read the back office."""
+    A supervisor watches their own reps even when also staff (fieldsales.accounts.team_of, the rule of the admin and
+    the API too): supervisors are staff to read the back office. Other staff watch every rep when they may read
+    visits."""
     if user is None or not user.is_authenticated:
         return None
-    if user_has_role(user, SUPERVISORS):
+    if team_of(user=user) is not None:
         return supervisor_group(user.pk)
-    if getattr(user, "is_staff", False):
+    if getattr(user, "is_staff", False) and user.has_perm("workflows.view_visit"):  # type: ignore[attr-defined]
         return STAFF_GROUP
     return None
 

@@ -7,10 +7,11 @@ from typing import Any
 from channels.db import database_sync_to_async
 from channels.generic.websocket import AsyncJsonWebsocketConsumer
 
+from fieldsales.consumers import ClosedOnDeactivationMixin
 from workflows.board import board_group
 
 
-class BoardConsumer(AsyncJsonWebsocketConsumer):
+class BoardConsumer(ClosedOnDeactivationMixin, AsyncJsonWebsocketConsumer):
     """`/ws/board/`: a supervisor joins their own board's group, staff the staff's; anyone else is turned away at
     the handshake."""
 
@@ -23,11 +24,13 @@ class BoardConsumer(AsyncJsonWebsocketConsumer):
             return
         self.group = group
         await self.channel_layer.group_add(group, self.channel_name)
+        await self.user_group_join(self.scope["user"].pk)
         await self.accept()
 
     async def disconnect(self, code: int) -> None:
         if self.group is not None:
             await self.channel_layer.group_discard(self.group, self.channel_name)
+        await self.user_group_leave()
 
     async def board_visits(self, event: dict[str, Any]) -> None:
         await self.send_json({"type": "visits", "visits": event["visits"]})

@@ -122,6 +122,9 @@ class Visit(models.Model):
         ordering = ["-checked_in_at"]
         verbose_name = _("visit")
         verbose_name_plural = _("visits")
+        permissions = [
+            ("export_visit", "Can export visits"),
+        ]
         indexes = [
             models.Index(fields=["client", "-checked_in_at"], name="visit_client_time"),
             models.Index(fields=["rep", "-checked_in_at"], name="visit_rep_time"),
@@ -176,6 +179,10 @@ class Product(models.Model):
         ordering = ["name"]
         verbose_name = _("product")
         verbose_name_plural = _("products")
+        permissions = [
+            ("import_product", "Can import products"),
+            ("export_product", "Can export products"),
+        ]
 
     def __str__(self) -> str:
         return f"{self.name} ({self.sku})"
@@ -202,6 +209,9 @@ class OrderLine(models.Model):
         ordering = ["submission", "id"]
         verbose_name = _("order line")
         verbose_name_plural = _("order lines")
+        permissions = [
+            ("export_orderline", "Can export order lines"),
+        ]
         constraints = [
             models.CheckConstraint(condition=models.Q(quantity__gt=0), name="order_line_quantity_positive"),
         ]

@@ -11,7 +11,7 @@ from django.db.models import DecimalField, QuerySet, Sum, Value
 from django.db.models.functions import Coalesce
 from django.utils import timezone
 
-from fieldsales.accounts import reps_queryset
+from fieldsales.accounts import reps_of_supervisor, reps_queryset
 from workflows.models import Visit
 
 if TYPE_CHECKING:
@@ -79,12 +79,8 @@ def _summary(row: dict[str, Any], *, with_supervisor: bool) -> dict[str, Any]:
 
 
 def board_visits_for(*, supervisor: AbstractBaseUser | None, now: dt.datetime | None = None) -> list[dict[str, Any]]:
-    """Today's visits of the reps `supervisor` follows, or of every rep, as summaries. One query.
-
-    Not `reps_of_supervisor`: it gives a supervisor who is also staff (to read the back office) every rep."""
+    """Today's visits of the reps `supervisor` follows, or of every rep, as summaries. One query."""
     start, end = board_day(now)
-    reps = reps_queryset()
-    if supervisor is not None:
-        reps = reps.filter(profile__supervisor=supervisor)
+    reps = reps_queryset() if supervisor is None else reps_of_supervisor(supervisor)
     visits = Visit.objects.filter(checked_in_at__gte=start, checked_in_at__lt=end, rep__in=reps.values("pk"))
     return board_summaries(visits)

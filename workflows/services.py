@@ -282,3 +282,17 @@ def product_changed(*, product: Product) -> None:
     Product.objects.filter(pk=product.pk).update(version=product.version + 1)
     product.version += 1
     publish("product", [product.pk])
+
+
+@transaction.atomic
+def products_write(*, created: Iterable[Product], updated: Iterable[Product]) -> None:
+    """Write checked products in bulk as `product_changed` would one by one: a changed product gets a new version and
+    every product written reaches the reps' catalogues. Queries depend on the batches of 500, not on the products."""
+    created, updated = list(created), list(updated)
+    Product.objects.bulk_create(created, batch_size=500)
+    for product in updated:
+        product.version += 1
+    Product.objects.bulk_update(updated, ["name", "unit_price", "active", "version"], batch_size=500)
+    written = [product.pk for product in [*created, *updated]]
+    if written:
+        publish("product", written)

@@ -8,6 +8,7 @@ from typing import Any
 from django.core.exceptions import ValidationError
 from django.http import Http404, HttpRequest, HttpResponse
 from django.utils import translation
+from django.utils.translation import gettext_lazy as _
 from drf_spectacular.types import OpenApiTypes
 from drf_spectacular.utils import OpenApiResponse, extend_schema, inline_serializer
 from rest_framework import serializers, status
@@ -15,7 +16,7 @@ from rest_framework.request import Request
 from rest_framework.response import Response
 from rest_framework.views import APIView
 
-from clients.selectors import clients_for_api
+from clients.selectors import clients_for_api, clients_visible_to
 from fieldsales.openapi import DETAIL, SIGNED_OUT
 from fieldsales.sync.push import NOT_UUID, uuid_or_none
 from kpis.delivery import delivery_from_link, delivery_pdf
@@ -24,6 +25,12 @@ from kpis.services import statement_send
 from kpis.statements import StatementError, statement_pdf
 
 NOT_FOUND = OpenApiResponse(DETAIL, description="No such client, or not one the user works on.")
+NOT_YOURS_TO_SEND = _("Only the client's reps and the back office send its statements.")
+SEND_REFUSED = OpenApiResponse(
+    DETAIL,
+    description="Account statements are not enabled for this client, or the user reads the client without sending "
+    f"its statements (a supervisor). {SIGNED_OUT.description}",
+)
 NOT_ENABLED = OpenApiResponse(
     DETAIL, description=f"Account statements are not enabled for this client. {SIGNED_OUT.description}"
 )
@@ -36,6 +43,14 @@ def _client(request: Request, client_id: uuid.UUID) -> Any:
     if client is None:
         raise Http404
     return client
+
+
+def _may_send(user: Any, client: Any) -> bool:
+    """Reps send the statements of the clients they work on; staff, who find any client of theirs through the API,
+    need the permission to add deliveries (a supervisor reads, and sends nothing)."""
+    if not user.is_staff:
+        return True  # found among the clients the rep works on (clients_for_api)
+    return user.has_perm("kpis.add_statementdelivery") or clients_visible_to(user).filter(pk=client.pk).exists()
 
 
 def _pdf_response(pdf: bytes, filename: str) -> HttpResponse:
@@ -63,12 +78,14 @@ class StatementSendView(APIView):
             400: OpenApiResponse(
                 OpenApiTypes.OBJECT, description="A field is missing or malformed: `{field: [message]}`."
             ),
-            403: NOT_ENABLED,
+            403: SEND_REFUSED,
             404: NOT_FOUND,
         },
     )
     def post(self, request: Request, client_id: uuid.UUID) -> Response:
         client = _client(request, client_id)
+        if not _may_send(request.user, client):
+            return Response({"detail": str(NOT_YOURS_TO_SEND)}, status=status.HTTP_403_FORBIDDEN)
         data = request.data if isinstance(request.data, dict) else {}
         given_id = data.get("id") or None
         delivery_id = uuid_or_none(given_id) if isinstance(given_id, str) else None

@@ -65,7 +65,7 @@ def make_client(db) -> Callable[..., Client]:  # type: ignore[no-untyped-def]
     ) -> Client:
         if attributes is None:
             attributes = {"quartier": "Cocody", "categorie": "Boutique"}
-        data = {"name": name, "phone": "+225 07 07 07 07", "lat": 5.35, "lng": -4.0, **core}
+        data = {"name": name, "phone": "+225 07 07 07 07 07", "lat": 5.35, "lng": -4.0, **core}
         return client_create(
             user=user, client_list=client_list, data={**data, "attributes": attributes}, reps=list(reps)
         )

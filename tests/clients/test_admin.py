@@ -109,8 +109,8 @@ def field_records(shops):  # type: ignore[no-untyped-def]
 
 
 @pytest.mark.django_db
-def test_purge_of_a_client_that_is_not_archived_is_refused(clerk_client, shops, field_records):
-    response = post_action(clerk_client, "delete_selected", [shops["marche"]])
+def test_purge_of_a_client_that_is_not_archived_is_refused(manager_client, shops, field_records):
+    response = post_action(manager_client, "delete_selected", [shops["marche"]])
 
     assert response.status_code == 302
     assert messages_of(response) == ["Only archived clients can be purged. Archive “Épicerie du Marché” first."]
@@ -119,20 +119,23 @@ def test_purge_of_a_client_that_is_not_archived_is_refused(clerk_client, shops, 
 
 
 @pytest.mark.django_db
-def test_purge_of_a_mix_of_archived_and_active_clients_deletes_none(clerk_client, clerk, shops):
+def test_purge_of_a_mix_of_archived_and_active_clients_deletes_none(manager_client, clerk, shops):
     client_archive(user=clerk, client=shops["koffi"])
 
-    post_action(clerk_client, "delete_selected", [shops["koffi"], shops["plateau"]], post="yes")
+    post_action(manager_client, "delete_selected", [shops["koffi"], shops["plateau"]], post="yes")
 
     assert Client.objects.count() == 4
 
 
 @pytest.mark.django_db
-def test_purge_is_refused_to_staff_without_the_delete_permission(client, clerk, shops, field_records):
+def test_purge_is_refused_to_staff_without_the_purge_permission(client, clerk, shops, field_records):
     archived = client_archive(user=clerk, client=shops["marche"])
     staff = UserFactory(username="stagiaire", is_staff=True)
+    # Django's delete permission is not the purge's.
     staff.user_permissions.add(
-        *Permission.objects.filter(content_type__app_label="clients", codename__in=["view_client", "change_client"])
+        *Permission.objects.filter(
+            content_type__app_label="clients", codename__in=["view_client", "change_client", "delete_client"]
+        )
     )
     client.force_login(staff)
 
@@ -148,13 +151,13 @@ def test_purge_is_refused_to_staff_without_the_delete_permission(client, clerk, 
 
 @pytest.mark.django_db
 def test_purge_of_an_archived_client_lists_and_deletes_its_visits_submissions_and_notes(
-    clerk_client, clerk, shops, field_records
+    manager_client, clerk, shops, field_records
 ):
     archived = client_archive(user=clerk, client=shops["marche"])
 
-    confirmation = post_action(clerk_client, "delete_selected", [archived])
+    confirmation = post_action(manager_client, "delete_selected", [archived])
     page = strip_tags(confirmation.content.decode())
-    deleted = post_action(clerk_client, "delete_selected", [archived], post="yes")
+    deleted = post_action(manager_client, "delete_selected", [archived], post="yes")
 
     assert confirmation.status_code == 200
     assert "Are you sure you want to delete the selected client?" in page
@@ -171,12 +174,12 @@ def test_purge_of_an_archived_client_lists_and_deletes_its_visits_submissions_an
 
 
 @pytest.mark.django_db
-def test_change_view_offers_no_delete_for_a_client_that_is_not_archived(clerk_client, shops):
+def test_change_view_offers_no_delete_for_a_client_that_is_not_archived(manager_client, shops):
     active = shops["koffi"]
 
-    page = clerk_client.get(change_url(active))
-    delete_page = clerk_client.get(f"{CHANGELIST}{active.pk}/delete/")
-    delete_post = clerk_client.post(f"{CHANGELIST}{active.pk}/delete/", {"post": "yes"})
+    page = manager_client.get(change_url(active))
+    delete_page = manager_client.get(f"{CHANGELIST}{active.pk}/delete/")
+    delete_post = manager_client.post(f"{CHANGELIST}{active.pk}/delete/", {"post": "yes"})
 
     assert page.status_code == 200
     assert f"{active.pk}/delete/" not in page.content.decode()
@@ -185,11 +188,11 @@ def test_change_view_offers_no_delete_for_a_client_that_is_not_archived(clerk_cl
 
 
 @pytest.mark.django_db
-def test_change_view_delete_purges_an_archived_client(clerk_client, clerk, shops, field_records):
+def test_change_view_delete_purges_an_archived_client(manager_client, clerk, shops, field_records):
     archived = client_archive(user=clerk, client=shops["marche"])
 
-    confirmation = clerk_client.get(f"{CHANGELIST}{archived.pk}/delete/")
-    response = clerk_client.post(f"{CHANGELIST}{archived.pk}/delete/", {"post": "yes"})
+    confirmation = manager_client.get(f"{CHANGELIST}{archived.pk}/delete/")
+    response = manager_client.post(f"{CHANGELIST}{archived.pk}/delete/", {"post": "yes"})
 
     assert confirmation.status_code == 200
     assert f"Visit: {field_records['visit']}" in strip_tags(confirmation.content.decode())
@@ -252,7 +255,7 @@ def test_add_form_has_one_field_per_attribute_required_ones_marked(clerk_client,
 def add_post_data(**overrides: Any) -> dict[str, Any]:
     data = {
         "name": "  Épicerie Chez Awa ",
-        "phone": "+225 05 05 05 05",
+        "phone": "+225 05 05 05 05 05",
         "lat": "5.31",
         "lng": "-4.02",
         "accuracy_m": "8",
@@ -366,7 +369,7 @@ def test_editing_a_field_bumps_the_version_once(clerk_client, clerk, shops):
 def test_editing_reps_and_a_field_together_bumps_the_version_once(clerk_client, shops, awa):
     before = Client.objects.get(pk=shops["koffi"].pk)
 
-    edit(clerk_client, before, phone="+225 01 01 01 01", assigned_reps=[str(awa.pk)])
+    edit(clerk_client, before, phone="+225 01 01 01 01 01", assigned_reps=[str(awa.pk)])
 
     after = Client.objects.get(pk=before.pk)
     assert after.version == before.version + 1
@@ -513,14 +516,15 @@ def test_changelist_queries_do_not_grow_with_the_number_of_clients(
 
     many_clients(90)
     # 1. the session  2. the clerk  3. the clerk's own permissions  4. the permissions of the clerk's groups
-    # 5. the lists, to know whether the page shows one (filtered: the chosen list)  6. that list's attributes
-    # 7. the lists for the "client list" filter  8. the reps for the "rep" filter
-    # 9. the count of clients matching the filters  10. the count of all clients ("N total")
-    # 11. the page of clients, with their list (select_related)  12. the page's reps (prefetch_related)
+    # 5. whether the clerk is a supervisor, whom a team bounds (fieldsales.accounts.team_of)
+    # 6. the lists, to know whether the page shows one (filtered: the chosen list)  7. that list's attributes
+    # 8. the lists for the "client list" filter  9. the reps for the "rep" filter
+    # 10. the count of clients matching the filters  11. the count of all clients ("N total")
+    # 12. the page of clients, with their list (select_related)  13. the page's reps (prefetch_related)
     with django_assert_num_queries(len(ten.captured_queries)):
         response = clerk_client.get(CHANGELIST, params)
 
-    assert len(ten.captured_queries) == 12, [query["sql"] for query in ten.captured_queries]
+    assert len(ten.captured_queries) == 13, [query["sql"] for query in ten.captured_queries]
 
     assert len(response.context["cl"].result_list) == 50
 

@@ -77,8 +77,10 @@ def errors_of(values, *, partial=False, specs=SPECS):
         ("categorie", " SUPERMARCHE ", "Supermarché"),
         ("services", ["Crédit", "Mobile money"], ["Mobile money", "Crédit"]),
         ("services", "livraison; credit", ["Livraison", "Crédit"]),
-        ("tel2", "+225 07 12 34 56 78", "+225 07 12 34 56 78"),
-        ("tel2", "0707070707", "0707070707"),
+        ("tel2", "+225 07 12 34 56 78", "+2250712345678"),
+        ("tel2", "0707070707", "+2250707070707"),  # without its country code: a number of the list's country
+        ("tel2", " 00 33 6 12 34 56 78 ", "+33612345678"),  # dialled from Côte d'Ivoire
+        ("tel2", 2250707070707, "+2250707070707"),  # a spreadsheet's number for "+225 07 07 07 07 07"
         ("email", "Awa@Example.CI", "Awa@example.ci"),
         ("facade", "8F0E2D8A-4B1C-4D4E-9E3A-1B2C3D4E5F60", "8f0e2d8a-4b1c-4d4e-9e3a-1b2c3d4e5f60"),
     ],
@@ -105,7 +107,11 @@ def test_each_type_is_stored_in_its_canonical_form(key, raw, canonical):
         ("frigo", "peut-être", "Enter yes or no."),
         ("categorie", "Pharmacie", "“Pharmacie” is not one of the choices: Épicerie, Boutique, Supermarché."),
         ("services", "Livraison; Gaz", "“Gaz” is not one of the choices: Mobile money, Livraison, Crédit."),
-        ("tel2", "12ab", "Enter a phone number of 6 to 25 digits, optionally starting with +."),
+        (
+            "tel2",
+            "12ab",
+            "Enter a phone number, such as 01 23 45 6789 (Côte d'Ivoire), or one starting with + and its country code.",
+        ),
         ("email", "awa@", "Enter a valid email address."),
         ("facade", "not-a-uuid", "Enter the identifier of an uploaded photo."),
     ],

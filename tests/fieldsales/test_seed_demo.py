@@ -17,8 +17,9 @@ from django.test import RequestFactory
 from django.utils import timezone
 
 from clients.models import Assignment, AttributeDefinition, Client, ClientList, ListAccess
+from clients.phones import phone_parse
 from clients.schema import AttributeType, missing_required, search_text, validate_attributes
-from fieldsales.accounts import BACK_OFFICE, REPS, SUPERVISORS
+from fieldsales.accounts import BACK_OFFICE, MANAGERS, REPS, SUPERVISORS
 from fieldsales.management.commands import seed_demo
 from fieldsales.models import Profile
 from kpis.models import KpiCard, KpiDefinition, KpiFolder, LedgerEntry, Target
@@ -27,7 +28,7 @@ from workflows.models import Activity, ActivityKind, ActivitySubmission, Note, O
 pytestmark = pytest.mark.django_db
 
 User = get_user_model()
-DEMO_USERNAMES = ("admin", "clerk", "sup1", "rep1", "rep2")
+DEMO_USERNAMES = ("admin", "clerk", "manager", "sup1", "rep1", "rep2")
 SEEDED_MODELS = (
     User,
     User.groups.through,
@@ -105,8 +106,18 @@ def test_demo_users_have_their_roles():
 
     users = {user.username: user for user in User.objects.filter(username__in=DEMO_USERNAMES)}
     assert set(users) == set(DEMO_USERNAMES)
-    assert users["sup1"].is_staff and users["sup1"].groups.filter(name=SUPERVISORS).exists()
-    assert users["clerk"].is_staff and users["clerk"].groups.filter(name=BACK_OFFICE).exists()
+    roles = {username: list(user.groups.values_list("name", flat=True)) for username, user in users.items()}
+    assert roles == {
+        "admin": [],
+        "clerk": [BACK_OFFICE],
+        "manager": [MANAGERS],
+        "sup1": [SUPERVISORS],
+        "rep1": [REPS],
+        "rep2": [REPS],
+    }
+    assert users["sup1"].is_staff and users["clerk"].is_staff and users["manager"].is_staff
+    assert not users["clerk"].has_perm("clients.purge_client") and users["manager"].has_perm("clients.purge_client")
+    assert not users["sup1"].has_perm("clients.import_client") and not users["sup1"].has_perm("clients.change_client")
     for rep in ("rep1", "rep2"):
         assert users[rep].groups.filter(name=REPS).exists()
         assert not users[rep].is_staff
@@ -147,7 +158,8 @@ def test_seeded_clients_obey_their_list_schema():
         assert client.search_text == search_text(specs, client.name, client.attributes)
         assert 5.28 <= client.lat <= 5.43 and -4.10 <= client.lng <= -3.93
         assert 5 <= client.accuracy_m <= 30
-        assert client.phone.startswith("+225 ")
+        assert phone_parse(client.phone, region="FR") == client.phone  # E.164
+        assert client.phone.startswith("+225")
 
 
 def test_every_activity_passes_its_model_validation():

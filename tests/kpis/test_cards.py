@@ -97,15 +97,15 @@ def test_a_refresh_stores_the_card_and_bumps_its_version_only_when_it_changed(de
 
 
 def test_a_change_to_the_definitions_in_the_admin_recomputes_every_card_after_commit(
-    definitions, clerk_client, settings, django_capture_on_commit_callbacks
+    definitions, manager_client, settings, django_capture_on_commit_callbacks
 ):
     settings.BACKGROUND_THREADS = True
     shop = ClientFactory()
     folder = KpiFolder.objects.get(name_en="Account")
     form = {"name_en": "Account", "name_fr": "Compte", "definitions-TOTAL_FORMS": "0", "definitions-INITIAL_FORMS": "0"}
-    # Not run: the recompute starts a thread once the clerk's transaction commits.
+    # Not run: the recompute starts a thread once the manager's transaction commits.
     with django_capture_on_commit_callbacks(execute=False) as callbacks:
-        response = clerk_client.post(f"/admin/kpis/kpifolder/{folder.pk}/change/", form, follow=True)
+        response = manager_client.post(f"/admin/kpis/kpifolder/{folder.pk}/change/", form, follow=True)
     assert "KPI card is being recomputed" in response.content.decode()
     assert len(callbacks) == 1
     assert not KpiCard.objects.filter(client=shop).exists()

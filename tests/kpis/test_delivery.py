@@ -139,7 +139,7 @@ def test_a_provider_outage_then_recovery_delivers_once(enabled_client, settings,
 
 def test_the_signed_link_serves_the_pdf_and_refuses_a_forged_one(enabled_client, client):
     delivery = statement_send(
-        user=RepFactory(), client=enabled_client, channel="sms", recipient="+22501020304", language="en"
+        user=RepFactory(), client=enabled_client, channel="sms", recipient="+2250102030405", language="en"
     )
     from kpis.delivery import statement_link
 
@@ -154,7 +154,7 @@ def test_a_provider_that_never_recovers_ends_failed_with_its_error(enabled_clien
     settings.STATEMENT_SMS_BACKEND, settings.SMS_API_URL = "http", url
     fake.outage = 1000
     delivery = statement_send(
-        user=RepFactory(), client=enabled_client, channel="sms", recipient="+22501020304", language="en"
+        user=RepFactory(), client=enabled_client, channel="sms", recipient="+2250102030405", language="en"
     )
     for hour in range(13):
         deliveries_process(now=later(61 * hour))

@@ -253,7 +253,8 @@ class Workday:
         lat, lng = near(*ABIDJAN, self.rng.uniform(50, 8000), self.rng.uniform(0, 2 * math.pi))
         record = {
             "name": f"Boutique {n} de la rue {self.rng.randint(1, 99)}",
-            "phone": f"+225 07 {self.rng.randint(10, 99)} {self.rng.randint(10, 99)} {n:04d}",
+            # In E.164, as the server stores it (clients/phones.py), so that the device's copy is the server's.
+            "phone": f"+22507{self.rng.randint(10, 99)}{self.rng.randint(10, 99)}{n:04d}",
             "lat": lat,
             "lng": lng,
             "attributes": {"quartier": self.rng.choice(QUARTIERS), "categorie": self.rng.choice(CATEGORIES)},
@@ -271,7 +272,7 @@ class Workday:
             if change == "name":
                 data["name"] = f"{record['name'].split(' *')[0]} *{self.rng.randint(1, 10**6)}"
             elif change == "phone":
-                data["phone"] = f"+225 05 {self.rng.randint(10**7, 10**8 - 1)}"
+                data["phone"] = f"+22505{self.rng.randint(10**7, 10**8 - 1)}"
             elif change == "quartier":
                 attributes["quartier"] = self.rng.choice(
                     [q for q in QUARTIERS if q != record["attributes"]["quartier"]]

@@ -7,13 +7,14 @@ from decimal import Decimal
 from typing import Any
 
 import pytest
-import tablib
 from django.core.management import call_command
 
 from kpis.models import KpiCard, KpiDefinition, KpiFolder, LedgerEntry, Target
-from kpis.resources import LedgerEntryResource
 from tests.sync.conftest import make_client, op
 from tests.sync.test_push import checkin_data
+from tests.wizard import tally, wizard_check, wizard_confirm, wizard_import, wizard_job
+
+LEDGER = "/admin/kpis/ledgerentry/import-file/"
 
 
 @pytest.fixture
@@ -73,32 +74,36 @@ def test_a_pushed_visit_with_two_orders_recomputes_the_card_once_and_the_device_
     assert [change["id"] for change in pulled] == [str(client.pk)]
 
 
-def test_a_ledger_import_updates_the_balances_on_the_cards_but_its_preview_does_not(definitions, rep1, pos_list):
-    shop = make_client(rep1, pos_list, reps=(rep1,))
-    dataset = tablib.Dataset(headers=["client", "date", "kind", "reference", "amount", "due_date"])
-    dataset.append([str(shop.pk), "2026-10-01", "invoice", "F1", "150000", "2026-10-31"])
-    dataset.append([str(shop.pk), "2026-10-15", "payment", "R1", "100000", ""])
+def ledger_file(*rows: str) -> bytes:
+    return "\r\n".join(["client;date;kind;reference;amount;due_date", *rows, ""]).encode("cp1252")
 
-    LedgerEntryResource().import_data(dataset, dry_run=True)
+
+def test_a_ledger_import_updates_the_balances_on_the_cards_but_its_check_does_not(
+    definitions, clerk_client, rep1, pos_list
+):
+    shop = make_client(rep1, pos_list, reps=(rep1,))
+    content = ledger_file(
+        f"{shop.pk};01/10/2026;invoice;F1;150 000;31/10/2026", f"{shop.pk};15/10/2026;payment;R1;100 000;"
+    )
+
+    job = wizard_check(clerk_client, LEDGER, wizard_job(clerk_client, LEDGER, content, "ledger.csv"))
     assert not KpiCard.objects.filter(client=shop).exists()
 
-    result = LedgerEntryResource().import_data(dataset)
+    wizard_confirm(clerk_client, LEDGER, job)
 
-    assert not result.has_errors() and not result.has_validation_errors()
+    assert tally(job) == {"new": 2, "update": 0, "unchanged": 0, "error": 0}
     assert Decimal(values(shop)["balance"]) == Decimal("50000.00")
 
 
-def test_a_ledger_file_with_a_bad_row_changes_no_card(definitions, rep1, pos_list):
+def test_a_ledger_file_with_a_bad_row_changes_no_card(definitions, clerk_client, rep1, pos_list):
     shop = make_client(rep1, pos_list, reps=(rep1,))
     call_command("refresh_kpi_cards", stdout=None)
     before = KpiCard.objects.get(client=shop).version
-    dataset = tablib.Dataset(headers=["client", "date", "kind", "reference", "amount", "due_date"])
-    dataset.append([str(shop.pk), "2026-10-01", "invoice", "F1", "150000", ""])
-    dataset.append([str(shop.pk), "2026-10-01", "invoice", "F2", "-5", ""])
+    content = ledger_file(f"{shop.pk};01/10/2026;invoice;F1;150000;", f"{shop.pk};01/10/2026;invoice;F2;-5;")
 
-    result = LedgerEntryResource().import_data(dataset)
+    job = wizard_import(clerk_client, LEDGER, content, "ledger.csv")
 
-    assert result.has_validation_errors()
+    assert [number for number, _error in job.errors] == [3]
     assert not LedgerEntry.objects.exists()
     assert KpiCard.objects.get(client=shop).version == before
     assert Decimal(values(shop)["balance"]) == Decimal("0")

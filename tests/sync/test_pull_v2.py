@@ -132,7 +132,7 @@ def field(rep1, rep2, pos_list, visit_workflow, kpi_folders) -> Field:  # type: 
         product_changed(product=product)
     clients = [
         make_client(rep1, pos_list, reps=(rep1,), name="Boutique Awa", statement_enabled=True),
-        make_client(rep1, pos_list, reps=(rep1, rep2), name="Boutique partagée", phone="+225 07 07 07 07"),
+        make_client(rep1, pos_list, reps=(rep1, rep2), name="Boutique partagée", phone="+225 07 07 07 07 07"),
         make_client(None, pos_list, reps=(rep1,), name="Sans position", lat=None, lng=None, accuracy_m=None),
     ]
     archived = make_client(None, pos_list, reps=(rep1,), name="Fermée")
@@ -550,7 +550,7 @@ def test_every_rep_gets_the_kpi_folders_and_a_new_rep_too(field, rep1, rep2):
     assert {key for key in by_key(changes_of(pull_pages(device_for(newcomer)))) if key[0] == "kpi_folder"} == folders
 
 
-def test_a_folder_changed_in_the_admin_reaches_every_rep_with_a_higher_version(field, rep1, rep2, clerk_client):
+def test_a_folder_changed_in_the_admin_reaches_every_rep_with_a_higher_version(field, rep1, rep2, manager_client):
     devices = [device_for(rep1), device_for(rep2)]
     for device in devices:
         pull_pages(device)
@@ -558,7 +558,7 @@ def test_a_folder_changed_in_the_admin_reaches_every_rep_with_a_higher_version(f
     form = folder_form(folder, label_fr="Dernière commande")
     form["name_fr"] = "Ventes du mois"
 
-    response = clerk_client.post(f"/admin/kpis/kpifolder/{folder.pk}/change/", form)
+    response = manager_client.post(f"/admin/kpis/kpifolder/{folder.pk}/change/", form)
 
     assert response.status_code == 302, response.content.decode()[:3000]
     for device in devices:
@@ -570,12 +570,12 @@ def test_a_folder_changed_in_the_admin_reaches_every_rep_with_a_higher_version(f
         assert folder_changes[0]["data"]["kpis"][0]["label_fr"] == "Dernière commande"
 
 
-def test_a_folder_deleted_in_the_admin_leaves_every_reps_device(field, rep1, rep2, clerk_client):
+def test_a_folder_deleted_in_the_admin_leaves_every_reps_device(field, rep1, rep2, manager_client):
     devices = [device_for(rep1), device_for(rep2)]
     for device in devices:
         pull_pages(device)
 
-    response = clerk_client.post(f"/admin/kpis/kpifolder/{field.empty.pk}/delete/", {"post": "yes"})
+    response = manager_client.post(f"/admin/kpis/kpifolder/{field.empty.pk}/delete/", {"post": "yes"})
 
     assert response.status_code == 302
     for device in devices:

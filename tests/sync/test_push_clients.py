@@ -63,7 +63,7 @@ def test_a_client_created_offline_is_stored_as_sent_assigned_to_its_creator_and_
         ABIDJAN[0],
         ABIDJAN[1],
         6.0,
-        "+225 07 01 02 03 04",
+        "+2250701020304",  # the phone rule's E.164 (clients/phones.py)
     )
     assert client.attributes == {"quartier": "Yopougon", "categorie": "Épicerie", "surface_m2": 1200, "frigo": True}
     assert (client.created_by, client.updated_by, client.photo, client.version) == (rep1, rep1, None, 1)
@@ -182,7 +182,7 @@ def test_an_update_changes_only_the_fields_and_attributes_sent_and_bumps_the_ver
     update = op(
         "client.update",
         str(client.pk),
-        {"phone": "+225 05 55 55 55", "attributes": {"surface_m2": 35, "services": "livraison"}},
+        {"phone": "+225 05 05 55 55 55", "attributes": {"surface_m2": 35, "services": "livraison"}},
         base_version=1,
     )
 
@@ -192,7 +192,7 @@ def test_an_update_changes_only_the_fields_and_attributes_sent_and_bumps_the_ver
     after = ClientModel.objects.get(pk=client.pk)
     assert (after.name, after.phone, after.lat, after.version, after.updated_by, after.created_by) == (
         "Épicerie Chez Awa",
-        "+225 05 55 55 55",
+        "+2250505555555",
         ABIDJAN[0],
         2,
         rep1,
@@ -215,7 +215,7 @@ def test_an_update_that_changes_nothing_keeps_the_version(device1, rep1, pos_lis
 
 
 def test_a_phone_or_position_sent_as_null_is_cleared(device1, rep1, pos_list):
-    client = make_client(rep1, pos_list, reps=(rep1,), phone="+225 07 00 00 00")
+    client = make_client(rep1, pos_list, reps=(rep1,), phone="+225 07 07 00 00 00")
     update = op(
         "client.update", str(client.pk), {"phone": None, "lat": None, "lng": "", "accuracy_m": None}, base_version=1
     )
@@ -403,14 +403,14 @@ def test_resending_a_conflicting_op_answers_the_same_conflict_and_changes_nothin
 
 def test_a_core_field_changed_on_the_server_is_a_conflict_too(device1, rep1, rep2, pos_list):
     client = make_client(None, pos_list, reps=(rep1, rep2))
-    client_update(user=rep2, client=client, data={"phone": "+225 01 01 01 01"})
-    update = op("client.update", str(client.pk), {"phone": "+225 02 02 02 02", "name": "Nouveau"}, base_version=1)
+    client_update(user=rep2, client=client, data={"phone": "+225 01 01 01 01 01"})
+    update = op("client.update", str(client.pk), {"phone": "+225 07 02 02 02 02", "name": "Nouveau"}, base_version=1)
 
     result = push_one(device1, update)
 
     assert (result["status"], result["conflicts"]) == ("conflict", ["phone"])
-    assert (stored(client.pk)["phone"], stored(client.pk)["name"]) == ("+225 01 01 01 01", "Nouveau")
-    assert result["current"]["data"]["phone"] == "+225 01 01 01 01"
+    assert (stored(client.pk)["phone"], stored(client.pk)["name"]) == ("+2250101010101", "Nouveau")
+    assert result["current"]["data"]["phone"] == "+2250101010101"
 
 
 # client.archive -------------------------------------------------------------------------------------

@@ -296,7 +296,7 @@ def test_filling_one_missing_field_at_a_time_on_a_read_only_list_is_allowed(devi
         {"name": "Renommé"},
         {"attributes": {"quartier": "Plateau"}},
         {"attributes": {"surface_m2": 25, "quartier": "Plateau"}},
-        {"phone": "+225 01 00 00 00", "attributes": {"surface_m2": 25, "frigo": True}},
+        {"phone": "+225 01 01 00 00 00", "attributes": {"surface_m2": 25, "frigo": True}},
     ],
     ids=["a-core-field", "a-filled-attribute", "missing-plus-filled", "all-missing-plus-a-core-field"],
 )

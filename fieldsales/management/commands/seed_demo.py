@@ -33,6 +33,7 @@ from django.utils import timezone
 from django.utils.translation import gettext as _
 
 from clients.models import Assignment, AttributeDefinition, Client, ClientList, ListAccess
+from clients.phones import phone_parse
 from clients.schema import (
     AttributeSpec,
     AttributeType,
@@ -42,7 +43,7 @@ from clients.schema import (
     validate_attributes,
 )
 from clients.services import client_list_schema_changed
-from fieldsales.accounts import BACK_OFFICE, REPS, ROLES, SUPERVISORS, reps_queryset
+from fieldsales.accounts import BACK_OFFICE, MANAGERS, REPS, ROLES, SUPERVISORS, reps_queryset
 from fieldsales.models import Profile
 from fieldsales.sync.feed import refresh_reps
 from kpis.models import KpiDefinition, KpiFolder, LedgerEntry, Target
@@ -146,6 +147,7 @@ class DemoUser:
 DEMO_USERS = (
     DemoUser("admin", "Admin", "FieldSales", None, is_staff=True, is_superuser=True),
     DemoUser("clerk", "Nadia", "Kouamé", BACK_OFFICE, is_staff=True),
+    DemoUser("manager", "Ibrahim", "Diabaté", MANAGERS, is_staff=True),
     DemoUser("sup1", "Mariam", "Traoré", SUPERVISORS, is_staff=True),
     DemoUser("rep1", "Awa", "Koné", REPS),
     DemoUser("rep2", "Yao", "Kouassi", REPS),
@@ -728,7 +730,8 @@ def build_client(index: int, demo: Demo) -> tuple[Client, list[int], tuple[float
         lat=lat,
         lng=lng,
         accuracy_m=round(rng.uniform(5, 30), 1),
-        phone=ivorian_mobile(rng),
+        # Written past the services, so stored as they would store it (clients/phones.py).
+        phone=phone_parse(ivorian_mobile(rng), region="CI"),
         attributes=attributes,
         search_text=search_text(demo.specs, name, attributes),
         statement_enabled=rng.random() < 0.25,
@@ -900,8 +903,8 @@ def month_end(start: dt.date) -> dt.date:
 
 class Command(BaseCommand):
     help = _(
-        "Load the demo data: the users admin, clerk, sup1, rep1 and rep2, the “Points de vente” list and its "
-        "clients, products, two workflows, KPIs and monthly targets, and six months of visits, orders, notes and "
+        "Load the demo data: the users admin, clerk, manager, sup1, rep1 and rep2, the “Points de vente” list and "
+        "its clients, products, two workflows, KPIs and monthly targets, and six months of visits, orders, notes and "
         "ledger entries for the first %(history)d clients (whatever --clients says, so that large runs stay "
         "fast). Idempotent: a second run adds nothing and leaves existing rows as they are, except the demo users' "
         "roles and password, which are set again."
@@ -942,7 +945,7 @@ class Command(BaseCommand):
 
     def seed_users(self, password: str) -> dict[str, AbstractUser]:
         groups = {role: Group.objects.get_or_create(name=role)[0] for role in ROLES}
-        # One hash for all five: PBKDF2 costs about 0.3 s a call, and they share the documented password anyway.
+        # One hash for them all: PBKDF2 costs about 0.3 s a call, and they share the documented password anyway.
         encoded = make_password(password)
         users: dict[str, AbstractUser] = {}
         for spec in DEMO_USERS:
@@ -955,8 +958,7 @@ class Command(BaseCommand):
             user.is_superuser = spec.is_superuser
             user.password = encoded
             user.save()
-            if spec.role:
-                user.groups.add(groups[spec.role])
+            user.groups.set([groups[spec.role]] if spec.role else [])
             users[spec.username] = user
         for username in REP_USERNAMES:
             Profile.objects.update_or_create(user_id=users[username].pk, defaults={"supervisor_id": users["sup1"].pk})

@@ -1,11 +1,12 @@
 /* The list schema on the phone: the same rules as clients/schema.py, so that Submit is enabled only for what
-   the server will accept. The server checks again; its answer wins. */
+   the server will accept. The server checks again; its answer wins. Phones are the server's alone: what makes a
+   number valid is libphonenumber's data for each country (clients/phones.py), which no short rule here would match,
+   so a number the server refuses comes back as a sync alert with its message. */
 import { gettext, interpolate } from "./i18n.js";
 
 const TEXT_MAX = 255;
 const LONG_TEXT_MAX = 5000;
 const INTEGER_LIMIT = 2 ** 53;
-const PHONE_RE = /^\+?[0-9 ().\-\/]{6,25}$/;
 const EMAIL_RE = /^[^\s@]+@[^\s@]+\.[^\s@]+$/;
 const DATE_RE = /^\d{4}-\d{2}-\d{2}$/;
 const NAME_MAX = 200;
@@ -16,7 +17,6 @@ export const MESSAGES = {
   integer: () => gettext("Enter a whole number."),
   decimal: () => gettext("Enter a number."),
   date: () => gettext("Enter a date."),
-  phone: () => gettext("Enter a phone number of 6 to 25 digits, optionally starting with +."),
   email: () => gettext("Enter a valid email address."),
   option: () => gettext("Choose one of the options."),
 };
@@ -41,8 +41,6 @@ export function attributeError(attribute, value) {
       return /^\s*-?\d{1,15}([.,]\d+)?\s*$/.test(String(value)) ? "" : MESSAGES.decimal();
     case "date":
       return DATE_RE.test(String(value)) && !Number.isNaN(Date.parse(String(value))) ? "" : MESSAGES.date();
-    case "phone":
-      return PHONE_RE.test(String(value).trim()) ? "" : MESSAGES.phone();
     case "email":
       return EMAIL_RE.test(String(value).trim()) ? "" : MESSAGES.email();
     case "choice":
@@ -78,10 +76,6 @@ export function canonical(attribute, value) {
 export function nameError(name) {
   if (isEmpty(String(name ?? "").trim())) return MESSAGES.required();
   return String(name).trim().length > NAME_MAX ? MESSAGES.tooLong(NAME_MAX) : "";
-}
-
-export function phoneError(phone) {
-  return isEmpty(String(phone ?? "").trim()) || PHONE_RE.test(String(phone).trim()) ? "" : MESSAGES.phone();
 }
 
 /* A value as a rep reads it. */

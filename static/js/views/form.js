@@ -2,7 +2,7 @@
    disabled until every field is valid, the GPS point with its accuracy, a photo resized on the phone. */
 import { currentPosition } from "../lib/geo.js";
 import { gettext, interpolate, localized } from "../lib/i18n.js";
-import { attributeError, canonical, isEmpty, nameError, phoneError } from "../lib/schema.js";
+import { attributeError, canonical, isEmpty, nameError } from "../lib/schema.js";
 import { createClient, state, updateClient } from "../lib/store.js";
 import { syncNow } from "../lib/sync.js";
 import { uuid } from "../lib/text.js";
@@ -113,7 +113,6 @@ export function render(main, clientId = null) {
   const validate = () => {
     const errors = {};
     errors.name = nameError(form.elements.name.value);
-    errors.phone = phoneError(form.elements.phone.value);
     for (const attribute of attributes()) {
       if (attribute.type === "photo") continue;
       errors[attribute.key] = attributeError(attribute, readAttribute(attribute, form.elements[attribute.key]));
