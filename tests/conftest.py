@@ -1,4 +1,5 @@
 import pytest
+from django.conf import settings
 from django.db import connection
 from django.utils import translation
 
@@ -42,6 +43,13 @@ def clerk(db):  # type: ignore[no-untyped-def]
 def clerk_client(client, clerk):  # type: ignore[no-untyped-def]
     client.force_login(clerk)
     return client
+
+
+@pytest.fixture
+def clerk_fr(clerk_client):  # type: ignore[no-untyped-def]
+    """The clerk, reading the admin in French."""
+    clerk_client.cookies[settings.LANGUAGE_COOKIE_NAME] = "fr"
+    return clerk_client
 
 
 @pytest.fixture

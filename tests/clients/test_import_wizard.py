@@ -152,12 +152,6 @@ def reps(db: Any) -> dict[str, Any]:
 
 
 @pytest.fixture
-def clerk_fr(clerk_client: Any) -> Any:
-    clerk_client.cookies[settings.LANGUAGE_COOKIE_NAME] = "fr"
-    return clerk_client
-
-
-@pytest.fixture
 def clerk_en(clerk_client: Any) -> Any:
     clerk_client.cookies[settings.LANGUAGE_COOKIE_NAME] = "en"
     return clerk_client

@@ -6,7 +6,6 @@ from decimal import Decimal
 from typing import Any
 
 import pytest
-from django.conf import settings
 from django.utils import translation
 
 from clients.models import ClientList
@@ -25,12 +24,6 @@ ROWS = [
     ["c001", "15/10/2026", "Paiement", "R0001", "100 000", ""],
     ["C002", "2026-10-01", "Avoir", "A0001", "2 500", ""],
 ]
-
-
-@pytest.fixture
-def clerk_fr(clerk_client: Any) -> Any:
-    clerk_client.cookies[settings.LANGUAGE_COOKIE_NAME] = "fr"
-    return clerk_client
 
 
 @pytest.fixture

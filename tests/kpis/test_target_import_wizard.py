@@ -11,7 +11,6 @@ from typing import Any
 
 import openpyxl
 import pytest
-from django.conf import settings
 from django.utils import translation
 from django.utils.translation import gettext as _
 
@@ -33,12 +32,6 @@ ROWS = [
     ["", "Awa Koné", "01/01/2027", "31/03/2027", "12 000 000"],
     ["", "koffi", "01/01/2027", "31/03/2027", "9,5"],
 ]
-
-
-@pytest.fixture
-def clerk_fr(clerk_client: Any) -> Any:
-    clerk_client.cookies[settings.LANGUAGE_COOKIE_NAME] = "fr"
-    return clerk_client
 
 
 @pytest.fixture

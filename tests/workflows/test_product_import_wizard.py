@@ -9,7 +9,6 @@ from decimal import Decimal
 from typing import Any
 
 import pytest
-from django.conf import settings
 from django.utils import translation
 
 from clients.schema import NOT_BOOLEAN, REQUIRED
@@ -28,12 +27,6 @@ ROWS = [
     ["RIZ-25", "Riz parfumé 25 kg", "17 500,50", "oui"],
     ["HUILE-5", "Huile 5 L", "1.234,5", "non"],
 ]
-
-
-@pytest.fixture
-def clerk_fr(clerk_client: Any) -> Any:
-    clerk_client.cookies[settings.LANGUAGE_COOKIE_NAME] = "fr"
-    return clerk_client
 
 
 def catalogue() -> dict[str, tuple[Any, ...]]:
