@@ -45,12 +45,6 @@ BLOB_MISSING = _("The photo has not been uploaded yet; it will be sent again aft
 BASE_VERSION_REQUIRED = _("Send the version the change was based on.")
 
 
-def _name(user: Any) -> str | None:
-    if user is None:
-        return None
-    return user.get_full_name() or user.get_username()
-
-
 def serialize_lists(rep: User, ids: list[str]) -> dict[str, dict[str, Any]]:
     rights = list_rights(user=rep, list_ids=[int(list_id) for list_id in ids])
     records: dict[str, dict[str, Any]] = {}

@@ -48,11 +48,6 @@ class LedgerEntry(models.Model):
     def __str__(self) -> str:
         return f"{self.get_kind_display()} {self.reference}"
 
-    @property
-    def signed_amount(self):  # type: ignore[no-untyped-def]
-        """What the entry does to the client's balance: invoices raise it, payments and credit notes lower it."""
-        return self.amount if self.kind == self.Kind.INVOICE else -self.amount
-
 
 class KpiFolder(models.Model):
     """A tab of the KPI card; tabs are shown in alphabetical order of their name."""

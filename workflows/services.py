@@ -70,10 +70,6 @@ class LineInput:
     unit_price: Any = None
 
 
-def geo_activities(workflow: Workflow) -> list[Activity]:
-    return [activity for activity in workflow.activities.all() if activity.requires_geo_checkin]
-
-
 def check_geofence(*, client: Client, position: Position | None, radius_m: float) -> float:
     """The distance from the client, or TooFar. The rule itself is `geo.within_geofence`."""
     if client.lat is None or client.lng is None:

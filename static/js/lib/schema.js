@@ -54,7 +54,7 @@ export function attributeError(attribute, value) {
 
 /* The value as the server stores it (clients/schema.py's canonical form). */
 export function canonical(attribute, value) {
-  if (isEmpty(value)) return attribute.type === "boolean" ? null : null;
+  if (isEmpty(value)) return null;
   switch (attribute.type) {
     case "integer":
       return Number.parseInt(String(value), 10);
