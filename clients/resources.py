@@ -38,6 +38,7 @@ from fieldsales.imports.base import (
     Outcome,
     Row,
     UserFinder,
+    chunks,
     duplicates,
     messages_of,
 )
@@ -59,10 +60,7 @@ def parse_uuid(value: Any) -> uuid.UUID | None:
 
 
 class UUIDWidget(widgets.Widget):
-    """Identifiers as UUIDs, so cached instances are found; a malformed one is reported by the row."""
-
-    def clean(self, value: Any, row: Any = None, **kwargs: Any) -> uuid.UUID | None:
-        return parse_uuid(value)
+    """An identifier as text."""
 
     def render(self, value: Any, obj: Any = None, **kwargs: Any) -> str:
         return "" if value is None else str(value)
@@ -103,10 +101,7 @@ class ClientResource(SpreadsheetSafeResource, resources.ModelResource):
 
     def __init__(self, **kwargs: Any) -> None:
         super().__init__(**kwargs)
-        self.lists = {
-            client_list.name: client_list for client_list in ClientList.objects.prefetch_related("attributes")
-        }
-        self.lists_by_id = {client_list.pk: client_list for client_list in self.lists.values()}
+        self.lists_by_id = {client_list.pk: client_list for client_list in ClientList.objects.all()}
         self.attribute_fields: dict[str, AttributeField] = {}
         for definition in AttributeDefinition.objects.order_by("client_list__name", "order", "id"):
             field = self.attribute_fields.get(definition.key)
@@ -244,20 +239,18 @@ class ClientImporter(Importer):
         self.by_key: dict[str, Client] = {}
         self.by_id: dict[uuid.UUID, Client] = {}
         wanted_keys = sorted({folded for _number, folded, _text in keys if folded})
-        for start in range(0, len(wanted_keys), 2000):
-            chunk = wanted_keys[start : start + 2000]
-            for client in Client.objects.filter(client_list=self.client_list, business_key__in=chunk):
+        for some_keys in chunks(wanted_keys):
+            for client in Client.objects.filter(client_list=self.client_list, business_key__in=some_keys):
                 self.by_key[client.business_key] = client
         wanted_ids = sorted(ids - {client.pk for client in self.by_key.values()}, key=str)
-        for start in range(0, len(wanted_ids), 2000):
-            for client in Client.objects.filter(pk__in=wanted_ids[start : start + 2000]):
+        for some_ids in chunks(wanted_ids):
+            for client in Client.objects.filter(pk__in=some_ids):
                 self.by_id[client.pk] = client
         for client in self.by_key.values():
             self.by_id[client.pk] = client
         self.rep_ids: dict[uuid.UUID, set[int]] = {}
-        loaded = sorted(self.by_id, key=str)
-        for start in range(0, len(loaded), 2000):
-            assigned = Assignment.objects.filter(client_id__in=loaded[start : start + 2000])
+        for some_ids in chunks(sorted(self.by_id, key=str)):
+            assigned = Assignment.objects.filter(client_id__in=some_ids)
             for client_id, rep_id in assigned.values_list("client_id", "rep_id"):
                 self.rep_ids.setdefault(client_id, set()).add(rep_id)
         for client in self.by_id.values():

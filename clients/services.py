@@ -429,15 +429,12 @@ def clients_write(*, user: User | None, writes: Sequence[ClientWrite]) -> None:
             write.client.updated_by = user
         write.client.updated_at = now
         updated.append(write.client)
+    # A file sets no photo: the client's other own fields, and what the rules derive from them.
+    own_fields = [field for field in CORE_FIELDS if field != "photo"]
     Client.objects.bulk_update(
         updated,
         [
-            "name",
-            "lat",
-            "lng",
-            "accuracy_m",
-            "phone",
-            "statement_enabled",
+            *own_fields,
             "attributes",
             "field_versions",
             "search_text",

@@ -94,13 +94,13 @@ class ExcelCSV(base_formats.CSV):
     """
 
     def get_title(self) -> str:
-        return str(_("CSV for Excel (%(separator)s, with BOM)") % {"separator": _excel_separator()})
+        return str(_("CSV for Excel (%(separator)s, with BOM)") % {"separator": excel_separator()})
 
     def export_data(self, dataset: Any, **kwargs: Any) -> str:
         decimal_mark = get_format("DECIMAL_SEPARATOR")
         stream = io.StringIO()
         stream.write("\N{BYTE ORDER MARK}")
-        writer = csv.writer(stream, delimiter=_excel_separator(), lineterminator="\r\n")
+        writer = csv.writer(stream, delimiter=excel_separator(), lineterminator="\r\n")
         writer.writerow(dataset.headers or [])
         for row in dataset:
             writer.writerow([_excel_text(value, decimal_mark) for value in row])
@@ -110,7 +110,7 @@ class ExcelCSV(base_formats.CSV):
         return False
 
 
-def _excel_separator() -> str:
+def excel_separator() -> str:
     """Excel's list separator is ";" in the languages whose decimal mark is a comma."""
     return ";" if get_format("DECIMAL_SEPARATOR") == "," else ","
 

@@ -24,6 +24,7 @@ from fieldsales.imports.base import (
     Outcome,
     Row,
     UserFinder,
+    chunks,
     duplicates,
     messages_of,
 )
@@ -84,13 +85,12 @@ class ClientFinder:
         keys = sorted({business_key_of(name) for name in names} - {""})
         self.by_key: dict[str, list[tuple[Any, str]]] = {}
         self.ids: set[Any] = set()
-        for start in range(0, len(keys), 2000):
-            found = Client.objects.filter(business_key__in=keys[start : start + 2000])
+        for some_keys in chunks(keys):
+            found = Client.objects.filter(business_key__in=some_keys)
             for pk, key, list_name in found.values_list("pk", "business_key", "client_list__name"):
                 self.by_key.setdefault(key, []).append((pk, list_name))
-        wanted = sorted(ids, key=str)
-        for start in range(0, len(wanted), 2000):
-            self.ids.update(Client.objects.filter(pk__in=wanted[start : start + 2000]).values_list("pk", flat=True))
+        for some_ids in chunks(sorted(ids, key=str)):
+            self.ids.update(Client.objects.filter(pk__in=some_ids).values_list("pk", flat=True))
 
     def find(self, value: Any) -> tuple[Any, str | None]:
         """The client's id, or None and why not."""

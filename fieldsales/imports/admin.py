@@ -9,6 +9,7 @@ from __future__ import annotations
 from typing import Any
 
 from django import forms
+from django.conf import settings
 from django.contrib import messages
 from django.contrib.auth import get_permission_codename
 from django.core.exceptions import PermissionDenied
@@ -139,7 +140,8 @@ class ImportWizardMixin:
         """The model's own import permission ("clients.import_client"): a role may add and change records by hand
         without being trusted with a file of thousands."""
         opts = self.opts  # type: ignore[attr-defined]
-        return bool(request.user.has_perm(f"{opts.app_label}.{get_permission_codename('import', opts)}"))
+        codename = get_permission_codename(settings.IMPORT_EXPORT_IMPORT_PERMISSION_CODE, opts)
+        return bool(request.user.has_perm(f"{opts.app_label}.{codename}"))
 
     # Helpers ---------------------------------------------------------------------------------------------------
 
@@ -255,6 +257,7 @@ class ImportWizardMixin:
                     messages.info(request, IMPORT_QUEUED)
                     return HttpResponseRedirect(request.path)
         counts = {action: int(job.counts.get(action, 0)) for action in ACTIONS}
+        was_written = written(job)
         context = self._context(
             request,
             title=importer.title(),
@@ -263,11 +266,9 @@ class ImportWizardMixin:
             errors_shown=job.errors[:ERRORS_SHOWN],
             more_errors=max(0, len(job.errors) - ERRORS_SHOWN),
             mode_form=ModeForm(initial={"mode": job.mode}),
-            written=written(job),
-            refused=job.stage == ImportJob.Stage.IMPORT
-            and job.status == ImportJob.Status.DONE
-            and job.mode == ImportJob.Mode.ALL_OR_NOTHING
-            and bool(job.errors),
+            written=was_written,
+            # An import that ended without writing: all or nothing, with rows in error.
+            refused=job.stage == ImportJob.Stage.IMPORT and job.status == ImportJob.Status.DONE and not was_written,
             errors_csv=self._url("import_errors", job_id=job.pk, file_format="csv"),
             errors_xlsx=self._url("import_errors", job_id=job.pk, file_format="xlsx"),
             status_url=self._url("import_status", job_id=job.pk),

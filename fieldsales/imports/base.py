@@ -7,10 +7,10 @@ app's services; an importer only reads cells into what the services take.
 
 from __future__ import annotations
 
-from collections.abc import Iterable, Mapping
+from collections.abc import Iterable, Iterator, Mapping, Sequence
 from dataclasses import dataclass, field
 from importlib import import_module
-from typing import TYPE_CHECKING, Any, ClassVar
+from typing import TYPE_CHECKING, Any, ClassVar, TypeVar
 
 from django.core.exceptions import ValidationError
 from django.db import models
@@ -23,6 +23,8 @@ if TYPE_CHECKING:
     from django import forms
 
     from fieldsales.models import ImportJob
+
+T = TypeVar("T")
 
 NEW, UPDATE, UNCHANGED, ERROR = "new", "update", "unchanged", "error"
 ACTIONS = (NEW, UPDATE, UNCHANGED, ERROR)
@@ -154,6 +156,15 @@ class Importer:
             return parse_number(value, language=self.language)
         except ValueError:
             return value
+
+
+# Values one `IN (…)` lookup takes: the queries grow with the file by steps of this many rows.
+LOOKUP_CHUNK = 2000
+
+
+def chunks(items: Sequence[T], size: int = LOOKUP_CHUNK) -> Iterator[Sequence[T]]:
+    for start in range(0, len(items), size):
+        yield items[start : start + size]
 
 
 def mapping_by_header(headers: list[str], mapping: Mapping[str, str]) -> dict[str, str]:

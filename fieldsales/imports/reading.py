@@ -8,7 +8,6 @@ import codecs
 import csv
 import io
 import re
-import zipfile
 from dataclasses import dataclass, field
 from decimal import Decimal, InvalidOperation
 from typing import Any
@@ -142,10 +141,6 @@ def _blank(cells: list[Any]) -> bool:
     return all(cell is None or (isinstance(cell, str) and not cell.strip()) for cell in cells)
 
 
-def _blank_text(cells: list[str]) -> bool:
-    return not "".join(cells).strip()
-
-
 def _read_csv(text: str, encoding: str, limit: int | None) -> Table:
     text = text.lstrip("\ufeff")
     lines = [line for line in text.splitlines()[:50] if line.strip()]
@@ -157,7 +152,7 @@ def _read_csv(text: str, encoding: str, limit: int | None) -> Table:
     table = Table(headers=[], encoding=encoding, delimiter=delimiter)
     try:
         for cells in reader:
-            if _blank_text(cells):
+            if _blank(cells):
                 continue
             if headers is None:
                 headers = [cell.strip() for cell in cells]
@@ -197,9 +192,7 @@ def _read_xlsx(content: bytes, limit: int | None) -> Table:
     try:
         # data_only: a formula cell is read as the value the spreadsheet computed, never as the formula.
         book = openpyxl.load_workbook(io.BytesIO(content), read_only=True, data_only=True)
-    except (zipfile.BadZipFile, KeyError, OSError, ValueError, TypeError):
-        raise FileProblem(BROKEN_XLSX) from None
-    except Exception:  # openpyxl's own errors for a zip that is not a workbook
+    except Exception:  # a bad zip, or openpyxl's own errors for a zip that is not a workbook
         raise FileProblem(BROKEN_XLSX) from None
     try:
         sheet = book.worksheets[0] if book.worksheets else None

@@ -25,7 +25,7 @@ from fieldsales.background import after_commit_in_thread
 from fieldsales.imports.base import ACTIONS, ERROR, Importer, Outcome, Row
 from fieldsales.imports.reading import FileProblem, read_table
 from fieldsales.models import ImportJob
-from fieldsales.spreadsheets import inert, unquoted
+from fieldsales.spreadsheets import excel_separator, inert, unquoted
 
 logger = logging.getLogger(__name__)
 
@@ -216,8 +216,8 @@ CONTENT_TYPES = {
 
 
 def spreadsheet(rows: list[list[Any]], *, file_format: str, language: str) -> bytes:
-    """Rows as a file the clerk's spreadsheet opens as it is: XLSX, or CSV in UTF-8 with a BOM and, in French, `;`
-    (what French Excel expects). Cells that a spreadsheet would run are made inert."""
+    """Rows as a file the clerk's spreadsheet opens as it is: XLSX, or CSV in UTF-8 with a BOM and the separator of
+    the clerk's Excel (`;` in French). Cells that a spreadsheet would run are made inert."""
     if file_format == "xlsx":
         book = openpyxl.Workbook(write_only=True)
         sheet = book.create_sheet()
@@ -226,8 +226,10 @@ def spreadsheet(rows: list[list[Any]], *, file_format: str, language: str) -> by
         output = io.BytesIO()
         book.save(output)
         return output.getvalue()
+    with translation.override(language):
+        separator = excel_separator()
     text = io.StringIO()
-    writer = csv.writer(text, delimiter=";" if language.startswith("fr") else ",", lineterminator="\r\n")
+    writer = csv.writer(text, delimiter=separator, lineterminator="\r\n")
     writer.writerows([[inert(cell) for cell in cells] for cells in rows])
     return text.getvalue().encode("utf-8-sig")
 
