@@ -26,11 +26,12 @@ run: install .env
 	@echo ""
 	@echo "FieldSales is on http://$(HOST):$(PORT)/  (back office: http://$(HOST):$(PORT)/admin/)"
 	@echo "Demo logins, password '$(DEMO_PASSWORD)':"
-	@echo "  admin  superuser, back office"
-	@echo "  clerk  back-office staff"
-	@echo "  sup1   supervisor of rep1 and rep2"
-	@echo "  rep1   rep (mobile app)"
-	@echo "  rep2   rep (mobile app)"
+	@echo "  admin    superuser, back office"
+	@echo "  clerk    back office: clients, imports, ledger, statements (no purge)"
+	@echo "  manager  back-office manager: also purge, users and teams, list schemas, KPIs"
+	@echo "  sup1     supervisor of rep1 and rep2 (reads and exports their reps' records)"
+	@echo "  rep1     rep (mobile app)"
+	@echo "  rep2     rep (mobile app)"
 	@echo ""
 	$(BIN)/python manage.py runserver $(HOST):$(PORT)
 
