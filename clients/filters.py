@@ -24,12 +24,13 @@ NOT_TRUE_FALSE = _("Enter true or false.")
 
 class TrueFalseField(forms.Field):
     """`true` or `false`, as the API documents a yes/no filter; anything else is an error, not "no filter"
-    (Django's NullBooleanField reads every unknown value as unset, silently widening the list)."""
+    (Django's NullBooleanField reads every unknown value as unset, silently widening the list). An empty value is
+    an error too: only a parameter left out means no filter."""
 
     widget = forms.TextInput
 
     def to_python(self, value: Any) -> bool | None:
-        if value in (None, ""):
+        if value is None:
             return None
         if value in ("true", "false"):
             return value == "true"
@@ -44,9 +45,19 @@ class TrueFalseFilter(django_filters.BooleanFilter):
 LIST_ID_MAX = 2**63 - 1
 
 
+class ListIdField(forms.IntegerField):
+    """A whole number; `client_list=` with no value is an error, as the integer the document promises is missing.
+    Django's IntegerField reads it as unset, and the answer would be every list's clients instead of one list's."""
+
+    def to_python(self, value: Any) -> int | None:
+        if value == "":
+            raise ValidationError(self.error_messages["invalid"], code="invalid")
+        return super().to_python(value)
+
+
 @extend_schema_field({"type": "integer", "minimum": 1, "maximum": LIST_ID_MAX})
 class ListIdFilter(django_filters.NumberFilter):
-    field_class = forms.IntegerField
+    field_class = ListIdField
 
 
 def _key_text(key: str) -> Any:

@@ -10,7 +10,7 @@ from __future__ import annotations
 import uuid
 from collections.abc import Iterable
 from dataclasses import dataclass
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, Any
 
 from django.contrib.auth import get_user_model
 from django.db import connection
@@ -101,6 +101,28 @@ def client_with_rights(
     return client, ListRights(*(bool(int(granted) & (1 << bit)) for bit in range(len(RIGHTS)))), list_version
 
 
+def client_seen_by(
+    *, user: User, client_id: Any, lock: bool = False, rights: bool = False, memo: dict[str, Any] | None = None
+) -> tuple[Client, ListRights | None] | None:
+    """The client `client_id` names (a UUID, or anything that reads as one) if `user` sees it, else None; locked and
+    with the user's rights as `client_with_rights` gives them. With `memo`, with its list too: one object per list and
+    version among the calls given the same `memo` (the ops of one push), so that a list's schema is read once."""
+    try:
+        key = client_id if isinstance(client_id, uuid.UUID) else uuid.UUID(str(client_id))
+    except ValueError:
+        return None
+    found = client_with_rights(user=user, client_id=key, lock=lock, rights=rights)
+    if found is None:
+        return None
+    client, user_rights, list_version = found
+    if memo is not None:
+        lists = memo.setdefault("client_lists", {})
+        if (client.client_list_id, list_version) not in lists:
+            lists[client.client_list_id, list_version] = ClientList.objects.get(pk=client.client_list_id)
+        client.client_list = lists[client.client_list_id, list_version]
+    return client, user_rights
+
+
 def lists_visible_to(user: User) -> QuerySet[ClientList]:
     return ClientList.objects.filter(Exists(ListAccess.objects.filter(client_list=OuterRef("pk"), group__user=user)))
 
@@ -177,3 +199,18 @@ def clients_for_api(user: User | AnonymousUser) -> QuerySet[Client]:
     if user.is_authenticated and user.is_staff and user.has_perm("clients.view_client"):
         return clients_of_team(Client.objects.filter(archived_at__isnull=True), user=user)
     return clients_visible_to(user)
+
+
+def clients_with_ids(ids: Iterable[Any]) -> QuerySet[Client]:
+    """The clients among `ids`, archived or not; ids of clients since deleted are skipped."""
+    return Client.objects.filter(pk__in=list(ids))
+
+
+def clients_in_use() -> QuerySet[Client]:
+    """Every client not archived, whoever works on it."""
+    return Client.objects.filter(archived_at__isnull=True)
+
+
+def clients_of_reps(*, rep_ids: Iterable[int]) -> QuerySet[Client]:
+    """The clients assigned to any of `rep_ids`, archived or not; a client of two of them may come twice."""
+    return Client.objects.filter(assignments__rep_id__in=list(rep_ids))

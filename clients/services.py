@@ -5,11 +5,11 @@ from __future__ import annotations
 import copy
 import dataclasses
 import uuid
-from collections.abc import Iterable, Mapping, Sequence
+from collections.abc import Collection, Iterable, Mapping, Sequence
 from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any
 
-from django.core.exceptions import ValidationError
+from django.core.exceptions import PermissionDenied, ValidationError
 from django.db import transaction
 from django.db.models import QuerySet
 from django.utils import timezone
@@ -17,19 +17,31 @@ from django.utils.translation import gettext_lazy as _
 
 from clients.models import Assignment, Client, ClientList, business_key_of
 from clients.phones import phone_canonical, phone_parse
-from clients.schema import AttributeType, SchemaValidationError, is_empty, search_text, validate_attributes
+from clients.schema import (
+    AttributeSpec,
+    AttributeType,
+    SchemaValidationError,
+    clean_value,
+    is_empty,
+    search_text,
+    validate_attributes,
+)
+from clients.selectors import ListRights, client_missing_required, list_seers
 from fieldsales.models import SyncEntry
 from fieldsales.sync.feed import descendants, publish, refresh_reps, resend
+from fieldsales.sync.registry import TYPES
 
 if TYPE_CHECKING:
     from django.contrib.auth.models import User
 
 # The client's own fields a write may set, besides `attributes`.
 CORE_FIELDS = ("name", "lat", "lng", "accuracy_m", "phone", "photo", "statement_enabled")
+NUMBER_FIELDS = ("lat", "lng", "accuracy_m")
 
 KEY_TAKEN = _("Another client of this list already has “%(value)s”.")
 NOT_ARCHIVED = _("Only archived clients can be purged. Archive “%(name)s” first.")
 ALREADY_ARCHIVED = _("This client is archived.")
+NO_EDIT = _("Your access to this list is read-only: only required fields that are still empty can be filled.")
 
 
 def _full_clean(client: Client, errors: dict[str, list[Any]]) -> None:
@@ -137,30 +149,82 @@ def client_create(
     return client
 
 
-def _comparable(client: Client, field: str, value: Any) -> Any:
+@dataclass(frozen=True)
+class ClientChanges:
+    """What an edit changes on a client: its own fields and its attributes, each by bare key, as the edit gave them."""
+
+    fields: dict[str, Any]
+    attributes: dict[str, Any]
+
+    def __bool__(self) -> bool:
+        return bool(self.fields or self.attributes)
+
+    def names(self) -> list[str]:
+        """The changed keys, as the client's field versions and a rep's conflicts name them. An attribute sent under
+        a client field's key is no field's (no attribute may take one: RESERVED_KEYS): its check refuses it."""
+        return [*self.fields, *(key for key in self.attributes if key not in CORE_FIELDS)]
+
+    def without(self, keys: Collection[str]) -> ClientChanges:
+        return ClientChanges(
+            {key: value for key, value in self.fields.items() if key not in keys},
+            {key: value for key, value in self.attributes.items() if key in CORE_FIELDS or key not in keys},
+        )
+
+    def as_data(self) -> dict[str, Any]:
+        """The changes as `client_update` takes them."""
+        return {**self.fields, "attributes": self.attributes} if self.attributes else dict(self.fields)
+
+
+def _field_value(client: Client, field: str, value: Any) -> Any:
+    """A value of a client field in the form the client stores it. A value the field's check would refuse comes back
+    as it is: it differs from the stored one, so the check judges it."""
     if field == "photo":
         pk = getattr(value, "pk", value)
         return str(pk) if pk else None
-    if field == "phone" and value:
+    if field in ("name", "phone") and (value is None or isinstance(value, str)):
+        text = (value or "").strip()
         # "07 01 02 03 04" is the stored "+2250701020304" typed again, not a change.
-        return phone_canonical(value, region=client.client_list.country)
+        return phone_canonical(text, region=client.client_list.country) if field == "phone" and text else text
+    if field in NUMBER_FIELDS and isinstance(value, str):
+        try:
+            return float(value) if value.strip() else None
+        except ValueError:
+            return value
     return value
 
 
-def client_changes(client: Client, data: Mapping[str, Any]) -> dict[str, Any]:
-    """The fields and attributes in `data` whose value differs from the client's, by bare key."""
-    changes: dict[str, Any] = {}
-    for field in CORE_FIELDS:
-        current = client.photo_id if field == "photo" else getattr(client, field)
-        if field in data and _comparable(client, field, data[field]) != _comparable(client, field, current):
-            changes[field] = data[field]
-    for key, value in (data.get("attributes") or {}).items():
-        if client.attributes.get(key) != value:
-            changes[key] = value
-    return changes
+def _attribute_value(spec: AttributeSpec | None, value: Any) -> Any:
+    """An attribute's value in the form the schema stores it; as it is when the schema refuses it or has no such key."""
+    if spec is None:
+        return value
+    try:
+        return clean_value(spec, value)
+    except ValidationError:
+        return value
 
 
-def _apply_update(client: Client, data: Mapping[str, Any]) -> dict[str, Any]:
+def client_changes(client: Client, data: Mapping[str, Any]) -> ClientChanges:
+    """The fields and attributes (`data["attributes"]`, key by key) of `data` that would change `client`.
+
+    The one change detector, of every write on a client (the back office's, the import's, a rep's): a value equal to
+    the client's in the form the client stores it (a phone typed with spaces, "5.30" for 5.3, an attribute before the
+    schema cleans it) is no change; it bumps no version and is no conflict."""
+    stored = {field: client.photo_id if field == "photo" else getattr(client, field) for field in CORE_FIELDS}
+    fields = {
+        field: data[field]
+        for field in CORE_FIELDS
+        if field in data and _field_value(client, field, data[field]) != _field_value(client, field, stored[field])
+    }
+    specs: dict[str, AttributeSpec] = {spec.key: spec for spec in client.client_list.specs()}
+    attributes = {
+        key: value
+        for key, value in (data.get("attributes") or {}).items()
+        if _attribute_value(specs.get(key), value) != client.attributes.get(key)
+    }
+    return ClientChanges(fields, attributes)
+
+
+def _apply_update(client: Client, data: Mapping[str, Any]) -> ClientChanges:
     """Set the fields and attributes of `data` on `client` in memory; return what changed, or raise every error."""
     if client.is_archived:
         raise ValidationError(ALREADY_ARCHIVED, code="archived")
@@ -208,11 +272,55 @@ def client_update(
             client.save(update_fields=["version", "updated_by", "updated_at"])
             publish("client", [client.pk])
         return client
-    _stamp(client, changed, user=user)
+    _stamp(client, changed.names(), user=user)
     client.save()
     # Only its reps decide who sees it among what this can change.
     (publish if reps_changed else resend)("client", [client.pk])
     return client
+
+
+class ListReadOnly(PermissionDenied):
+    """The rep's access to the client's list is read-only, and the edit changes more than required attributes that
+    are still empty (or changes nothing)."""
+
+    message = NO_EDIT
+
+
+@dataclass(frozen=True)
+class RepEdit:
+    """What a rep's edit did: the client as it is now, and the keys (sorted) that kept the server's value."""
+
+    client: Client
+    conflicts: list[str]
+
+
+# Not atomic itself: it writes once, through `client_update` (atomic), and a push pays for every savepoint.
+def client_update_by_rep(
+    *, rep: User, client: Client, rights: ListRights, data: Mapping[str, Any], base_version: int
+) -> RepEdit:
+    """A rep's edit of `client`, made on the phone's copy of version `base_version`. `client` comes with its list,
+    locked by the caller until the transaction ends (two edits of one client apply one after the other, so neither
+    loses the attributes the other changed); `rights` are the rep's on its list.
+
+    - A value equal to the client's (`client_changes`) is no change: not applied, no conflict, never refused.
+    - Conflicts: a field or attribute changed on the server after `base_version` keeps the server's value; the rest
+      of the edit applies, and the keys left are in `RepEdit.conflicts`.
+    - On a read-only list, a rep may only fill required attributes that are still empty (before a visit that needs
+      them): an edit that changes anything else, or nothing, raises ListReadOnly.
+
+    Raises `client_update`'s ValidationError when a value is refused; nothing is written then.
+    """
+    changes = client_changes(client, data)
+    if not rights.edit and not _fills_only_missing(client, changes):
+        raise ListReadOnly()
+    conflicts = sorted(key for key in changes.names() if client.field_versions.get(key, 0) > base_version)
+    client = client_update(user=rep, client=client, data=changes.without(conflicts).as_data())
+    return RepEdit(client=client, conflicts=conflicts)
+
+
+def _fills_only_missing(client: Client, changes: ClientChanges) -> bool:
+    touched = {*changes.fields, *changes.attributes}
+    return bool(touched) and touched <= set(client_missing_required(client))
 
 
 def client_validate(*, client_list: ClientList, data: Mapping[str, Any], client: Client | None = None) -> None:
@@ -323,9 +431,6 @@ def client_list_schema_changed(*, client_list: ClientList) -> None:
 def client_list_access_changed(*, client_list: ClientList) -> None:
     """After the back office changes who has access to a list: recompute the feeds of everyone who had it or has it,
     and send the list again to those who keep it (their rights on it may have changed)."""
-    from clients.selectors import list_seers
-    from fieldsales.sync.registry import TYPES
-
     held = SyncEntry.objects.filter(kind=TYPES["client_list"].rank, entity_id=str(client_list.pk), deleted=False)
     reps = set(held.values_list("rep_id", flat=True)) | list_seers([str(client_list.pk)]).get(
         str(client_list.pk), set()
@@ -339,8 +444,8 @@ def _business_key(client_list: ClientList, attributes: Mapping[str, Any]) -> str
     return business_key_of(attributes.get(key)) if key else ""
 
 
-def _stamp(client: Client, changed: Mapping[str, Any], *, user: User | None) -> None:
-    """A client's new version after `changed`: what sync's field-level conflicts are judged by."""
+def _stamp(client: Client, changed: Iterable[str], *, user: User | None) -> None:
+    """A client's new version after a change of the keys `changed`: what a rep's conflicts are judged by."""
     client.version += 1
     client.field_versions = {**client.field_versions, **dict.fromkeys(changed, client.version)}
     client.updated_by = user
@@ -378,7 +483,7 @@ class ClientWrite:
 
     client: Client
     adding: bool
-    changed: dict[str, Any] = dataclasses.field(default_factory=dict)
+    changed: ClientChanges = dataclasses.field(default_factory=lambda: ClientChanges({}, {}))
     reps: list[User] | None = None
     reps_changed: bool = False
 
@@ -423,7 +528,7 @@ def clients_write(*, user: User | None, writes: Sequence[ClientWrite]) -> None:
         if write.adding:
             continue
         if write.changed:
-            _stamp(write.client, write.changed, user=user)
+            _stamp(write.client, write.changed.names(), user=user)
         else:
             write.client.version += 1
             write.client.updated_by = user

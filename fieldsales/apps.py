@@ -15,6 +15,10 @@ class FieldsalesConfig(AppConfig):
         from fieldsales import checks  # noqa: F401 - registers the deploy checks
         from fieldsales.accounts import rep_language_from_sign_in, sockets_closed_on_deactivation
         from fieldsales.roles import ensure_roles
+        from fieldsales.sync import errors
+
+        # First, as this app comes before the others: the engine's rejection codes, then each app's own.
+        errors.register()
 
         # Each app's post_migrate creates its permissions; granting after every one of them (each permission once)
         # leaves the groups complete whatever the app order.

@@ -8,16 +8,24 @@ order, the ledger) are read once per card through `Facts`.
 from __future__ import annotations
 
 import datetime as dt
-from collections.abc import Callable
+from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
 from decimal import Decimal
 from typing import Any
 
-from django.db.models import Avg, F, OuterRef, Q, Subquery, Sum
+from django.db.models import F, Q
 from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 
 from kpis.models import LedgerEntry, Target
+from workflows.selectors import (
+    order_latest,
+    order_quantity,
+    orders_average_value,
+    orders_value,
+    visits_count_since,
+    visits_first_and_last,
+)
 
 # Unpaid invoices read at first (then four times as many each time): one query for nearly every client.
 UNPAID_PAGE = 100
@@ -60,18 +68,9 @@ class Facts:
         return timezone.make_aware(start) if timezone.is_naive(start) else start
 
 
-def _orders(client: Any) -> Any:
-    from workflows.models import ActivityKind, ActivitySubmission
-
-    return ActivitySubmission.objects.filter(client=client, activity__kind=ActivityKind.ORDER)
-
-
-def last_order(facts: Facts) -> dict[str, Any] | None:
+def last_order(facts: Facts) -> Mapping[str, Any] | None:
     """The client's latest order: its id, value and time. One query."""
-    return facts.once(
-        "last_order",
-        lambda: _orders(facts.client).order_by("-submitted_at").values("id", "order_total", "submitted_at").first(),
-    )
+    return facts.once("last_order", lambda: order_latest(client=facts.client))
 
 
 def previous_order_value(facts: Facts, params: dict[str, Any]) -> Decimal | None:
@@ -80,37 +79,17 @@ def previous_order_value(facts: Facts, params: dict[str, Any]) -> Decimal | None
 
 
 def previous_order_quantity(facts: Facts, params: dict[str, Any]) -> Decimal | None:
-    from workflows.models import OrderLine
-
     order = last_order(facts)
-    if order is None:
-        return None
-    total = OrderLine.objects.filter(submission_id=order["id"]).aggregate(total=Sum("quantity"))["total"]
-    return total or ZERO
+    return None if order is None else order_quantity(order_id=order["id"])
 
 
-def _visit_dates(facts: Facts) -> dict[str, Any]:
-    """The first and last check-ins, each read at one end of the (client, time) index."""
-    from clients.models import Client
-    from workflows.models import Visit
-
-    visits = Visit.objects.filter(client=OuterRef("pk")).values("checked_in_at")
-    return facts.once(
-        "visit_dates",
-        lambda: (
-            Client.objects.filter(pk=facts.client.pk)
-            .values(
-                first=Subquery(visits.order_by("checked_in_at")[:1]),
-                last=Subquery(visits.order_by("-checked_in_at")[:1]),
-            )
-            .first()
-            or {"first": None, "last": None}
-        ),
-    )
+def _visit_dates(facts: Facts) -> tuple[dt.datetime | None, dt.datetime | None]:
+    """The first and last check-ins. One query."""
+    return facts.once("visit_dates", lambda: visits_first_and_last(client=facts.client))
 
 
 def days_since_last_visit(facts: Facts, params: dict[str, Any]) -> int | None:
-    last = _visit_dates(facts)["last"]
+    _first, last = _visit_dates(facts)
     return (facts.today - timezone.localdate(last)).days if last else None
 
 
@@ -118,7 +97,7 @@ def activity_status(facts: Facts, params: dict[str, Any]) -> str:
     """New: first visited within `new_days` (30); active: ordered within `active_days` (60); inactive otherwise."""
     new_days = int(params.get("new_days", 30))
     active_days = int(params.get("active_days", 60))
-    first = _visit_dates(facts)["first"]
+    first, _last = _visit_dates(facts)
     if first is None or (facts.today - timezone.localdate(first)).days <= new_days:
         return NEW
     order = last_order(facts)
@@ -136,20 +115,16 @@ class Debt:
 
 
 def debt(facts: Facts) -> Debt:
-    """The client's account: payments and credit notes settle the oldest invoices first, so what is unpaid is the
-    newest invoices, back to the balance. Two queries, the second reading only those invoices."""
+    """The client's account: credits (payments, credit notes) settle the oldest debits (invoices) first, so what is
+    unpaid is the newest debits, back to the balance. Two queries, the second reading only those debits."""
 
     def read() -> Debt:
         entries = LedgerEntry.objects.filter(client=facts.client)
-        is_invoice = Q(kind=LedgerEntry.Kind.INVOICE)
-        totals = entries.aggregate(
-            invoiced=Sum("amount", filter=is_invoice), credited=Sum("amount", filter=~is_invoice)
-        )
-        balance = (totals["invoiced"] or ZERO) - (totals["credited"] or ZERO)
+        balance = entries.balance()
         overdue = ZERO
         oldest: dt.date | None = None
         left = balance
-        invoices = entries.filter(is_invoice).order_by("-date", "-id").values_list("amount", "due_date")
+        invoices = entries.debits().order_by("-date", "-id").values_list("amount", "due_date")
         start, size = 0, UNPAID_PAGE
         while left > 0:
             page = list(invoices[start : start + size])
@@ -195,23 +170,18 @@ def debt_status(facts: Facts, params: dict[str, Any]) -> str:
 def average_order_value(facts: Facts, params: dict[str, Any]) -> Decimal | None:
     """Mean order value over the last `days` (90) days."""
     since = facts.days_ago(int(params.get("days", 90)))
-    average = _orders(facts.client).filter(submitted_at__gte=since).aggregate(value=Avg("order_total"))["value"]
+    average = orders_average_value(client=facts.client, since=since)
     return Decimal(average).quantize(Decimal("0.01")) if average is not None else None
 
 
 def visits_count(facts: Facts, params: dict[str, Any]) -> int:
     """Visits over the last `days` (30) days."""
-    from workflows.models import Visit
-
-    since = facts.days_ago(int(params.get("days", 30)))
-    return Visit.objects.filter(client=facts.client, checked_in_at__gte=since).count()
+    return visits_count_since(client=facts.client, since=facts.days_ago(int(params.get("days", 30))))
 
 
 def target_achievement(facts: Facts, params: dict[str, Any]) -> Decimal | None:
     """Orders of the target's period against the target, in %: the client's own target, else its rep's (then all
     of that rep's orders count). Two queries."""
-    from workflows.models import ActivityKind, ActivitySubmission
-
     target = (
         Target.objects.filter(period_start__lte=facts.today, period_end__gte=facts.today)
         .filter(Q(client=facts.client) | Q(client__isnull=True, rep__assignments__client=facts.client))
@@ -221,16 +191,13 @@ def target_achievement(facts: Facts, params: dict[str, Any]) -> Decimal | None:
     )
     if target is None or not target["value"]:
         return None
-    orders = ActivitySubmission.objects.filter(
-        activity__kind=ActivityKind.ORDER,
-        submitted_at__date__gte=target["period_start"],
-        submitted_at__date__lte=target["period_end"],
+    own = target["client_id"] is not None
+    done = orders_value(
+        start=target["period_start"],
+        end=target["period_end"],
+        client=facts.client if own else None,
+        rep_id=None if own else target["rep_id"],
     )
-    if target["client_id"] is not None:
-        orders = orders.filter(client=facts.client)
-    else:
-        orders = orders.filter(visit__rep_id=target["rep_id"])
-    done = orders.aggregate(total=Sum("order_total"))["total"] or ZERO
     return (done * 100 / target["value"]).quantize(Decimal("0.1"))
 
 

@@ -1,4 +1,7 @@
+from __future__ import annotations
+
 import uuid
+from decimal import Decimal
 
 from django.conf import settings
 from django.core.exceptions import ValidationError
@@ -6,6 +9,15 @@ from django.db import models
 from django.utils.translation import gettext_lazy as _
 
 from clients.schema import localized
+
+
+class LedgerEntryQuerySet(models.QuerySet["LedgerEntry"]):
+    def debits(self) -> LedgerEntryQuerySet:
+        return self.filter(kind__in=DEBIT_KINDS)
+
+    def balance(self) -> Decimal:
+        """What these entries leave the client owing (negative: the client is in credit). One query."""
+        return self.aggregate(total=models.Sum(signed_amount()))["total"] or Decimal("0")
 
 
 class LedgerEntry(models.Model):
@@ -27,6 +39,8 @@ class LedgerEntry(models.Model):
     )
     due_date = models.DateField(_("due date"), null=True, blank=True)
 
+    objects = LedgerEntryQuerySet.as_manager()
+
     class Meta:
         ordering = ["client", "date", "id"]
         verbose_name = _("ledger entry")
@@ -41,12 +55,27 @@ class LedgerEntry(models.Model):
         ]
         indexes = [
             models.Index(fields=["client", "date"], name="ledger_client_date"),
-            # Covers a client's balance (the sums by kind): read from the index alone, however long the ledger.
+            # Covers a client's balance (the signed sum of its amounts, the sign from the kind): read from the
+            # index alone, however long the ledger.
             models.Index(fields=["client", "kind", "amount"], name="ledger_client_balance"),
         ]
 
     def __str__(self) -> str:
         return f"{self.get_kind_display()} {self.reference}"
+
+
+# The ledger's sign rule, written once: a debit (an invoice) raises what the client owes; every other kind is a
+# credit (a payment, a credit note) and lowers it. Amounts are stored positive; the kind gives the direction.
+DEBIT_KINDS = (LedgerEntry.Kind.INVOICE,)
+
+
+def signed_amount() -> models.Case:
+    """An entry's amount as it moves the client's balance, as a query expression: + for a debit, − for a credit."""
+    return models.Case(
+        models.When(kind__in=DEBIT_KINDS, then=models.F("amount")),
+        default=-models.F("amount"),
+        output_field=models.DecimalField(max_digits=16, decimal_places=2),
+    )
 
 
 class KpiFolder(models.Model):

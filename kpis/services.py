@@ -19,9 +19,13 @@ from django.utils.translation import gettext_lazy, ngettext
 
 from clients.phones import phone_parse
 from clients.schema import NOT_EMAIL
+from clients.selectors import clients_in_use, clients_of_reps, clients_with_ids
 from fieldsales.background import after_commit_in_thread
+from fieldsales.sync.feed import batched, publish
+from kpis.delivery import deliveries_kick
 from kpis.metrics import METRICS, STATUS_LABELS, Facts, compute
 from kpis.models import KpiCard, KpiDefinition, KpiFolder, StatementDelivery, Target
+from kpis.statements import DEFAULT_DAYS, NOT_ENABLED, StatementError
 
 LANGUAGES = ("en", "fr")
 # Cards recomputed per transaction when all of them are: bounds the locks held and the memory.
@@ -73,8 +77,6 @@ def kpis_shown(definitions: Iterable[KpiDefinition]) -> Iterator[tuple[KpiDefini
 @transaction.atomic
 def kpi_folder_changed(*, folder: KpiFolder) -> None:
     """After the back office edits a folder or its definitions: a new version reaches every rep."""
-    from fieldsales.sync.feed import publish
-
     KpiFolder.objects.filter(pk=folder.pk).update(version=F("version") + 1)
     folder.refresh_from_db(fields=["version"])
     publish("kpi_folder", [folder.pk])
@@ -118,9 +120,6 @@ def kpi_card_folders(*, client: Any, definitions: list[KpiDefinition], today: dt
 def kpi_cards_refresh(*, client_ids: Iterable[Any], today: dt.date | None = None) -> list[str]:
     """Recompute these clients' cards; those that changed get a new version and reach the reps' devices.
     Returns the ids of the clients whose card changed."""
-    from clients.models import Client
-    from fieldsales.sync.feed import publish
-
     today = today or timezone.localdate()
     ids = sorted({str(client_id) for client_id in client_ids})
     if not ids:
@@ -129,7 +128,7 @@ def kpi_cards_refresh(*, client_ids: Iterable[Any], today: dt.date | None = None
     cards = {str(card.client_id): card for card in KpiCard.objects.select_for_update().filter(client_id__in=ids)}
     changed = []
     now = timezone.now()
-    for client in Client.objects.filter(pk__in=ids):
+    for client in clients_with_ids(ids):
         folders = kpi_card_folders(client=client, definitions=definitions, today=today)
         card = cards.get(str(client.pk))
         if card is None and not definitions:
@@ -150,8 +149,6 @@ def kpi_cards_refresh(*, client_ids: Iterable[Any], today: dt.date | None = None
 
 def kpi_cards_follow(*, client_ids: Iterable[Any], **kwargs: Any) -> None:
     """Receiver of workflows' `client_history_changed`: the cards follow a visit or an order, once per push."""
-    from fieldsales.sync.feed import batched
-
     batched(_refresh, client_ids)
 
 
@@ -161,12 +158,10 @@ def _refresh(client_ids: set[str]) -> None:
 
 def kpi_cards_refresh_for_targets(*, targets: Iterable[Any]) -> None:
     """After a target changes: its client's card, or every card of its rep's clients."""
-    from clients.models import Client
-
     client_ids = {target.client_id for target in targets if target.client_id}
     rep_ids = {target.rep_id for target in targets if target.rep_id and not target.client_id}
     if rep_ids:
-        client_ids.update(Client.objects.filter(assignments__rep_id__in=rep_ids).values_list("pk", flat=True))
+        client_ids.update(clients_of_reps(rep_ids=rep_ids).values_list("pk", flat=True))
     kpi_cards_refresh_in_batches(client_ids=client_ids)
 
 
@@ -190,9 +185,7 @@ def kpi_cards_refresh_in_batches(*, client_ids: Iterable[Any], today: dt.date | 
 
 def kpi_cards_refresh_all(*, today: dt.date | None = None) -> tuple[int, int]:
     """Recompute every card of the clients in use, a batch per transaction. Returns (changed, clients)."""
-    from clients.models import Client
-
-    ids = list(Client.objects.filter(archived_at__isnull=True).order_by("pk").values_list("pk", flat=True))
+    ids = list(clients_in_use().order_by("pk").values_list("pk", flat=True))
     return kpi_cards_refresh_in_batches(client_ids=ids, today=today), len(ids)
 
 
@@ -236,9 +229,6 @@ def statement_send(
     end: dt.date | None = None,
 ) -> StatementDelivery:
     """Queue a statement for `client` (statements enabled) over the last 90 days; it is sent off the request path."""
-    from kpis.delivery import deliveries_kick
-    from kpis.statements import DEFAULT_DAYS, NOT_ENABLED, StatementError
-
     if not client.statement_enabled:
         raise StatementError(NOT_ENABLED)
     # The list's country only for a phone: an email needs no read of the list.

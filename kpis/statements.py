@@ -22,7 +22,7 @@ from django.utils.translation import gettext_lazy as _
 from xhtml2pdf import pisa
 
 from kpis.metrics import Facts, debt
-from kpis.models import KpiCard, LedgerEntry
+from kpis.models import KpiCard, LedgerEntry, signed_amount
 
 DEFAULT_DAYS = 90
 CHUNK = 40
@@ -66,41 +66,32 @@ class Statement:
         return [self.lines[index : index + CHUNK] for index in range(0, len(self.lines), CHUNK)]
 
 
-def _signed(kind: str, amount: Decimal) -> Decimal:
-    return amount if kind == LedgerEntry.Kind.INVOICE else -amount
-
-
 def statement_build(*, client: Any, start: dt.date | None = None, end: dt.date | None = None) -> Statement:
     """The statement's figures. Three queries: the balance before the period, the period's entries, the card."""
-    from django.db.models import Case, DecimalField, F, Sum, When
-
     if not client.statement_enabled:
         raise StatementError(NOT_ENABLED)
     end = end or timezone.localdate()
     start = start or end - dt.timedelta(days=DEFAULT_DAYS)
     entries = LedgerEntry.objects.filter(client=client)
-    signed = Case(
-        When(kind=LedgerEntry.Kind.INVOICE, then=F("amount")),
-        default=-F("amount"),
-        output_field=DecimalField(max_digits=16, decimal_places=2),
-    )
-    opening = entries.filter(date__lt=start).aggregate(total=Sum(signed))["total"] or Decimal("0")
+    opening = entries.filter(date__lt=start).balance()
     balance = opening
     lines = []
-    for kind, reference, date, due_date, amount in (
+    for kind, reference, date, due_date, amount, signed in (
         entries.filter(date__gte=start, date__lte=end)
+        .annotate(signed=signed_amount())
         .order_by("date", "id")
-        .values_list("kind", "reference", "date", "due_date", "amount")
+        .values_list("kind", "reference", "date", "due_date", "amount", "signed")
     ):
-        balance += _signed(kind, amount)
+        balance += signed
+        # Amounts are positive, so the sign tells the column: a debit raises the balance, a credit lowers it.
         lines.append(
             Line(
                 date=date,
                 kind=LedgerEntry.Kind(kind).label,
                 reference=reference,
                 due_date=due_date,
-                debit=amount if kind == LedgerEntry.Kind.INVOICE else None,
-                credit=None if kind == LedgerEntry.Kind.INVOICE else amount,
+                debit=amount if signed > 0 else None,
+                credit=amount if signed < 0 else None,
                 balance=balance,
             )
         )

@@ -1,9 +1,15 @@
+from collections.abc import Iterator
+
 import pytest
 from django.conf import settings
+from django.contrib.auth.models import Group
 from django.db import connection
+from django.test import override_settings
 from django.utils import translation
 
-from tests.factories import BackOfficeFactory, ManagerFactory, make_pos_list
+from clients.models import ClientList, ListAccess
+from fieldsales.accounts import REPS
+from tests.factories import BackOfficeFactory, ManagerFactory, RepFactory, make_pos_list, reps_may_edit
 
 
 def pytest_collection_modifyitems(config: pytest.Config, items: list[pytest.Item]) -> None:
@@ -18,6 +24,20 @@ def pytest_collection_modifyitems(config: pytest.Config, items: list[pytest.Item
             item.add_marker(skip)
 
 
+@pytest.fixture(scope="session", autouse=True)
+def fast_password_hashing() -> Iterator[None]:
+    """Passwords hashed with MD5 for the whole run, in this process and its live servers' threads.
+
+    PBKDF2 costs about half a second a hash on purpose, and every user a factory makes gets a password: that was most
+    of the setup time of the admin, board and sync tests. A wrong password is still refused with MD5, so the sign-in
+    and lockout tests (django-axes) test the same rules. Production keeps the settings' hashers
+    (tests/fieldsales/test_production.py checks it); they follow MD5 here so that a hash they made still verifies.
+    """
+    hashers = ["django.contrib.auth.hashers.MD5PasswordHasher", *settings.PASSWORD_HASHERS]
+    with override_settings(PASSWORD_HASHERS=hashers):
+        yield
+
+
 @pytest.fixture(autouse=True)
 def language_of_the_settings():  # type: ignore[no-untyped-def]
     """Each test starts in the settings' language: a request in French leaves French active in the test's thread
@@ -29,8 +49,41 @@ def language_of_the_settings():  # type: ignore[no-untyped-def]
 
 @pytest.fixture
 def pos_list(db):  # type: ignore[no-untyped-def]
-    """A points-of-sale list with one attribute of each interesting type (see `make_pos_list`)."""
+    """A points-of-sale list with one attribute of each interesting type (see `make_pos_list`). No group has access
+    to it unless the test also asks for `pos_list_readonly` or `pos_list_editable`, which grant the Reps group
+    theirs."""
     return make_pos_list()
+
+
+@pytest.fixture
+def reps_group(db) -> Group:  # type: ignore[no-untyped-def]
+    """The Reps group. The sync and browser tests override it to commit for real (see tests/sync/conftest.py)."""
+    return Group.objects.get_or_create(name=REPS)[0]
+
+
+@pytest.fixture
+def pos_list_readonly(pos_list, reps_group) -> ClientList:  # type: ignore[no-untyped-def]
+    """`pos_list`, which the Reps group may read (an access with no right ticked)."""
+    ListAccess.objects.create(client_list=pos_list, group=reps_group)
+    return pos_list
+
+
+@pytest.fixture
+def pos_list_editable(pos_list, reps_group) -> ClientList:  # type: ignore[no-untyped-def]
+    """`pos_list`, on which the Reps group may create and edit clients, not archive them."""
+    return reps_may_edit(pos_list)
+
+
+@pytest.fixture
+def awa(reps_group):  # type: ignore[no-untyped-def]
+    """A rep."""
+    return RepFactory(username="awa")
+
+
+@pytest.fixture
+def koffi(reps_group):  # type: ignore[no-untyped-def]
+    """Another rep."""
+    return RepFactory(username="koffi")
 
 
 @pytest.fixture

@@ -1,18 +1,25 @@
-"""factory_boy factories for the domain models."""
+"""factory_boy factories for the domain models, and the few makers that go through the app's services."""
 
 import datetime as dt
+from collections.abc import Iterable
 from decimal import Decimal
+from typing import Any
 
 import factory
 from django.contrib.auth import get_user_model
 from django.contrib.auth.models import Group
+from django.test import Client as HttpClient
 from django.utils import timezone
 
 from clients.models import Assignment, AttributeDefinition, Client, ClientList, ListAccess
 from clients.schema import AttributeType, search_text
+from clients.services import client_create
 from fieldsales.accounts import BACK_OFFICE, MANAGERS, REPS, SUPERVISORS
 from kpis.models import LedgerEntry
 from workflows.models import Activity, ActivityKind, ActivitySubmission, Note, OrderLine, Product, Visit, Workflow
+
+# Abidjan's centre: where `make_client` puts a client unless told otherwise.
+ABIDJAN = (5.3599, -4.0083)
 
 
 class UserFactory(factory.django.DjangoModelFactory):
@@ -163,7 +170,57 @@ def make_pos_list(name: str = "Points de vente") -> ClientList:
     return client_list
 
 
+def with_client_code(client_list: ClientList) -> ClientList:
+    """`client_list` with a client code as its business key (a unique `code` attribute, first), read back with its
+    attributes as the import reads a list."""
+    AttributeFactory(
+        client_list=client_list, key="code", label_en="Client code", label_fr="Code client", unique=True, order=0
+    )
+    return ClientList.objects.prefetch_related("attributes").get(pk=client_list.pk)
+
+
+def reps_may_edit(client_list: ClientList) -> ClientList:
+    """`client_list`, on which the Reps group may now create and edit clients, not archive them."""
+    reps = Group.objects.get_or_create(name=REPS)[0]
+    ListAccess.objects.create(client_list=client_list, group=reps, can_create=True, can_edit=True)
+    return client_list
+
+
+def make_client(
+    client_list: ClientList,
+    name: str = "Épicerie Chez Awa",
+    attributes: dict[str, Any] | None = None,
+    *,
+    user: Any = None,
+    reps: Iterable[Any] = (),
+    **core: Any,
+) -> Client:
+    """A client made by `client_create`, so its version, search text and feed entries are what the app writes:
+    at Abidjan's centre, with the required attributes of `make_pos_list` unless `attributes` says otherwise,
+    assigned to `reps`. `ClientFactory` writes the row alone, for tests that need a client but not its rules."""
+    data = {"name": name, "lat": ABIDJAN[0], "lng": ABIDJAN[1], "accuracy_m": 8.0, **core}
+    data["attributes"] = {"quartier": "Cocody", "categorie": "Boutique"} if attributes is None else attributes
+    return client_create(user=user, client_list=client_list, data=data, reps=list(reps))
+
+
+def make_coded_shops(codes: Iterable[str] = ("C001", "C002")) -> dict[str, Client]:
+    """Points of sale on a points-of-sale list keyed by client code (`with_client_code`): one a code, by code."""
+    client_list = with_client_code(make_pos_list())
+    attributes = {"quartier": "Cocody", "categorie": "Boutique"}
+    return {code: make_client(client_list, f"Boutique {code}", {"code": code, **attributes}) for code in codes}
+
+
+def signed_in(user: Any) -> HttpClient:
+    """An HTTP session signed in as `user` (without the sign-in form: the tests of the form make their own)."""
+    http = HttpClient()
+    http.force_login(user)
+    return http
+
+
 class ClientFactory(factory.django.DjangoModelFactory):
+    """A client row written directly, on a list with no schema: for visits, notes and ledger entries that need a
+    client. A client as the app makes it comes from `make_client`."""
+
     class Meta:
         model = Client
 

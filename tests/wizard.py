@@ -1,10 +1,14 @@
 """The import wizard (fieldsales.imports) as a clerk goes through it: send a file, keep the proposed column
-matching, check, confirm; the background job run here, in the test's thread."""
+matching, check, confirm; the background job run here, in the test's thread. And the files, as spreadsheets save
+them."""
 
 from __future__ import annotations
 
+import csv
+import io
 from typing import Any
 
+import openpyxl
 from django.core.files.uploadedfile import SimpleUploadedFile
 
 from fieldsales.imports import runner
@@ -49,3 +53,38 @@ def wizard_import(http: Any, url: str, content: bytes, name: str, *, mode: str =
 
 def tally(job: ImportJob) -> dict[str, int]:
     return {action: job.counts.get(action, 0) for action in ("new", "update", "unchanged", "error")}
+
+
+def french_excel_csv(headers: list[str], rows: list[list[str]]) -> bytes:
+    """ "CSV (separator: semicolon)" from French Excel on Windows: Windows-1252, `;`, CRLF, and the blank rows a
+    formatted sheet leaves at the end."""
+    lines = [";".join(headers), *(";".join(row) for row in rows), ";" * (len(headers) - 1), ";" * (len(headers) - 1)]
+    return ("\r\n".join(lines) + "\r\n").encode("cp1252")
+
+
+def english_excel_csv(headers: list[str], rows: list[list[str]]) -> bytes:
+    """ "CSV UTF-8 (comma delimited)" from Excel: a BOM, `,`, cells with commas quoted."""
+    text = io.StringIO()
+    csv.writer(text, lineterminator="\r\n").writerows([headers, *rows])
+    return text.getvalue().encode("utf-8-sig")
+
+
+def unicode_text(headers: list[str], rows: list[list[str]]) -> bytes:
+    """Excel's "Unicode Text": UTF-16 with a BOM, tab-separated."""
+    lines = ["\t".join(headers), *("\t".join(row) for row in rows)]
+    return ("\r\n".join(lines) + "\r\n").encode("utf-16")
+
+
+def excel_workbook(headers: list[str], rows: list[list[Any]], *, blank_rows: int = 3) -> bytes:
+    """An .xlsx with typed cells (numbers, a date) and formatted blank rows below the data."""
+    book = openpyxl.Workbook()
+    sheet = book.active
+    sheet.append(headers)
+    for row in rows:
+        sheet.append(row)
+    for offset in range(blank_rows):
+        sheet.cell(row=len(rows) + 2 + offset, column=1).number_format = "0.00"
+        sheet.cell(row=len(rows) + 2 + offset, column=2).value = None
+    output = io.BytesIO()
+    book.save(output)
+    return output.getvalue()

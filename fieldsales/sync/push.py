@@ -14,6 +14,9 @@ One transaction per push rather than per op: a commit (a disk flush on PostgreSQ
 a feed update per op, cost more than the ops themselves. The feed is updated once, at the end,
 for every entity the push touched (`feed.deferred`). An error that is not a rejection fails the
 whole push, which the device sends again: none of it was applied.
+
+The handlers are the apps' (`<app>/ops.py`), found by op type in the registry (registry.py); they answer with an
+`Outcome` or raise `Rejected` (errors.py). No app imports this module: what they need is in those two.
 """
 
 from __future__ import annotations
@@ -27,15 +30,29 @@ import uuid
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any
 
-from django.core.exceptions import ValidationError
 from django.core.validators import ProhibitNullCharactersValidator
 from django.db import connection, transaction
-from django.utils.dateparse import parse_datetime
-from django.utils.translation import gettext_lazy as _
 
 from fieldsales.models import SyncOp
+from fieldsales.sync.errors import (
+    BROKEN_TEXT,
+    INVALID,
+    NON_FIELD,
+    NOT_A_NUMBER,
+    NOT_MADE_AT,
+    NOT_OBJECT,
+    NOT_UUID,
+    NOT_VERSION,
+    OP_ID_REUSED,
+    OP_ID_REUSED_MESSAGE,
+    TOO_DEEP,
+    UNKNOWN_TYPE,
+    Rejected,
+    parse_moment,
+    uuid_or_none,
+)
 from fieldsales.sync.feed import deferred
-from fieldsales.sync.registry import CREATING_OPS, OPS
+from fieldsales.sync.registry import OPS, Op
 
 if TYPE_CHECKING:
     from django.contrib.auth.models import User
@@ -43,88 +60,6 @@ if TYPE_CHECKING:
 MAX_OPS = 200
 # An op's data is a few levels deep (data, lines, a line); far deeper is no op a device makes.
 MAX_DEPTH = 16
-NON_FIELD = "non_field_errors"
-
-INVALID = "invalid"
-FORBIDDEN = "forbidden"
-NOT_FOUND = "not_found"
-TOO_FAR = "too_far"
-CLIENT_INCOMPLETE = "client_incomplete"
-OP_ID_REUSED = "op_id_reused"
-DEPENDS_ON_REJECTED = "depends_on_rejected"
-MISSING_BLOB = "missing_blob"
-
-NOT_FOUND_MESSAGE = _("This record does not exist or is not assigned to you.")
-FORBIDDEN_MESSAGE = _("Your access rights on this list do not allow this change.")
-OP_ID_REUSED_MESSAGE = _("This operation id was already used for a different change.")
-DEPENDS_MESSAGE = _("This change depends on a record whose creation was rejected; fix that one first.")
-UNKNOWN_TYPE = _("Unknown operation type.")
-NOT_UUID = _("Enter a valid identifier (UUID).")
-NOT_VERSION = _("Enter the version the change was based on (a whole number).")
-NOT_MADE_AT = _("Enter the time the change was made (ISO 8601 with a time zone).")
-NOT_OBJECT = _("Send the changed fields as an object.")
-NOT_A_NUMBER = _("Enter a number.")
-TOO_DEEP = _("This value is nested too deeply.")
-BROKEN_TEXT = _("This text holds a broken character (half of an emoji, say); correct it and send it again.")
-
-
-class Rejected(Exception):
-    """Nothing of the op was applied. `errors` maps fields to messages in the rep's language."""
-
-    def __init__(self, code: str, errors: dict[str, list[Any]] | None = None, **extra: Any) -> None:
-        super().__init__(code)
-        self.code = code
-        self.errors = {key: [str(message) for message in messages] for key, messages in (errors or {}).items()}
-        self.extra = extra
-
-    @classmethod
-    def message(cls, code: str, message: Any, **extra: Any) -> Rejected:
-        return cls(code, {NON_FIELD: [message]}, **extra)
-
-    @classmethod
-    def from_validation(cls, error: ValidationError) -> Rejected:
-        if hasattr(error, "error_dict"):
-            return cls(INVALID, {key: list(error.message_dict[key]) for key in error.message_dict})
-        return cls(INVALID, {NON_FIELD: list(error.messages)})
-
-
-@dataclass(frozen=True)
-class Op:
-    op_id: uuid.UUID
-    type: str
-    entity_id: uuid.UUID
-    base_version: int | None
-    made_at: dt.datetime | None
-    data: dict[str, Any]
-    user: User
-    device: uuid.UUID | None
-    # Shared by the ops of one push: what handlers read once per push (see `apply_ops`).
-    memo: dict[str, Any] = field(default_factory=dict, compare=False, repr=False)
-
-
-@dataclass
-class Outcome:
-    """What an applied op did. With `conflicts`, those fields were not applied and `current` is the server's copy."""
-
-    version: int | None
-    conflicts: list[str] = field(default_factory=list)
-    current: dict[str, Any] | None = None
-
-
-def missing(op: Op, entity_id: Any = None) -> Rejected:
-    """The answer for an op naming an entity the rep cannot reach (`entity_id`, or else the op's own):
-    `depends_on_rejected` when the rep's op creating that entity was rejected and none applied since, else
-    `not_found` (which never tells whether it exists)."""
-    try:
-        target = uuid.UUID(str(entity_id)) if entity_id is not None else op.entity_id
-    except ValueError:
-        return Rejected.message(NOT_FOUND, NOT_FOUND_MESSAGE)
-    # The op itself is left out: sent again after a rejection, it must not depend on its own first answer.
-    creations = SyncOp.objects.filter(entity_id=target, type__in=CREATING_OPS, user=op.user).exclude(op_id=op.op_id)
-    statuses = set(creations.values_list("status", flat=True))
-    if statuses == {SyncOp.Status.REJECTED}:
-        return Rejected.message(DEPENDS_ON_REJECTED, DEPENDS_MESSAGE)
-    return Rejected.message(NOT_FOUND, NOT_FOUND_MESSAGE)
 
 
 def _result(op_id: Any, status: str, entity_id: Any, **fields: Any) -> dict[str, Any]:
@@ -149,24 +84,6 @@ def payload_hash(user: User, raw: dict[str, Any]) -> str:
     payload = {key: value for key, value in raw.items() if key != "op_id"}
     text = json.dumps({"user": user.pk, "op": payload}, sort_keys=True, separators=(",", ":"), default=str)
     return hashlib.sha256(text.encode()).hexdigest()
-
-
-def parse_moment(value: Any) -> dt.datetime | None:
-    """An ISO 8601 moment with a time zone, or None for anything else (a date that does not exist, say)."""
-    if not isinstance(value, str):
-        return None
-    try:
-        moment = parse_datetime(value)
-    except ValueError:
-        return None
-    if moment is None or moment.tzinfo is None:
-        return None
-    try:
-        # Stored in UTC: a moment at the edge of the calendar (year 1 east of Greenwich) has no UTC time.
-        moment.astimezone(dt.UTC)
-    except OverflowError:
-        return None
-    return moment
 
 
 def _unstorable(value: Any) -> Any:
@@ -305,7 +222,7 @@ def apply_op(user: User, device: uuid.UUID | None, raw: dict[str, Any], batch: B
             return claim
         try:
             with transaction.atomic():
-                outcome = OPS[op.type](op)
+                outcome = OPS[op.type].handler(op)
         except Rejected as rejection:
             result = _rejected_result(op.op_id, op.entity_id, rejection)
             # At once: the push's later ops on the entity it would have created are `depends_on_rejected`.
@@ -400,14 +317,6 @@ def _settle(claim: SyncOp, status: str, result: dict[str, Any], batch: Batch | N
         return
     with connection.cursor() as cursor:
         cursor.execute(_settle_sql(), values)
-
-
-def uuid_or_none(value: Any) -> uuid.UUID | None:
-    """`value` as a UUID, or None when it is not one."""
-    try:
-        return uuid.UUID(str(value))
-    except ValueError:
-        return None
 
 
 def _texts(errors: dict[str, list[Any]]) -> dict[str, list[str]]:

@@ -1,20 +1,44 @@
-"""What the sync engine knows of the apps: the entity types a device holds and the op types it may push.
+"""The sync contract as data: what the engine knows of the apps, and all that the phone and the OpenAPI document know.
 
-The engine itself imports no app. Each app registers its types and op handlers from its
-`AppConfig.ready()` (see `clients/sync.py`, `workflows/sync.py`), which keeps the dependencies
-one-way: clients ← workflows ← kpis, and all of them → fieldsales.
+The engine (pull.py, push.py, feed.py) imports no app. Each app tells it what it holds from its `AppConfig.ready()`,
+through `<app>/sync.py`'s `register()`, which keeps the dependencies one-way: clients ← workflows ← kpis, all →
+fieldsales. What is registered, where it is written, and who reads it:
+
+- `register_type(EntityType(...))`: a kind of record a device holds (a client, a visit), built in `<app>/records.py`
+  (its serializers, who sees it). The pull serializes it; the feed asks who sees it.
+- `register_op(name, handler, label=..., entity=...)`: an op type a device may push; its handler, in `<app>/ops.py`;
+  its label, what the app's sync alerts call it; the entity type whose records it creates or changes.
+- `register_code(code, label)`: a rejection code an op's answer may carry, with what the app says of it. The engine
+  registers its own (errors.py); an app registers the codes only its rules raise (workflows: `too_far`).
+
+From these and from nothing written by hand: the choices of the OpenAPI document (views.py, read when the document
+is built) and the app's generated module static/js/lib/contract.js (`manage.py sync_contract`; a test fails when it
+is stale).
+
+Where a rule lives: in the app's services (writes) and selectors (who sees what), never in a handler. A handler
+(`<app>/ops.py`) reads the op, calls one service and turns its answer into an `Outcome`, or its exception into an
+`errors.Rejected`. Adding an op type end to end:
+
+1. The rule, as a service in `<app>/services.py` (keyword-only, typed), tested in tests/<app>/test_services.py.
+2. The handler in `<app>/ops.py`: `def handle_x(op: Op) -> Outcome`, parsing `op.data`, calling the service.
+3. `register_op("x.do", ops.handle_x, label=_("…"), entity="x", creates=...)` in `<app>/sync.py`; a code of the
+   app's own, if its rule needs one, with `register_code`.
+4. `manage.py sync_contract` to write contract.js again; French for the new labels in locale/ (`make messages`).
+5. The phone: make the op in static/js/lib (the outbox) and show its record; settings.js shows its label already.
+6. Push tests in tests/sync/ (applied, rejected, replayed), and the contract's document if the records change.
 """
 
 from __future__ import annotations
 
+import datetime as dt
+import uuid
 from collections.abc import Callable, Iterable, Mapping
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any
 
 if TYPE_CHECKING:
     from django.contrib.auth.models import User
-
-    from fieldsales.sync.push import Op, Outcome
+    from django.utils.functional import Promise
 
 # id -> the data a device stores for that entity: {"version": int, "data": {...}}
 Serializer = Callable[["User", list[str]], Mapping[str, dict[str, Any]]]
@@ -52,12 +76,59 @@ class EntityType:
         return self.serialize_v2 if version >= 2 and self.serialize_v2 is not None else self.serialize
 
 
+@dataclass(frozen=True)
+class Op:
+    """One op a device pushed, its envelope read (push.parse_op): what a handler is given."""
+
+    op_id: uuid.UUID
+    type: str
+    entity_id: uuid.UUID
+    base_version: int | None
+    made_at: dt.datetime | None
+    data: dict[str, Any]
+    user: User
+    device: uuid.UUID | None
+    # Shared by the ops of one push: what handlers read once per push (see `push.apply_ops`).
+    memo: dict[str, Any] = field(default_factory=dict, compare=False, repr=False)
+
+
+@dataclass
+class Outcome:
+    """What an applied op did. With `conflicts`, those fields were not applied and `current` is the server's copy.
+
+    A handler returns one, or raises `errors.Rejected` when nothing of the op may be applied."""
+
+    version: int | None
+    conflicts: list[str] = field(default_factory=list)
+    current: dict[str, Any] | None = None
+
+
+Handler = Callable[[Op], Outcome]
+
+
+@dataclass(frozen=True)
+class OpType:
+    """An op type a device may push.
+
+    `label` names it to the rep (the app's sync alerts). `entity` is the type of the records it creates or changes
+    (`visit` for `activity.submit`: a visit's record holds its submissions), None when it changes none a device holds
+    (a statement sent). `creates`: its `entity_id` is the id of a record it creates, so that an op on that record,
+    once this one was rejected, is `depends_on_rejected` rather than `not_found`."""
+
+    name: str
+    handler: Handler
+    label: Promise | str
+    entity: str | None
+    creates: bool = False
+
+
 TYPES: dict[str, EntityType] = {}
 TYPES_BY_RANK: dict[int, EntityType] = {}
-OPS: dict[str, Callable[[Op], Outcome]] = {}
-# Op types that create the entity they name: an op on an entity whose creation was rejected is
-# `depends_on_rejected`, not `not_found`.
+OPS: dict[str, OpType] = {}
+# The names of the op types that create the entity they name (`OpType.creates`), for `errors.missing`.
 CREATING_OPS: set[str] = set()
+# Rejection codes, in the order they were registered (the engine's first), with their labels.
+CODES: dict[str, Promise | str] = {}
 # Who may download a photo besides its uploader and staff: (user, blob) -> bool, one per app that shows photos.
 BLOB_READERS: list[Callable[[Any, Any], bool]] = []
 
@@ -69,10 +140,25 @@ def register_type(entity_type: EntityType) -> None:
     TYPES_BY_RANK[entity_type.rank] = entity_type
 
 
-def register_op(name: str, handler: Callable[[Op], Outcome], *, creates: bool = False) -> None:
-    OPS[name] = handler
+def register_op(
+    name: str, handler: Handler, *, label: Promise | str, entity: str | None, creates: bool = False
+) -> None:
+    """Let devices push ops of type `name`, applied by `handler`. `entity` must be registered first."""
+    if entity is not None and entity not in TYPES:
+        raise ValueError(f"op {name}: register the entity type {entity!r} before its ops")
+    OPS[name] = OpType(name=name, handler=handler, label=label, entity=entity, creates=creates)
     if creates:
         CREATING_OPS.add(name)
+
+
+def register_code(code: str, label: Promise | str) -> None:
+    """Let op answers carry the rejection code `code`; `label` says to the rep, in a few words, what went wrong."""
+    CODES[code] = label
+
+
+def entity_type_names() -> list[str]:
+    """The entity types' names in rank order: the order of a first sync's snapshot."""
+    return [TYPES_BY_RANK[rank].name for rank in sorted(TYPES_BY_RANK)]
 
 
 @dataclass(frozen=True)

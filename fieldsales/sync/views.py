@@ -1,15 +1,22 @@
-"""HTTP side of the sync contract (../shared/design/sync-protocol.md): pull, push and photos."""
+"""HTTP side of the sync contract (../shared/design/sync-protocol.md): pull, push and photos.
+
+The OpenAPI document's lists of entity types, op types and rejection codes are the registry's (registry.py), read
+when the document is built: the apps register theirs in `ready()`, after this module's serializers are declared.
+"""
 
 from __future__ import annotations
 
 import json
 import uuid
+from collections.abc import Callable, Iterable
 from typing import Any
 
 from csp.decorators import csp
 from django.http import FileResponse, QueryDict
 from django.utils.decorators import method_decorator
 from django.utils.translation import gettext_lazy as _
+from drf_spectacular.extensions import OpenApiSerializerFieldExtension
+from drf_spectacular.plumbing import build_choice_field
 from drf_spectacular.types import OpenApiTypes
 from drf_spectacular.utils import OpenApiParameter, OpenApiResponse, extend_schema, inline_serializer
 from rest_framework import serializers, status
@@ -25,7 +32,7 @@ from fieldsales.openapi import SIGNED_OUT
 from fieldsales.sync.blobs import MAX_BYTES, BlobError, blob_store
 from fieldsales.sync.pull import DEFAULT_LIMIT, MAX_LIMIT, VERSIONS, InvalidCursor, sync_pull
 from fieldsales.sync.push import MAX_OPS, apply_ops
-from fieldsales.sync.registry import BLOB_READERS
+from fieldsales.sync.registry import BLOB_READERS, CODES, OPS, entity_type_names
 
 MAX_PUSH_BYTES = 1024 * 1024
 
@@ -41,13 +48,28 @@ def _error(status_code: int, code: str, message: Any) -> Response:
     return Response({"code": code, "detail": str(message)}, status=status_code)
 
 
+class RegisteredName(serializers.CharField):
+    """A name the registry holds (an entity type, an op type, a code): documented as the choice among `names()`,
+    called when the schema is built. Only documents: the views check what they read themselves."""
+
+    def __init__(self, names: Callable[[], Iterable[str]], **kwargs: Any) -> None:
+        self.names = names
+        super().__init__(**kwargs)
+
+
+class RegisteredNameExtension(OpenApiSerializerFieldExtension):
+    target_class = RegisteredName
+
+    def map_serializer_field(self, auto_schema: Any, direction: Any) -> Any:
+        field = self.target
+        return build_choice_field(serializers.ChoiceField(choices=list(field.names()), allow_null=field.allow_null))
+
+
 def _change_serializer(**kwargs: Any) -> Any:
     return inline_serializer(
         "SyncChange",
         {
-            "type": serializers.ChoiceField(
-                choices=["client_list", "kpi_folder", "workflow", "product", "client", "kpi_card", "visit", "note"]
-            ),
+            "type": RegisteredName(entity_type_names),
             "id": serializers.CharField(),
             "version": serializers.IntegerField(required=False),
             "deleted": serializers.BooleanField(required=False),
@@ -65,19 +87,7 @@ def _result_serializer(**kwargs: Any) -> Any:
             "status": serializers.ChoiceField(choices=["applied", "duplicate", "conflict", "rejected"]),
             "entity_id": serializers.UUIDField(allow_null=True),
             "version": serializers.IntegerField(allow_null=True),
-            "code": serializers.ChoiceField(
-                allow_null=True,
-                choices=[
-                    "invalid",
-                    "forbidden",
-                    "not_found",
-                    "too_far",
-                    "client_incomplete",
-                    "op_id_reused",
-                    "depends_on_rejected",
-                    "missing_blob",
-                ],
-            ),
+            "code": RegisteredName(lambda: list(CODES), allow_null=True),
             "errors": serializers.DictField(
                 child=serializers.ListField(child=serializers.CharField()), allow_null=True
             ),
@@ -123,9 +133,9 @@ class PullView(APIView):
             "Follow `cursor` until `more` is false to get the rep's complete state (no cursor: from nothing). "
             "Changes come in commit order and none is ever skipped, even when transactions commit out of order. "
             "`deleted: true` means the record left the rep's view. Pulling again with the same cursor is safe.\n\n"
-            "A first sync (no cursor) first hands out a snapshot of the rep's records in type order: `client_list`, "
-            "`kpi_folder`, `workflow`, `product`, `client`, `kpi_card`, `visit`, `note`; each page of it says in "
-            "`snapshot` how many records of each type the whole snapshot holds.\n\n"
+            "A first sync (no cursor) first hands out a snapshot of the rep's records in type order (the order of "
+            "`SyncChange.type`'s choices: lists before the clients on them); each page of it says in `snapshot` how "
+            "many records of each type the whole snapshot holds.\n\n"
             "`v=2` asks for the lean records of docs/sync-protocol-v2.md: keys whose value is null, false, an empty "
             "list or an empty object are left out, moments are UTC to the second (`2026-11-22T09:14:03Z`), "
             "`kpi_card` holds only `texts` {language: {kpi key: text}} (the rep's language when the rep has one), "
@@ -239,18 +249,7 @@ class PushView(APIView):
                             "SyncOp",
                             {
                                 "op_id": serializers.UUIDField(),
-                                "type": serializers.ChoiceField(
-                                    choices=[
-                                        "client.create",
-                                        "client.update",
-                                        "client.archive",
-                                        "visit.checkin",
-                                        "activity.submit",
-                                        "visit.end",
-                                        "note.create",
-                                        "statement.send",
-                                    ]
-                                ),
+                                "type": RegisteredName(lambda: list(OPS)),
                                 "entity_id": serializers.UUIDField(),
                                 "base_version": serializers.IntegerField(required=False, allow_null=True),
                                 "made_at": serializers.DateTimeField(required=False),

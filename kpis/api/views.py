@@ -18,7 +18,7 @@ from rest_framework.views import APIView
 
 from clients.selectors import clients_for_api, clients_visible_to
 from fieldsales.openapi import DETAIL, SIGNED_OUT
-from fieldsales.sync.push import NOT_UUID, uuid_or_none
+from fieldsales.sync.errors import NOT_UUID, uuid_or_none
 from kpis.delivery import delivery_from_link, delivery_pdf
 from kpis.models import KpiCard
 from kpis.services import statement_send

@@ -1,7 +1,8 @@
 /* Boot: the service worker, the language, the local data, the screens, then the sync loop. */
 import { openDb, readAll, readMeta, wipe, writeMeta } from "./lib/db.js";
 import { chosenLanguage, gettext, interpolate, language, loadLanguage, storedLanguage } from "./lib/i18n.js";
-import { changed, events, load, loadHistory, state, warmSearch } from "./lib/store.js";
+import { warmSearch } from "./lib/projection.js";
+import { changed, events, load, loadHistory, state } from "./lib/state.js";
 import { SignInRequired, api, startSync } from "./lib/sync.js";
 import { startLive } from "./lib/live.js";
 import { watchPosition } from "./lib/geo.js";
@@ -12,7 +13,8 @@ import * as list from "./views/list.js";
 import * as map from "./views/map.js";
 import * as settings from "./views/settings.js";
 import * as today from "./views/today.js";
-import { checkedInBadge, renderStart, renderVisit } from "./views/visit.js";
+import { checkedInBadge } from "./views/shared.js";
+import { renderStart, renderVisit } from "./views/visit.js";
 import { currentVisit } from "./lib/visits.js";
 
 const ROUTES = [
@@ -178,7 +180,7 @@ async function boot() {
   });
   // Who is signed in is asked while the visits and notes are read: both before the first sync.
   const [known] = await Promise.all([identify(), loadHistory()]);
-  warmSearch();
+  warmSearch(state);
   persistStorage();
   if (known) {
     startSync();

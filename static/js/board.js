@@ -2,6 +2,7 @@
    totals. Painted from the JSON endpoint, then kept live by the board socket. Messages sent while the socket is
    down are lost, so each time it opens the JSON is read again; a visit's version grows with each order and with
    its end, so whichever of the two arrives last, the newer summary is kept. */
+import { formatMoney } from "./lib/format.js";
 import { gettext, loadLanguage } from "./lib/i18n.js";
 import { el } from "./views/dom.js";
 
@@ -40,97 +41,104 @@ function latestFirst(visits) {
   return [...visits].sort((a, b) => Date.parse(b.checked_in_at) - Date.parse(a.checked_in_at));
 }
 
-function board(root) {
+/* The board's state: the page's nodes, the visits held by id, the map, and how the server's amounts and times read. */
+function boardOf(root) {
   const lang = document.documentElement.lang;
   const { currency, timeZone } = root.dataset;
-  const held = new Map();
-  const status = document.getElementById("board-status");
   const body = document.getElementById("board-rows");
-  const empty = body.querySelector(".empty");
-  const map = drawMap(document.getElementById("board-map"));
-  let dayTimer = null;
-
-  const money = (amount) =>
-    `${Number(amount).toLocaleString(lang, { minimumFractionDigits: 2, maximumFractionDigits: 2 })} ${currency}`;
-  const time = (iso) => {
-    const options = { hour: "2-digit", minute: "2-digit" };
-    try {
-      return new Date(iso).toLocaleTimeString(lang, { ...options, timeZone });
-    } catch {
-      return new Date(iso).toLocaleTimeString(lang, options);
-    }
+  return {
+    root,
+    lang,
+    held: new Map(),
+    status: document.getElementById("board-status"),
+    body,
+    empty: body.querySelector(".empty"),
+    map: drawMap(document.getElementById("board-map")),
+    dayTimer: null,
+    money: (amount) => `${formatMoney(amount, lang)} ${currency}`,
+    time: (iso) => {
+      const options = { hour: "2-digit", minute: "2-digit" };
+      try {
+        return new Date(iso).toLocaleTimeString(lang, { ...options, timeZone });
+      } catch {
+        return new Date(iso).toLocaleTimeString(lang, options);
+      }
+    },
   };
+}
 
-  function paint() {
-    const visits = latestFirst(held.values());
-    const sums = totals(visits);
-    document.getElementById("total-done").textContent = sums.done.toLocaleString(lang);
-    document.getElementById("total-open").textContent = sums.open.toLocaleString(lang);
-    document.getElementById("total-orders").textContent = money(sums.cents / 100);
-    body.replaceChildren(
-      ...(visits.length ? [] : [empty]),
-      ...visits.map((visit) =>
-        el("tr", { class: visit.ended_at ? "finished" : "in-progress", "data-visit": visit.id }, [
-          el("td", {}, visit.rep_name),
-          el("td", {}, visit.client_name),
-          el("td", {}, el("time", { datetime: visit.checked_in_at }, time(visit.checked_in_at))),
-          el("td", {}, visit.ended_at ? gettext("Finished") : gettext("In progress")),
-          el("td", { class: "amount" }, money(visit.order_total)),
-        ]),
-      ),
-    );
-    if (map) map.show(visits);
+function visitRow(board, visit) {
+  return el("tr", { class: visit.ended_at ? "finished" : "in-progress", "data-visit": visit.id }, [
+    el("td", {}, visit.rep_name),
+    el("td", {}, visit.client_name),
+    el("td", {}, el("time", { datetime: visit.checked_in_at }, board.time(visit.checked_in_at))),
+    el("td", {}, visit.ended_at ? gettext("Finished") : gettext("In progress")),
+    el("td", { class: "amount" }, board.money(visit.order_total)),
+  ]);
+}
+
+function paint(board) {
+  const visits = latestFirst(board.held.values());
+  const sums = totals(visits);
+  document.getElementById("total-done").textContent = sums.done.toLocaleString(board.lang);
+  document.getElementById("total-open").textContent = sums.open.toLocaleString(board.lang);
+  document.getElementById("total-orders").textContent = board.money(sums.cents / 100);
+  board.body.replaceChildren(...(visits.length ? [] : [board.empty]), ...visits.map((visit) => visitRow(board, visit)));
+  if (board.map) board.map.show(visits);
+}
+
+/* Reads the day's visits again (`replace`: a new day, the old one's go). */
+async function resync(board, { replace = false } = {}) {
+  let response;
+  try {
+    response = await fetch(board.root.dataset.visitsUrl, { headers: { Accept: "application/json" } });
+  } catch {
+    return; // No network: the socket's next opening reads again.
   }
-
-  async function resync({ replace = false } = {}) {
-    let response;
-    try {
-      response = await fetch(root.dataset.visitsUrl, { headers: { Accept: "application/json" } });
-    } catch {
-      return; // No network: the socket's next opening reads again.
-    }
-    if (response.redirected || response.status === 403) {
-      // Signed out, or no longer a supervisor: the page itself says so (the sign-in page, or its refusal).
-      window.location.reload();
-      return;
-    }
-    if (!response.ok) return;
-    const data = await response.json();
-    if (replace) held.clear();
-    merge(held, data.visits);
-    clearTimeout(dayTimer);
-    // At midnight (the server's), the board starts the new day empty.
-    dayTimer = setTimeout(() => resync({ replace: true }), Math.max(MIN_DAY_WAIT_MS, Date.parse(data.until) - Date.now()));
-    paint();
+  if (response.redirected || response.status === 403) {
+    // Signed out, or no longer a supervisor: the page itself says so (the sign-in page, or its refusal).
+    window.location.reload();
+    return;
   }
+  if (!response.ok) return;
+  const data = await response.json();
+  if (replace) board.held.clear();
+  merge(board.held, data.visits);
+  clearTimeout(board.dayTimer);
+  // At midnight (the server's), the board starts the new day empty.
+  board.dayTimer = setTimeout(() => resync(board, { replace: true }), Math.max(MIN_DAY_WAIT_MS, Date.parse(data.until) - Date.now()));
+  paint(board);
+}
 
-  function connect(failures) {
-    const scheme = window.location.protocol === "https:" ? "wss" : "ws";
-    const socket = new WebSocket(`${scheme}://${window.location.host}${root.dataset.socketPath}`);
-    let opened = false;
-    socket.addEventListener("open", () => {
-      opened = true;
-      status.textContent = gettext("Live");
-      resync();
-    });
-    socket.addEventListener("message", (event) => {
-      const message = JSON.parse(event.data);
-      if (message.type !== "visits") return;
-      merge(held, message.visits);
-      paint();
-    });
-    socket.addEventListener("close", () => {
-      status.textContent = gettext("Reconnecting…");
-      const count = opened ? 0 : failures;
-      // A socket that never opens may be a session that ended: reading the JSON tells, and sends to sign-in.
-      if (!opened) resync();
-      setTimeout(() => connect(count + 1), reconnectDelay(count) * 1000);
-    });
-  }
+function connect(board, failures) {
+  const scheme = window.location.protocol === "https:" ? "wss" : "ws";
+  const socket = new WebSocket(`${scheme}://${window.location.host}${board.root.dataset.socketPath}`);
+  let opened = false;
+  socket.addEventListener("open", () => {
+    opened = true;
+    board.status.textContent = gettext("Live");
+    resync(board);
+  });
+  socket.addEventListener("message", (event) => {
+    const message = JSON.parse(event.data);
+    if (message.type !== "visits") return;
+    merge(board.held, message.visits);
+    paint(board);
+  });
+  socket.addEventListener("close", () => {
+    board.status.textContent = gettext("Reconnecting…");
+    const count = opened ? 0 : failures;
+    // A socket that never opens may be a session that ended: reading the JSON tells, and sends to sign-in.
+    if (!opened) resync(board);
+    setTimeout(() => connect(board, count + 1), reconnectDelay(count) * 1000);
+  });
+}
 
-  paint();
-  resync();
-  connect(0);
+function start(root) {
+  const board = boardOf(root);
+  paint(board);
+  resync(board);
+  connect(board, 0);
 }
 
 /* Markers by visit: amber while in progress, green once finished. Only the tiles need a network. */
@@ -174,5 +182,5 @@ const root = document.getElementById("board");
 if (root) {
   loadLanguage(document.documentElement.lang)
     .catch(() => {}) // The board stays usable in English.
-    .then(() => board(root));
+    .then(() => start(root));
 }

@@ -2,14 +2,15 @@
    1. paint the clients list as the rep last left it (views/list.js keeps a copy of its first screen), so the first
       rows show before any module has run, however slow the phone;
    2. start reading what the list needs from IndexedDB, so that the read overlaps the modules' loading. The app
-      (lib/store.js) takes that read if it has one; the KPI cards, visits and notes are read later, or on demand. */
-(function early() {
+      (lib/state.js) takes that read if it has one; the KPI cards, visits and notes are read later, or on demand. */
+// A block, not a function: its names stay out of the page's global scope.
+{
   // The names are the app's: views/list.js (FIRST_SCREEN_KEY) and lib/db.js (LIST_STORES).
   const FIRST_SCREEN_KEY = "fieldsales.firstScreen";
   const LIST_STORES = ["client_list", "kpi_folder", "workflow", "product", "client", "outbox", "alerts"];
   const CHUNK = 500;
 
-  function paintFirstScreen() {
+  const paintFirstScreen = () => {
     if ((location.hash || "#/clients") !== "#/clients") return;
     let html = null;
     try {
@@ -24,9 +25,9 @@
     window.fieldsalesPainted = true;
     // Painted means on screen: the mark is set in the frame after the rows went in.
     requestAnimationFrame(() => setTimeout(() => performance.mark("fieldsales-first-rows"), 0));
-  }
+  };
 
-  function readLocalData() {
+  const readLocalData = () => {
     return new Promise((resolve) => {
       if (!("indexedDB" in window)) return resolve(null);
       const request = indexedDB.open("fieldsales");
@@ -60,8 +61,8 @@
         };
       };
     });
-  }
+  };
 
   paintFirstScreen();
   window.fieldsalesEarly = readLocalData();
-})();
+}

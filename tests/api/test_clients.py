@@ -19,8 +19,8 @@ from clients.models import Assignment, Client, ListAccess
 from clients.schema import search_text
 from clients.services import client_archive, client_update
 from fieldsales.geo import haversine_m
-from tests.api.conftest import ABIDJAN, follow, signed_in
-from tests.factories import AttributeFactory, ClientListFactory
+from tests.api.conftest import follow
+from tests.factories import ABIDJAN, AttributeFactory, ClientListFactory, make_client, signed_in
 
 URL = "/api/clients/"
 METRES_PER_DEGREE_LAT = 111_195.0  # on the mean Earth radius of fieldsales.geo
@@ -42,18 +42,18 @@ def offset(metres_north: float = 0.0, metres_east: float = 0.0, origin: tuple[fl
 
 
 @pytest.fixture
-def portfolios(make_client, pos_list, awa, koffi, reps_group):  # type: ignore[no-untyped-def]
+def portfolios(make_client_by_awa, pos_list_readonly, awa, koffi, reps_group):  # type: ignore[no-untyped-def]
     """Awa's two clients, and clients she must not see: Koffi's, an archived one, one nobody is assigned to,
     and one on a list her group has no access to."""
     hidden_list = ClientListFactory(name="Grossistes")
-    archived = make_client("Archivé")
+    archived = make_client_by_awa("Archivé")
     client_archive(user=None, client=archived)
     return {
-        "mine": [make_client("Boutique Awa"), make_client("Cave Awa")],
-        "koffi": make_client("Chez Koffi", reps=[koffi]),
+        "mine": [make_client_by_awa("Boutique Awa"), make_client_by_awa("Cave Awa")],
+        "koffi": make_client_by_awa("Chez Koffi", reps=[koffi]),
         "archived": archived,
-        "unassigned": make_client("Sans commercial", reps=[]),
-        "no_access": make_client("Grossiste", client_list=hidden_list, attributes={}),
+        "unassigned": make_client_by_awa("Sans commercial", reps=[]),
+        "no_access": make_client(hidden_list, "Grossiste", {}, user=awa, reps=[awa]),
     }
 
 
@@ -73,8 +73,8 @@ def test_staff_without_the_view_permission_see_only_their_own_assignments(portfo
     assert names(signed_in(staff).get(URL)) == []
 
 
-def test_the_client_card_shows_who_created_and_last_edited_it_and_when(api, make_client, awa, koffi):
-    client = make_client("Boutique Awa")
+def test_the_client_card_shows_who_created_and_last_edited_it_and_when(api, make_client_by_awa, awa, koffi):
+    client = make_client_by_awa("Boutique Awa", {"quartier": "Plateau", "categorie": "Boutique"})
     koffi.first_name, koffi.last_name = "Koffi", "Kouassi"
     koffi.save()
     client_update(user=koffi, client=client, data={"phone": "+225 01 01 02 03 04"})
@@ -111,9 +111,9 @@ def test_without_a_session_the_list_and_the_card_answer_403(portfolios):
 # Order and pagination -----------------------------------------------------------------------------
 
 
-def test_the_list_is_in_alphabetical_order_of_name(api, make_client):
+def test_the_list_is_in_alphabetical_order_of_name(api, make_client_by_awa):
     for name in ["Zébu Market", "alimentation Générale", "Épicerie du Marché", "Boutique Awa", "éclair Shop"]:
-        make_client(name)
+        make_client_by_awa(name)
     assert names(api.get(URL)) == [
         "alimentation Générale",
         "Boutique Awa",
@@ -123,8 +123,8 @@ def test_the_list_is_in_alphabetical_order_of_name(api, make_client):
     ]
 
 
-def test_following_next_reaches_every_client_exactly_once_25_a_page(api, make_client):
-    created = [make_client(f"Client {number:02d}").name for number in random.Random(7).sample(range(60), 60)]
+def test_following_next_reaches_every_client_exactly_once_25_a_page(api, make_client_by_awa):
+    created = [make_client_by_awa(f"Client {number:02d}").name for number in random.Random(7).sample(range(60), 60)]
     pages = follow(api, URL)
     assert [len(page["results"]) for page in pages] == [25, 25, 10]
     assert pages[0]["previous"] is None
@@ -132,9 +132,9 @@ def test_following_next_reaches_every_client_exactly_once_25_a_page(api, make_cl
     assert listed == sorted(created)
 
 
-def test_pages_stay_whole_when_clients_share_a_name(api, make_client):
+def test_pages_stay_whole_when_clients_share_a_name(api, make_client_by_awa):
     for _ in range(30):
-        make_client("Boutique")
+        make_client_by_awa("Boutique")
     pages = follow(api, URL)
     ids = [client["id"] for page in pages for client in page["results"]]
     assert len(ids) == 30
@@ -145,10 +145,10 @@ def test_pages_stay_whole_when_clients_share_a_name(api, make_client):
 
 
 @pytest.fixture
-def searchable(make_client):  # type: ignore[no-untyped-def]
-    make_client("Épicerie du Marché", {"quartier": "Plateau", "categorie": "Épicerie"})
-    make_client("Boutique Awa", {"quartier": "Cocody", "categorie": "Boutique"})
-    make_client(
+def searchable(make_client_by_awa):  # type: ignore[no-untyped-def]
+    make_client_by_awa("Épicerie du Marché", {"quartier": "Plateau", "categorie": "Épicerie"})
+    make_client_by_awa("Boutique Awa", {"quartier": "Cocody", "categorie": "Boutique"})
+    make_client_by_awa(
         "Kiosque Koffi",
         {"quartier": "Yopougon", "categorie": "Boutique", "gerant_email": "epicerie@example.com"},
     )
@@ -173,10 +173,10 @@ def test_search_runs_over_the_name_and_important_attributes_ignoring_case_and_ac
     assert names(api.get(URL, {"q": q})) == expected
 
 
-def test_search_reaches_beyond_the_first_page(api, make_client):
+def test_search_reaches_beyond_the_first_page(api, make_client_by_awa):
     for number in range(40):
-        make_client(f"Boutique {number:02d}")
-    make_client("Zoo Épicerie")
+        make_client_by_awa(f"Boutique {number:02d}")
+    make_client_by_awa("Zoo Épicerie")
     assert names(api.get(URL, {"q": "epicerie"})) == ["Zoo Épicerie"]
 
 
@@ -184,7 +184,7 @@ def test_search_reaches_beyond_the_first_page(api, make_client):
 
 
 @pytest.fixture
-def filterable(make_client):  # type: ignore[no-untyped-def]
+def filterable(make_client_by_awa):  # type: ignore[no-untyped-def]
     rows = {
         "Alpha": {
             "quartier": "Cocody",
@@ -217,7 +217,7 @@ def filterable(make_client):  # type: ignore[no-untyped-def]
         "Delta": {"quartier": "Yopougon", "categorie": "Boutique", "ca_mensuel": "100"},
     }
     for name, attributes in rows.items():
-        make_client(name, attributes)
+        make_client_by_awa(name, attributes)
 
 
 @pytest.mark.parametrize(
@@ -267,10 +267,10 @@ def test_a_filter_value_of_the_wrong_type_answers_400_naming_the_parameter(api, 
     assert body[field][0] in {"Enter a number.", "Enter a valid date."}
 
 
-def test_a_filtered_page_still_paginates_over_the_full_list(api, make_client):
+def test_a_filtered_page_still_paginates_over_the_full_list(api, make_client_by_awa):
     for number in range(30):
-        make_client(f"Épicerie {number:02d}", {"quartier": "Cocody", "categorie": "Épicerie"})
-        make_client(f"Boutique {number:02d}", {"quartier": "Cocody", "categorie": "Boutique"})
+        make_client_by_awa(f"Épicerie {number:02d}", {"quartier": "Cocody", "categorie": "Épicerie"})
+        make_client_by_awa(f"Boutique {number:02d}", {"quartier": "Cocody", "categorie": "Boutique"})
     pages = follow(api, URL, {"attr_categorie": "Épicerie", "q": "cocody"})
     assert [client["name"] for page in pages for client in page["results"]] == [f"Épicerie {n:02d}" for n in range(30)]
 
@@ -278,12 +278,12 @@ def test_a_filtered_page_still_paginates_over_the_full_list(api, make_client):
 # Nearest first ------------------------------------------------------------------------------------
 
 
-def test_near_sorts_nearest_first_with_the_distance_and_leaves_out_the_far_and_the_unplaced(api, make_client):
-    make_client("2 km north", **offset(2000))
-    make_client("100 m east", **offset(0, 100))
-    make_client("500 m south-west", **offset(-353.55, -353.55))
-    make_client("30 km north", **offset(30_000))  # beyond the default 20 km
-    make_client("No GPS", lat=None, lng=None)
+def test_near_sorts_nearest_first_with_the_distance_and_leaves_out_the_far_and_the_unplaced(api, make_client_by_awa):
+    make_client_by_awa("2 km north", **offset(2000))
+    make_client_by_awa("100 m east", **offset(0, 100))
+    make_client_by_awa("500 m south-west", **offset(-353.55, -353.55))
+    make_client_by_awa("30 km north", **offset(30_000))  # beyond the default 20 km
+    make_client_by_awa("No GPS", lat=None, lng=None)
     response = api.get(URL, {"near": f"{ABIDJAN[0]},{ABIDJAN[1]}"})
     assert names(response) == ["100 m east", "500 m south-west", "2 km north"]
     distances = [client["distance_m"] for client in response.json()["results"]]
@@ -294,23 +294,23 @@ def test_near_sorts_nearest_first_with_the_distance_and_leaves_out_the_far_and_t
         )
 
 
-def test_radius_keeps_only_the_clients_within_that_many_metres(api, make_client):
-    make_client("950 m north", **offset(950))
-    make_client("1.2 km north", **offset(1200))
+def test_radius_keeps_only_the_clients_within_that_many_metres(api, make_client_by_awa):
+    make_client_by_awa("950 m north", **offset(950))
+    make_client_by_awa("1.2 km north", **offset(1200))
     # Inside the square around the circle, outside the circle: 1.27 km away.
-    make_client("900 m north-east", **offset(900, 900))
-    make_client("999 m west", **offset(0, -999))
+    make_client_by_awa("900 m north-east", **offset(900, 900))
+    make_client_by_awa("999 m west", **offset(0, -999))
     response = api.get(URL, {"near": f"{ABIDJAN[0]},{ABIDJAN[1]}", "radius_m": "1000"})
     assert names(response) == ["950 m north", "999 m west"]
     assert all(client["distance_m"] <= 1000 for client in response.json()["results"])
 
 
-def test_nearest_first_pages_follow_each_other_in_distance_each_client_once(api, make_client):
+def test_nearest_first_pages_follow_each_other_in_distance_each_client_once(api, make_client_by_awa):
     rng = random.Random(11)
     for number in range(60):
-        make_client(f"Client {number:02d}", **offset(rng.uniform(-3000, 3000), rng.uniform(-3000, 3000)))
-    make_client("Twin A", **offset(1000, 1000))
-    make_client("Twin B", **offset(1000, 1000))  # same place: same distance, both listed once
+        make_client_by_awa(f"Client {number:02d}", **offset(rng.uniform(-3000, 3000), rng.uniform(-3000, 3000)))
+    make_client_by_awa("Twin A", **offset(1000, 1000))
+    make_client_by_awa("Twin B", **offset(1000, 1000))  # same place: same distance, both listed once
     pages = follow(api, URL, {"near": f"{ABIDJAN[0]},{ABIDJAN[1]}", "radius_m": "5000"})
     listed = [client for page in pages for client in page["results"]]
     assert [len(page["results"]) for page in pages] == [25, 25, 12]
@@ -319,16 +319,16 @@ def test_nearest_first_pages_follow_each_other_in_distance_each_client_once(api,
     assert distances == sorted(distances)
 
 
-def test_a_forged_cursor_answers_404_not_a_server_error(api, make_client):
+def test_a_forged_cursor_answers_404_not_a_server_error(api, make_client_by_awa):
     for number in range(30):
-        make_client(f"Client {number:02d}", **offset(number * 10))
+        make_client_by_awa(f"Client {number:02d}", **offset(number * 10))
     forged = base64.b64encode(b"p=not-a-distance").decode()
     response = api.get(URL, {"near": f"{ABIDJAN[0]},{ABIDJAN[1]}", "cursor": forged})
     assert response.status_code == 404
 
 
 @pytest.mark.parametrize("near", ["abc", "95,0", "5.3", "5.3,-4.0,1", "0,181", "nan,0", "inf,0", ","])
-def test_a_malformed_near_answers_400_saying_how_to_write_it(api, make_client, near):
+def test_a_malformed_near_answers_400_saying_how_to_write_it(api, make_client_by_awa, near):
     response = api.get(URL, {"near": near})
     assert response.status_code == 400
     assert response.json() == {"near": [str(BAD_NEAR)]}
@@ -336,13 +336,13 @@ def test_a_malformed_near_answers_400_saying_how_to_write_it(api, make_client, n
 
 
 @pytest.mark.parametrize("radius", ["abc", "0", "-5", "500001", "nan", "inf"])
-def test_a_bad_radius_answers_400(api, make_client, radius):
+def test_a_bad_radius_answers_400(api, make_client_by_awa, radius):
     response = api.get(URL, {"near": "5.35,-4.0", "radius_m": radius})
     assert response.status_code == 400
     assert response.json() == {"radius_m": [str(BAD_RADIUS)]}
 
 
-def test_a_bad_near_or_radius_is_explained_in_the_language_of_the_request(api, make_client):
+def test_a_bad_near_or_radius_is_explained_in_the_language_of_the_request(api, make_client_by_awa):
     with translation.override("fr"):
         french_near, french_radius = str(BAD_NEAR), str(BAD_RADIUS)
     assert french_near.startswith("near doit être")
@@ -354,7 +354,7 @@ def test_a_bad_near_or_radius_is_explained_in_the_language_of_the_request(api, m
     assert api.get(URL, {"near": "abc"}, HTTP_ACCEPT_LANGUAGE="en").json() == {"near": [str(BAD_NEAR)]}
 
 
-def test_api_errors_follow_accept_language(api, make_client):
+def test_api_errors_follow_accept_language(api, make_client_by_awa):
     assert HttpClient().get(URL, HTTP_ACCEPT_LANGUAGE="fr").json() == {
         "detail": "Informations d'authentification non fournies."
     }
@@ -364,15 +364,15 @@ def test_api_errors_follow_accept_language(api, make_client):
 
 
 @pytest.mark.postgres
-def test_the_nearest_first_query_narrows_through_the_position_index(api, pos_list, awa):
+def test_the_nearest_first_query_narrows_through_the_position_index(api, pos_list_readonly, awa):
     """On 5,000 clients spread over ±0.5° around Abidjan, the view's query reads the few in the 2 km box off
     the (lat, lng) index instead of scanning the table."""
     rng = random.Random(3)
-    specs = pos_list.specs()
+    specs = pos_list_readonly.specs()
     attributes = {"quartier": "Cocody", "categorie": "Boutique"}
     clients = [
         Client(
-            client_list=pos_list,
+            client_list=pos_list_readonly,
             name=f"Client {number:04d}",
             lat=ABIDJAN[0] + rng.uniform(-0.5, 0.5),
             lng=ABIDJAN[1] + rng.uniform(-0.5, 0.5),
@@ -413,10 +413,10 @@ LIST_QUERIES = 5
 
 @pytest.mark.parametrize("count", [10, 100])
 def test_a_page_costs_the_same_queries_whatever_the_number_of_clients(
-    api, make_client, django_assert_num_queries, count
+    api, make_client_by_awa, django_assert_num_queries, count
 ):
     for number in range(count):
-        make_client(f"Client {number:03d}")
+        make_client_by_awa(f"Client {number:03d}")
     with django_assert_num_queries(LIST_QUERIES):
         response = api.get(URL)
     assert len(response.json()["results"]) == min(count, 25)
@@ -424,24 +424,22 @@ def test_a_page_costs_the_same_queries_whatever_the_number_of_clients(
 
 @pytest.mark.parametrize("matching", [5, 25])
 def test_a_searched_filtered_nearest_first_page_costs_the_same_queries_whatever_its_length(
-    api, make_client, django_assert_num_queries, matching
+    api, make_client_by_awa, django_assert_num_queries, matching
 ):
     for number in range(30):
         category = "Épicerie" if number < matching else "Boutique"
-        make_client(f"Client {number:03d}", {"quartier": "Cocody", "categorie": category}, **offset(number * 10))
+        make_client_by_awa(f"Client {number:03d}", {"quartier": "Cocody", "categorie": category}, **offset(number * 10))
     with django_assert_num_queries(LIST_QUERIES):
         response = api.get(URL, {"attr_categorie": "Épicerie", "q": "cocody", "near": "5.3599,-4.0083"})
     assert len(response.json()["results"]) == matching
 
 
-def test_a_page_costs_the_same_queries_whatever_the_number_of_lists(
-    api, make_client, reps_group, django_assert_num_queries
-):
+def test_a_page_costs_the_same_queries_whatever_the_number_of_lists(api, awa, reps_group, django_assert_num_queries):
     for number in range(3):
         other = ClientListFactory(name=f"Liste {number}")
         AttributeFactory(client_list=other, key=f"champ{number}", important=True)
         ListAccess.objects.create(client_list=other, group=reps_group)
-        make_client(f"Client {number}", {f"champ{number}": "x"}, client_list=other)
+        make_client(other, f"Client {number}", {f"champ{number}": "x"}, user=awa, reps=[awa])
     with django_assert_num_queries(LIST_QUERIES):
         response = api.get(URL, {"attr_champ2": "x"})
     assert names(response) == ["Client 2"]
@@ -455,10 +453,10 @@ BACK_OFFICE_LIST_QUERIES = 8
 
 @pytest.mark.parametrize("count", [10, 100])
 def test_a_back_office_page_costs_the_same_queries_whatever_the_number_of_clients(
-    back_office, make_client, django_assert_num_queries, count
+    back_office, make_client_by_awa, django_assert_num_queries, count
 ):
     for number in range(count):
-        make_client(f"Client {number:03d}")
+        make_client_by_awa(f"Client {number:03d}")
     http = signed_in(back_office)
     with django_assert_num_queries(BACK_OFFICE_LIST_QUERIES):
         response = http.get(URL)
@@ -466,13 +464,13 @@ def test_a_back_office_page_costs_the_same_queries_whatever_the_number_of_client
 
 
 # The card: 1. session, 2. user, 3. lists, 4. their attributes, 5. the client with its authors.
-def test_the_client_card_costs_five_queries(api, make_client, django_assert_num_queries):
-    client = make_client("Boutique Awa")
+def test_the_client_card_costs_five_queries(api, make_client_by_awa, django_assert_num_queries):
+    client = make_client_by_awa("Boutique Awa")
     with django_assert_num_queries(5):
         assert api.get(f"{URL}{client.pk}/").status_code == 200
 
 
-def test_a_list_access_removed_hides_the_clients_at_once(api, make_client, pos_list, reps_group):
-    make_client("Boutique Awa")
-    ListAccess.objects.filter(client_list=pos_list, group=reps_group).delete()
+def test_a_list_access_removed_hides_the_clients_at_once(api, make_client_by_awa, pos_list_readonly, reps_group):
+    make_client_by_awa("Boutique Awa")
+    ListAccess.objects.filter(client_list=pos_list_readonly, group=reps_group).delete()
     assert names(api.get(URL)) == []

@@ -156,8 +156,8 @@ def answer_schema(schema: dict[str, Any], path: str) -> dict[str, Any]:
     return schema["paths"][path]["get"]["responses"]["200"]["content"]["application/json"]["schema"]
 
 
-def test_real_answers_have_the_documented_shape(schema, api, make_client, awa):
-    client = make_client("Boutique Awa", {"quartier": "Cocody", "categorie": "Boutique", "surface_m2": 40})
+def test_real_answers_have_the_documented_shape(schema, api, make_client_by_awa, awa):
+    client = make_client_by_awa("Boutique Awa", {"quartier": "Cocody", "categorie": "Boutique", "surface_m2": 40})
     workflow = WorkflowFactory(name_en="Sales visit")
     visit = VisitFactory(
         client=client, rep=awa, workflow=workflow, checked_in_at=dt.datetime(2026, 11, 20, tzinfo=dt.UTC)
@@ -185,8 +185,8 @@ def test_real_answers_have_the_documented_shape(schema, api, make_client, awa):
     assert answers["/api/clients/ near"].json()["results"][0]["distance_m"] is not None
 
 
-def test_ids_in_the_history_join_the_workflows_and_products_lists(api, make_client, awa):
-    client = make_client("Boutique Awa")
+def test_ids_in_the_history_join_the_workflows_and_products_lists(api, make_client_by_awa, awa):
+    client = make_client_by_awa("Boutique Awa")
     workflow = WorkflowFactory()
     product = ProductFactory()
     visit = VisitFactory(client=client, rep=awa, workflow=workflow)

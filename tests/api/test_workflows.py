@@ -9,7 +9,7 @@ import pytest
 from django.test import Client as HttpClient
 from django.utils import timezone
 
-from tests.api.conftest import follow, signed_in
+from tests.api.conftest import follow
 from tests.factories import (
     ActivityFactory,
     NoteFactory,
@@ -18,6 +18,7 @@ from tests.factories import (
     SubmissionFactory,
     VisitFactory,
     WorkflowFactory,
+    signed_in,
 )
 from workflows.models import ActivityKind
 
@@ -52,9 +53,9 @@ def notes_url(client) -> str:  # type: ignore[no-untyped-def]
 
 
 def test_history_lists_the_visits_newest_first_with_their_activities_and_order_lines(
-    api, make_client, awa, koffi, sales_visit
+    api, make_client_by_awa, awa, koffi, sales_visit
 ):
-    client = make_client("Boutique Awa")
+    client = make_client_by_awa("Boutique Awa")
     older = VisitFactory(client=client, rep=koffi, workflow=sales_visit["workflow"], checked_in_at=NOON)
     newer = VisitFactory(
         client=client,
@@ -91,8 +92,8 @@ def test_history_lists_the_visits_newest_first_with_their_activities_and_order_l
     assert visits[1]["submissions"] == []
 
 
-def test_history_pages_25_visits_at_a_time_newest_first(api, make_client, awa, sales_visit):
-    client = make_client("Boutique Awa")
+def test_history_pages_25_visits_at_a_time_newest_first(api, make_client_by_awa, awa, sales_visit):
+    client = make_client_by_awa("Boutique Awa")
     for day in range(30):
         VisitFactory(
             client=client, rep=awa, workflow=sales_visit["workflow"], checked_in_at=NOON - dt.timedelta(days=day)
@@ -107,9 +108,9 @@ def test_history_pages_25_visits_at_a_time_newest_first(api, make_client, awa, s
 # 5. their submissions with the activities, 6. the order lines of those.
 @pytest.mark.parametrize("visits", [1, 25])
 def test_a_history_page_costs_the_same_queries_whatever_its_length(
-    api, make_client, awa, sales_visit, django_assert_num_queries, visits
+    api, make_client_by_awa, awa, sales_visit, django_assert_num_queries, visits
 ):
-    client = make_client("Boutique Awa")
+    client = make_client_by_awa("Boutique Awa")
     for day in range(visits):
         visit = VisitFactory(
             client=client, rep=awa, workflow=sales_visit["workflow"], checked_in_at=NOON - dt.timedelta(days=day)
@@ -123,8 +124,8 @@ def test_a_history_page_costs_the_same_queries_whatever_its_length(
 # Notes --------------------------------------------------------------------------------------------
 
 
-def test_notes_are_listed_newest_first_with_their_author(api, make_client, awa, koffi):
-    client = make_client("Boutique Awa")
+def test_notes_are_listed_newest_first_with_their_author(api, make_client_by_awa, awa, koffi):
+    client = make_client_by_awa("Boutique Awa")
     koffi.first_name, koffi.last_name = "Koffi", "Kouassi"
     koffi.save()
     NoteFactory(client=client, author=awa, text="Première", created_at=NOON)
@@ -142,8 +143,8 @@ def test_notes_are_listed_newest_first_with_their_author(api, make_client, awa, 
     assert notes[0]["client"] == str(client.pk)
 
 
-def test_notes_page_25_at_a_time(api, make_client, awa):
-    client = make_client("Boutique Awa")
+def test_notes_page_25_at_a_time(api, make_client_by_awa, awa):
+    client = make_client_by_awa("Boutique Awa")
     for minute in range(27):
         NoteFactory(
             client=client, author=awa, text=f"Note {minute:02d}", created_at=NOON + dt.timedelta(minutes=minute)
@@ -156,9 +157,9 @@ def test_notes_page_25_at_a_time(api, make_client, awa):
 # Notes: 1. session, 2. user, 3. the client, 4. the page of notes, with their authors.
 @pytest.mark.parametrize("notes", [1, 25])
 def test_a_notes_page_costs_the_same_queries_whatever_its_length(
-    api, make_client, awa, django_assert_num_queries, notes
+    api, make_client_by_awa, awa, django_assert_num_queries, notes
 ):
-    client = make_client("Boutique Awa")
+    client = make_client_by_awa("Boutique Awa")
     for minute in range(notes):
         NoteFactory(client=client, author=awa, created_at=NOON + dt.timedelta(minutes=minute))
     with django_assert_num_queries(4):
@@ -170,8 +171,10 @@ def test_a_notes_page_costs_the_same_queries_whatever_its_length(
 
 
 @pytest.mark.parametrize("url", [history_url, notes_url])
-def test_history_and_notes_of_a_client_the_rep_does_not_see_answer_404(api, make_client, koffi, sales_visit, url):
-    theirs = make_client("Chez Koffi", reps=[koffi])
+def test_history_and_notes_of_a_client_the_rep_does_not_see_answer_404(
+    api, make_client_by_awa, koffi, sales_visit, url
+):
+    theirs = make_client_by_awa("Chez Koffi", reps=[koffi])
     VisitFactory(client=theirs, rep=koffi, workflow=sales_visit["workflow"])
     NoteFactory(client=theirs, author=koffi)
     assert api.get(url(theirs)).status_code == 404
@@ -179,8 +182,8 @@ def test_history_and_notes_of_a_client_the_rep_does_not_see_answer_404(api, make
 
 
 @pytest.mark.parametrize("url", [history_url, notes_url])
-def test_history_and_notes_need_a_session(make_client, url):
-    assert HttpClient().get(url(make_client("Boutique Awa"))).status_code == 403
+def test_history_and_notes_need_a_session(make_client_by_awa, url):
+    assert HttpClient().get(url(make_client_by_awa("Boutique Awa"))).status_code == 403
 
 
 # Workflows and products ---------------------------------------------------------------------------
@@ -249,8 +252,8 @@ def test_workflows_and_products_need_a_session(db):
     assert HttpClient().get("/api/products/").status_code == 403
 
 
-def test_times_are_returned_in_utc_iso_8601(api, make_client, awa, sales_visit):
-    client = make_client("Boutique Awa")
+def test_times_are_returned_in_utc_iso_8601(api, make_client_by_awa, awa, sales_visit):
+    client = make_client_by_awa("Boutique Awa")
     VisitFactory(client=client, rep=awa, workflow=sales_visit["workflow"], checked_in_at=timezone.now())
     (visit,) = api.get(history_url(client)).json()["results"]
     assert visit["checked_in_at"].endswith("+00:00")

@@ -299,7 +299,13 @@ def prepare(size: int) -> None:
 
 
 # What the seeded database depends on: its schema, the demo data, and who sees what in the feeds.
-SEED_SOURCES = ("*/migrations/*.py", "fieldsales/management/commands/seed_demo.py", "*/sync.py", "fieldsales/sync/*.py")
+SEED_SOURCES = (
+    "*/migrations/*.py",
+    "fieldsales/management/commands/seed_demo.py",
+    "fieldsales/demo/*.py",
+    "*/sync.py",
+    "fieldsales/sync/*.py",
+)
 
 
 def seeded_cache(size: int) -> Path | None:

@@ -13,7 +13,7 @@ from clients.models import Client
 from clients.schema import normalize_text
 from clients.services import client_archive
 from tests.clients.conftest import FULL_ATTRIBUTES
-from tests.factories import NoteFactory, OrderLineFactory, SubmissionFactory, UserFactory, VisitFactory
+from tests.factories import NoteFactory, OrderLineFactory, SubmissionFactory, UserFactory, VisitFactory, make_client
 from workflows.models import ActivitySubmission, Note, OrderLine, Visit
 
 CHANGELIST = "/admin/clients/client/"
@@ -52,14 +52,22 @@ def form_post_data(form: Any) -> dict[str, Any]:
 
 
 @pytest.fixture
-def shops(pos_list, wholesalers, make_client, awa, koffi, clerk):  # type: ignore[no-untyped-def]
+def shops(pos_list, wholesalers, awa, koffi, clerk):  # type: ignore[no-untyped-def]
+    """Three points of sale and a wholesaler, all with the same phone number."""
+    phone = "+225 07 07 07 07 07"
     return {
         "marche": make_client(
-            pos_list, "Épicerie du Marché", FULL_ATTRIBUTES, reps=[awa, koffi], statement_enabled=True
+            pos_list, "Épicerie du Marché", FULL_ATTRIBUTES, reps=[awa, koffi], statement_enabled=True, phone=phone
         ),
-        "koffi": make_client(pos_list, "Boutique Koffi", {"quartier": "Adjamé", "categorie": "Boutique"}, reps=[koffi]),
-        "plateau": make_client(pos_list, "Supermarché Plateau", {"quartier": "Plateau", "categorie": "Supermarché"}),
-        "grossiste": make_client(wholesalers, "Grossiste Abidjan", {"volume_annuel": 5000, "zone": "Sud"}, reps=[awa]),
+        "koffi": make_client(
+            pos_list, "Boutique Koffi", {"quartier": "Adjamé", "categorie": "Boutique"}, reps=[koffi], phone=phone
+        ),
+        "plateau": make_client(
+            pos_list, "Supermarché Plateau", {"quartier": "Plateau", "categorie": "Supermarché"}, phone=phone
+        ),
+        "grossiste": make_client(
+            wholesalers, "Grossiste Abidjan", {"volume_annuel": 5000, "zone": "Sud"}, reps=[awa], phone=phone
+        ),
     }
 
 

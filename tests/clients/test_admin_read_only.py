@@ -14,7 +14,7 @@ from django.utils.html import strip_tags
 from clients.services import client_archive
 from fieldsales.models import Profile
 from tests.clients.conftest import FULL_ATTRIBUTES
-from tests.factories import SupervisorFactory
+from tests.factories import SupervisorFactory, make_client
 
 # The phone (in the list's country's national format), each attribute of FULL_ATTRIBUTES and the reps as the page shows
 # them, under their English labels.
@@ -40,7 +40,7 @@ def shown_values(response: Any) -> dict[str, str]:
 
 
 @pytest.fixture
-def shop(pos_list, make_client, awa, koffi):  # type: ignore[no-untyped-def]
+def shop(pos_list, awa, koffi):  # type: ignore[no-untyped-def]
     return make_client(pos_list, "Épicerie du Marché", FULL_ATTRIBUTES, reps=[awa, koffi], phone="+2250707080910")
 
 
@@ -73,7 +73,7 @@ def test_a_supervisor_sees_the_values_of_their_reps_clients(client, shop, awa):
 
 
 @pytest.mark.django_db
-def test_an_empty_attribute_shows_as_empty_not_as_none(clerk_client, clerk, make_client, pos_list):
+def test_an_empty_attribute_shows_as_empty_not_as_none(clerk_client, clerk, pos_list):
     archived = client_archive(
         user=clerk, client=make_client(pos_list, "Boutique Vide", {"quartier": "Plateau", "categorie": "Boutique"})
     )

@@ -23,7 +23,7 @@ from fieldsales.spreadsheets import ExcelCSV
 from kpis.models import LedgerEntry
 from tests.clients.conftest import FULL_ATTRIBUTES
 from tests.clients.test_import_export import FORMATS, admin_export, snapshot
-from tests.factories import AttributeFactory, LedgerEntryFactory, OrderLineFactory, SubmissionFactory
+from tests.factories import AttributeFactory, LedgerEntryFactory, OrderLineFactory, SubmissionFactory, make_client
 from tests.wizard import tally, wizard_import
 from workflows.models import OrderLine
 
@@ -40,7 +40,7 @@ def language_after():  # type: ignore[no-untyped-def]
 
 
 @pytest.fixture
-def shops(pos_list, make_client, awa):  # type: ignore[no-untyped-def]
+def shops(pos_list, awa):  # type: ignore[no-untyped-def]
     AttributeFactory(
         client_list=pos_list, key="tel2", label_en="Second phone", label_fr="Tél. 2", type=AttributeType.PHONE, order=20
     )

@@ -56,6 +56,7 @@ from tests.sync.test_push import (
     Catalogue,
     catalogue,  # noqa: F401 (a fixture)
 )
+from tests.texts import french
 from tests.wizard import wizard_send
 from workflows.models import OrderLine, Visit
 
@@ -85,11 +86,6 @@ def clerk_fr(clerk_client: Any, clients: list[Client]) -> Any:
     """The clerk, reading the admin in French, with `clients` already saved."""
     clerk_client.cookies[settings.LANGUAGE_COOKIE_NAME] = "fr"
     return clerk_client
-
-
-def french(message: Any, **params: Any) -> str:
-    with translation.override("fr"):
-        return str(message % params if params else message)
 
 
 def everything() -> tuple[Any, ...]:

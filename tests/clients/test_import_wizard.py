@@ -12,7 +12,6 @@ import openpyxl
 import pytest
 from django.conf import settings
 from django.contrib.auth.models import Permission
-from django.core.files.uploadedfile import SimpleUploadedFile
 from django.core.management import call_command
 from django.db import connection
 from django.test.utils import CaptureQueriesContext
@@ -24,7 +23,17 @@ from fieldsales.imports import runner
 from fieldsales.imports.base import DUPLICATE_IN_FILE, UNKNOWN_USER
 from fieldsales.imports.reading import BROKEN_XLSX, EMPTY_FILE, OLD_EXCEL, parse_number, read_table
 from fieldsales.models import ImportJob
-from tests.factories import AttributeFactory, RepFactory
+from tests.factories import RepFactory, with_client_code
+from tests.wizard import (
+    english_excel_csv,
+    excel_workbook,
+    french_excel_csv,
+    tally,
+    unicode_text,
+    wizard_confirm,
+    wizard_job,
+    wizard_send,
+)
 
 WIZARD = "/admin/clients/client/import-file/"
 
@@ -67,44 +76,6 @@ ENGLISH_ROWS = [
 ]
 
 
-# Files as spreadsheets save them ------------------------------------------------------------------------------
-
-
-def french_excel_csv(headers: list[str], rows: list[list[str]]) -> bytes:
-    """ "CSV (separator: semicolon)" from French Excel on Windows: Windows-1252, `;`, CRLF, and the blank rows a
-    formatted sheet leaves at the end."""
-    lines = [";".join(headers), *(";".join(row) for row in rows), ";" * (len(headers) - 1), ";" * (len(headers) - 1)]
-    return ("\r\n".join(lines) + "\r\n").encode("cp1252")
-
-
-def english_excel_csv(headers: list[str], rows: list[list[str]]) -> bytes:
-    """ "CSV UTF-8 (comma delimited)" from Excel: a BOM, `,`, cells with commas quoted."""
-    text = io.StringIO()
-    csv.writer(text, lineterminator="\r\n").writerows([headers, *rows])
-    return text.getvalue().encode("utf-8-sig")
-
-
-def unicode_text(headers: list[str], rows: list[list[str]]) -> bytes:
-    """Excel's "Unicode Text": UTF-16 with a BOM, tab-separated."""
-    lines = ["\t".join(headers), *("\t".join(row) for row in rows)]
-    return ("\r\n".join(lines) + "\r\n").encode("utf-16")
-
-
-def excel_workbook(headers: list[str], rows: list[list[Any]], *, blank_rows: int = 3) -> bytes:
-    """An .xlsx with typed cells (numbers, a date) and formatted blank rows below the data."""
-    book = openpyxl.Workbook()
-    sheet = book.active
-    sheet.append(headers)
-    for row in rows:
-        sheet.append(row)
-    for offset in range(blank_rows):
-        sheet.cell(row=len(rows) + 2 + offset, column=1).number_format = "0.00"
-        sheet.cell(row=len(rows) + 2 + offset, column=2).value = None
-    output = io.BytesIO()
-    book.save(output)
-    return output.getvalue()
-
-
 def typed(rows: list[list[str]]) -> list[list[Any]]:
     """French rows as a workbook holds them: numbers and dates as values, not text."""
     import datetime as dt
@@ -138,9 +109,7 @@ FRENCH_FILES = {
 @pytest.fixture
 def keyed_list(pos_list: ClientList) -> ClientList:
     """The points-of-sale list with a client code as its business key."""
-    AttributeFactory(client_list=pos_list, key="code", label_en="Client code", label_fr="Code client", order=0)
-    AttributeDefinition.objects.filter(client_list=pos_list, key="code").update(unique=True)
-    return ClientList.objects.prefetch_related("attributes").get(pk=pos_list.pk)
+    return with_client_code(pos_list)
 
 
 @pytest.fixture
@@ -158,13 +127,11 @@ def clerk_en(clerk_client: Any) -> Any:
 
 
 def upload(http: Any, content: bytes, name: str, client_list: ClientList) -> Any:
-    return http.post(WIZARD, {"import_file": SimpleUploadedFile(name, content), "client_list": client_list.pk})
+    return wizard_send(http, WIZARD, content, name, client_list=client_list.pk)
 
 
 def sent(http: Any, content: bytes, name: str, client_list: ClientList) -> ImportJob:
-    response = upload(http, content, name, client_list)
-    assert response.status_code == 302, response.context["form"].errors if response.context else response
-    return ImportJob.objects.get(pk=response["Location"].rstrip("/").rsplit("/", 1)[-1])
+    return wizard_job(http, WIZARD, content, name, client_list=client_list.pk)
 
 
 def matched(job: ImportJob) -> dict[str, str]:
@@ -190,12 +157,7 @@ def check(http: Any, job: ImportJob, *, mode: str = "all", choose: dict[str, str
 
 
 def confirm(http: Any, job: ImportJob, *, mode: str = "all") -> ImportJob:
-    response = http.post(f"{WIZARD}{job.pk}/", {"action": "import", "mode": mode})
-    assert response.status_code == 302
-    assert runner.import_jobs_run_pending() == 1
-    job.refresh_from_db()
-    assert (job.stage, job.status) == ("import", "done"), job.problem
-    return job
+    return wizard_confirm(http, WIZARD, job, mode=mode)
 
 
 def import_file(http: Any, content: bytes, name: str, client_list: ClientList, **kwargs: Any) -> ImportJob:
@@ -207,10 +169,6 @@ def snapshot() -> dict[Any, tuple[Any, ...]]:
         client.pk: (client.name, client.phone, client.lat, client.attributes, client.version, client.updated_at)
         for client in Client.objects.all()
     }
-
-
-def counts(job: ImportJob) -> dict[str, int]:
-    return {action: job.counts.get(action, 0) for action in ("new", "update", "unchanged", "error")}
 
 
 # Reading what Excel saves ---------------------------------------------------------------------------------------
@@ -269,11 +227,11 @@ def test_a_french_clerks_file_is_matched_checked_and_imported_then_the_same_file
     }
 
     job = check(clerk_fr, job)
-    assert counts(job) == {"new": 3, "update": 0, "unchanged": 0, "error": 0}, job.errors
+    assert tally(job) == {"new": 3, "update": 0, "unchanged": 0, "error": 0}, job.errors
     assert not Client.objects.exists(), "the check writes nothing"
 
     job = confirm(clerk_fr, job)
-    assert counts(job) == {"new": 3, "update": 0, "unchanged": 0, "error": 0}
+    assert tally(job) == {"new": 3, "update": 0, "unchanged": 0, "error": 0}
     awa = Client.objects.get(business_key="c001")
     assert awa.attributes == {
         "code": "C001",
@@ -292,7 +250,7 @@ def test_a_french_clerks_file_is_matched_checked_and_imported_then_the_same_file
     before = snapshot()
     again = import_file(clerk_fr, make(), name, keyed_list)
 
-    assert counts(again) == {"new": 0, "update": 0, "unchanged": 3, "error": 0}
+    assert tally(again) == {"new": 0, "update": 0, "unchanged": 3, "error": 0}
     assert snapshot() == before
 
 
@@ -300,7 +258,7 @@ def test_a_french_clerks_file_is_matched_checked_and_imported_then_the_same_file
 def test_an_english_clerks_utf8_file_with_commas_is_read_in_english(clerk_en, keyed_list, reps):
     job = import_file(clerk_en, english_excel_csv(ENGLISH_HEADERS, ENGLISH_ROWS), "clients.csv", keyed_list)
 
-    assert counts(job) == {"new": 2, "update": 0, "unchanged": 0, "error": 0}, job.errors
+    assert tally(job) == {"new": 2, "update": 0, "unchanged": 0, "error": 0}, job.errors
     awa = Client.objects.get(business_key="c001")
     assert (awa.attributes["surface_m2"], awa.attributes["ca_mensuel"]) == (1200, "1234.5")
     assert [rep.username for rep in Client.objects.get(business_key="c002").reps.all()] == ["koffi"]
@@ -315,7 +273,7 @@ def test_rows_with_a_known_code_update_that_client_and_the_others_create_one(cle
     )
     job = import_file(clerk_fr, french_excel_csv(FRENCH_HEADERS, FRENCH_ROWS), "clients.csv", keyed_list)
 
-    assert counts(job) == {"new": 2, "update": 1, "unchanged": 0, "error": 0}
+    assert tally(job) == {"new": 2, "update": 1, "unchanged": 0, "error": 0}
     existing.refresh_from_db()
     assert (existing.name, existing.attributes["code"], existing.version) == ("Épicerie Awa", "C001", 2)
     assert Client.objects.count() == 3
@@ -329,7 +287,7 @@ def test_a_code_twice_in_the_file_is_reported_on_both_rows_and_imported_on_neith
 
     with translation.override("fr"):
         expected = str(DUPLICATE_IN_FILE) % {"value": "C001", "rows": "2, 4"}
-    assert counts(job) == {"new": 1, "update": 0, "unchanged": 0, "error": 2}
+    assert tally(job) == {"new": 1, "update": 0, "unchanged": 0, "error": 2}
     assert [number for number, _message in job.errors] == [2, 4]
     assert all(expected in message for _number, message in job.errors)
 
@@ -385,7 +343,7 @@ BAD_ROWS = [
 @pytest.mark.django_db
 def test_all_or_nothing_imports_nothing_from_a_file_with_a_bad_row(clerk_fr, keyed_list, reps):
     job = check(clerk_fr, sent(clerk_fr, french_excel_csv(FRENCH_HEADERS, BAD_ROWS), "clients.csv", keyed_list))
-    assert counts(job) == {"new": 2, "update": 0, "unchanged": 0, "error": 1}
+    assert tally(job) == {"new": 2, "update": 0, "unchanged": 0, "error": 1}
 
     job = confirm(clerk_fr, job, mode="all")
 
@@ -399,7 +357,7 @@ def test_the_good_rows_are_imported_and_the_others_come_back_in_an_error_file_as
     content = french_excel_csv(FRENCH_HEADERS, BAD_ROWS)
     job = import_file(clerk_fr, content, "clients.csv", keyed_list, mode="good")
 
-    assert counts(job) == {"new": 2, "update": 0, "unchanged": 0, "error": 1}
+    assert tally(job) == {"new": 2, "update": 0, "unchanged": 0, "error": 1}
     assert sorted(Client.objects.values_list("business_key", flat=True)) == ["c001", "c003"]
     [(number, message)] = job.errors
     assert number == 3
@@ -423,7 +381,7 @@ def test_the_good_rows_are_imported_and_the_others_come_back_in_an_error_file_as
     # The corrected error file imports the last row; the others are not touched again.
     fixed = [[*BAD_ROWS[1][:3], "5,3", "-4", "Yopougon", "Boutique", "80", "", "", "", "koffi"]]
     again = import_file(clerk_fr, french_excel_csv(FRENCH_HEADERS, fixed), "fixed.csv", keyed_list, mode="good")
-    assert counts(again) == {"new": 1, "update": 0, "unchanged": 0, "error": 0}
+    assert tally(again) == {"new": 1, "update": 0, "unchanged": 0, "error": 0}
     assert Client.objects.count() == 3
 
 
@@ -561,7 +519,7 @@ def test_good_rows_resume_after_the_last_batch_committed(clerk_fr, keyed_list, r
 
     job.refresh_from_db()
     assert sorted(Client.objects.values_list("business_key", flat=True)) == ["c002", "c003"]
-    assert counts(job) == {"new": 3, "update": 0, "unchanged": 0, "error": 0}
+    assert tally(job) == {"new": 3, "update": 0, "unchanged": 0, "error": 0}
 
 
 @pytest.mark.django_db

@@ -16,6 +16,7 @@ from hypothesis import strategies as st
 from clients.phones import NOT_PHONE, phone_canonical, phone_display, phone_parse, region_choices, validate_region
 from clients.services import client_create, client_update
 from fieldsales.spreadsheets import FORMULA_STARTS
+from tests.factories import make_client
 
 REGIONS = sorted(phonenumbers.SUPPORTED_REGIONS)
 NUMBER_TYPES = [phonenumbers.PhoneNumberType.MOBILE, phonenumbers.PhoneNumberType.FIXED_LINE]
@@ -215,7 +216,7 @@ def _required() -> dict[str, str]:
 
 
 @pytest.fixture
-def phoned(pos_list, make_client):
+def phoned(pos_list):
     client = make_client(pos_list, "Tabac du Port", {**_required()}, phone="+225 07 01 02 03 04")
     foreign = make_client(pos_list, "Boutique Paris", {**_required()}, phone="+33 6 12 34 56 78")
     return client, foreign

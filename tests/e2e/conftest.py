@@ -6,6 +6,7 @@ Skipped only when no Chromium is found; CI installs Debian's `chromium`, so ther
 from __future__ import annotations
 
 import math
+import os
 from collections.abc import Iterator
 from typing import Any
 
@@ -13,39 +14,106 @@ import pytest
 from django.contrib.auth.models import Group
 
 from tests.browser import CHROMIUM_ARGS, chromium_path, wait_for
-from tests.factories import RepFactory
+from tests.factories import ABIDJAN, RepFactory, make_client
 from tests.sync import conftest as sync_fixtures
-from tests.sync.conftest import ABIDJAN, make_client
 
 PHONE = {"width": 390, "height": 800}
 TIMEOUT_MS = 20_000
+ASYNC_UNSAFE = "DJANGO_ALLOW_ASYNC_UNSAFE"
 
 
-pytestmark = pytest.mark.browser
+def pytest_collection_modifyitems(config: pytest.Config, items: list[pytest.Item]) -> None:
+    """The tests that drive Chromium carry the `browser` mark (`-m "not browser"` leaves them out)."""
+    for item in items:
+        if "browser" in getattr(item, "fixturenames", ()):
+            item.add_marker(pytest.mark.browser)
+
+
+class Chromium:
+    """One Chromium for browser tests that run one after another, closed after the last of them.
+
+    Each test has its own contexts (cookies, storage, service workers), so sharing the browser shares nothing a test
+    sees, and saves its start and stop, about a second a test. It must not outlive them: Playwright's sync API keeps
+    an event loop running in this thread while it lives, and Django refuses database work beside a running loop.
+    While it lives, DJANGO_ALLOW_ASYNC_UNSAFE lets the tests' own ORM calls, which are still synchronous, and the
+    database flush between two of them through; other tests keep Django's guard.
+    """
+
+    def __init__(self) -> None:
+        self.playwright: Any = None
+        self.browser: Any = None
+        self.violations: list[str] = []
+        self.async_unsafe: str | None = None
+
+    def start(self, path: str) -> Any:
+        if self.browser is None:
+            from playwright.sync_api import sync_playwright
+
+            self.async_unsafe = os.environ.get(ASYNC_UNSAFE)
+            os.environ[ASYNC_UNSAFE] = "true"
+            self.playwright = sync_playwright().start()
+            self.browser = self.playwright.chromium.launch(executable_path=path, args=CHROMIUM_ARGS)
+            _report_csp_violations(self.browser, self.violations)
+        return self.browser
+
+    def stop(self) -> None:
+        if self.browser is None:
+            return
+        try:
+            self.browser.close()
+        finally:
+            self.playwright.stop()
+            self.browser = self.playwright = None
+            if self.async_unsafe is None:
+                os.environ.pop(ASYNC_UNSAFE, None)
+            else:
+                os.environ[ASYNC_UNSAFE] = self.async_unsafe
+
+
+CHROMIUM = Chromium()
+NEXT_ITEM = pytest.StashKey["pytest.Item | None"]()
+
+
+def uses_browser(item: pytest.Item | None) -> bool:
+    return item is not None and "browser" in getattr(item, "fixturenames", ())
+
+
+def pytest_runtest_protocol(item: pytest.Item, nextitem: pytest.Item | None) -> None:
+    # The `browser` fixture reads it to know whether the test after this one needs Chromium.
+    item.stash[NEXT_ITEM] = nextitem
+
+
+@pytest.hookimpl(tryfirst=True)
+def pytest_runtest_teardown(item: pytest.Item, nextitem: pytest.Item | None) -> None:
+    # A browser test whose set-up failed before it reached the `browser` fixture does not close Chromium there.
+    if "browser" not in getattr(item, "funcargs", {}) and not uses_browser(nextitem):
+        CHROMIUM.stop()
 
 
 @pytest.fixture
-def browser(live_server: Any, transactional_db: None) -> Iterator[Any]:
-    """One Chromium per test, started after the database: Playwright's sync API keeps an event loop running in
-    this thread while it lives, and Django refuses database set-up and teardown beside a running loop."""
+def browser(request: pytest.FixtureRequest, live_server: Any, transactional_db: None) -> Iterator[Any]:
+    """Chromium, started after the database (see `Chromium`), and shared with the browser tests that follow."""
     path = chromium_path()
     if path is None:
         pytest.skip("no Chromium on this machine (apt-get install chromium); CI installs it")
-    from playwright.sync_api import sync_playwright
-
-    with sync_playwright() as playwright:
-        browser = playwright.chromium.launch(executable_path=path, args=CHROMIUM_ARGS)
-        violations = _report_csp_violations(browser)
-        yield browser
-        browser.close()
-    # Every page of every test ran under the site's Content-Security-Policy: nothing it needed was refused.
+    browser = CHROMIUM.start(path)
+    failures = request.session.testsfailed
+    yield browser
+    # After a failure Chromium itself may be what failed: the next test starts a fresh one.
+    if request.session.testsfailed > failures or not uses_browser(request.node.stash.get(NEXT_ITEM, None)):
+        CHROMIUM.stop()
+    else:
+        for context in browser.contexts:  # those the test left open
+            context.close()
+    violations = list(CHROMIUM.violations)
+    CHROMIUM.violations.clear()
+    # Every page of the test ran under the site's Content-Security-Policy: nothing it needed was refused.
     assert not violations, f"Content-Security-Policy refused: {violations}"
 
 
-def _report_csp_violations(browser: Any) -> list[str]:
+def _report_csp_violations(browser: Any, violations: list[str]) -> None:
     """Chromium logs each resource, script or style the page's CSP refuses: every context this browser opens collects
-    those lines."""
-    violations: list[str] = []
+    those lines into `violations`."""
     open_context = browser.new_context
 
     def new_context(**options: Any) -> Any:
@@ -57,13 +125,6 @@ def _report_csp_violations(browser: Any) -> list[str]:
         return context
 
     browser.new_context = new_context
-    return violations
-
-
-@pytest.fixture(autouse=True)
-def _orm_beside_playwright(monkeypatch: pytest.MonkeyPatch) -> None:
-    # Playwright's sync API keeps an event loop in this thread; the test's own ORM calls are still synchronous.
-    monkeypatch.setenv("DJANGO_ALLOW_ASYNC_UNSAFE", "true")
 
 
 def offset(metres_north: float, metres_east: float = 0.0) -> tuple[float, float]:
@@ -73,9 +134,9 @@ def offset(metres_north: float, metres_east: float = 0.0) -> tuple[float, float]
     return lat, lng
 
 
-# The list reps create and edit on, as the sync tests have it (committed for real: the live server reads it).
+# The Reps group as the sync tests have it, committed for real: the live server reads it, and `pos_list_editable`,
+# the list reps create and edit on, with it.
 reps_group = sync_fixtures.reps_group
-pos_list = sync_fixtures.pos_list
 
 
 @pytest.fixture
@@ -93,8 +154,8 @@ def clerk_user(transactional_db: None) -> Any:
 def assigned_client(clerk: Any, client_list: Any, rep: Any, name: str, north_m: float = 0, **attributes: Any) -> Any:
     lat, lng = offset(north_m)
     return make_client(
-        clerk,
         client_list,
+        user=clerk,
         reps=(rep,),
         name=name,
         lat=lat,

@@ -22,17 +22,17 @@ def open_details(page: Any, name: str) -> None:
     expect(page.get_by_role("heading", name=name)).to_be_visible()
 
 
-def test_delete_archives_the_client_only_with_the_archive_right(phone, pos_list, rep, clerk_user):
-    kept = assigned_client(clerk_user, pos_list, rep, "Boutique Gardée", north_m=20)
+def test_delete_archives_the_client_only_with_the_archive_right(phone, pos_list_editable, rep, clerk_user):
+    kept = assigned_client(clerk_user, pos_list_editable, rep, "Boutique Gardée", north_m=20)
     page = sign_in(phone)
     open_details(page, "Boutique Gardée")
     expect(page.get_by_role("link", name="Edit details")).to_be_visible()
     expect(page.get_by_role("button", name="Delete")).to_have_count(0)
 
-    ListAccess.objects.filter(client_list=pos_list).update(can_archive=True)
+    ListAccess.objects.filter(client_list=pos_list_editable).update(can_archive=True)
     from clients.services import client_list_access_changed
 
-    client_list_access_changed(client_list=pos_list)
+    client_list_access_changed(client_list=pos_list_editable)
     page.get_by_role("link", name=re.compile("Settings")).click()
     page.get_by_role("button", name="Sync now").click()
     wait_synced(page)
@@ -47,9 +47,9 @@ def test_delete_archives_the_client_only_with_the_archive_right(phone, pos_list,
     assert kept.archived_at is not None
 
 
-def test_edit_details_is_absent_without_full_access(phone, pos_list, rep, clerk_user):
-    ListAccess.objects.filter(client_list=pos_list).update(can_edit=False)
-    assigned_client(clerk_user, pos_list, rep, "Boutique Lecture", north_m=20, surface_m2=40)
+def test_edit_details_is_absent_without_full_access(phone, pos_list_editable, rep, clerk_user):
+    ListAccess.objects.filter(client_list=pos_list_editable).update(can_edit=False)
+    assigned_client(clerk_user, pos_list_editable, rep, "Boutique Lecture", north_m=20, surface_m2=40)
     page = sign_in(phone)
     open_details(page, "Boutique Lecture")
     expect(page.get_by_role("link", name="Edit details")).to_have_count(0)
@@ -66,7 +66,7 @@ def big_photo() -> bytes:
     return buffer.getvalue()
 
 
-def test_a_photo_is_resized_on_the_phone_and_uploaded_before_its_client(phone, pos_list, rep):
+def test_a_photo_is_resized_on_the_phone_and_uploaded_before_its_client(phone, pos_list_editable, rep):
     page = sign_in(phone)
     page.get_by_role("link", name="New client").click()
     page.get_by_label("Name").fill("Boutique Photo")
@@ -84,7 +84,7 @@ def test_a_photo_is_resized_on_the_phone_and_uploaded_before_its_client(phone, p
     assert max(blob.width, blob.height) <= 1600
 
 
-def test_server_errors_are_retried_until_the_write_is_stored_once(phone, pos_list, rep):
+def test_server_errors_are_retried_until_the_write_is_stored_once(phone, pos_list_editable, rep):
     page = sign_in(phone)
     answers: list[int] = []
 

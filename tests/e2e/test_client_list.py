@@ -11,13 +11,13 @@ from tests.e2e.conftest import assigned_client, row_names, sign_in
 CLIENTS = 60
 
 
-def seed(clerk, pos_list, rep):  # type: ignore[no-untyped-def]
+def seed(clerk, pos_list_editable, rep):  # type: ignore[no-untyped-def]
     """Client n stands n × 40 m north of the rep; every fifth is a grocery ("Épicerie") in Plateau."""
     for n in range(CLIENTS, 0, -1):
         grocery = n % 5 == 0
         assigned_client(
             clerk,
-            pos_list,
+            pos_list_editable,
             rep,
             f"{'Épicerie' if grocery else 'Boutique'} {n:02d}",
             north_m=40 * n,
@@ -26,8 +26,8 @@ def seed(clerk, pos_list, rep):  # type: ignore[no-untyped-def]
         )
 
 
-def test_nearest_first_25_then_more_on_scroll(phone, pos_list, rep, clerk_user):
-    seed(clerk_user, pos_list, rep)
+def test_nearest_first_25_then_more_on_scroll(phone, pos_list_editable, rep, clerk_user):
+    seed(clerk_user, pos_list_editable, rep)
     page = sign_in(phone)
     items = page.locator("ul.clients li")
     expect(items).to_have_count(25)
@@ -42,9 +42,9 @@ def test_nearest_first_25_then_more_on_scroll(phone, pos_list, rep, clerk_user):
     assert page.get_by_role("tab", name=re.compile("Synced")).inner_text().endswith(str(CLIENTS))
 
 
-def test_alphabetical_without_a_position(browser, live_server, pos_list, rep, clerk_user):
+def test_alphabetical_without_a_position(browser, live_server, pos_list_editable, rep, clerk_user):
     for name in ["Maquis Zed", "Alimentation Bé", "Épicerie Ama"]:
-        assigned_client(clerk_user, pos_list, rep, name)
+        assigned_client(clerk_user, pos_list_editable, rep, name)
     context = browser.new_context(base_url=live_server.url, locale="en-GB")
     page = sign_in(context)
     expect(page.locator("ul.clients li")).to_have_count(3)
@@ -53,8 +53,8 @@ def test_alphabetical_without_a_position(browser, live_server, pos_list, rep, cl
     context.close()
 
 
-def test_search_ignores_accents_and_case_over_important_attributes(phone, pos_list, rep, clerk_user):
-    seed(clerk_user, pos_list, rep)
+def test_search_ignores_accents_and_case_over_important_attributes(phone, pos_list_editable, rep, clerk_user):
+    seed(clerk_user, pos_list_editable, rep)
     page = sign_in(phone)
     page.get_by_role("button", name="Search").click()
     page.get_by_role("searchbox", name="Search").fill("EPICERIE")
@@ -66,8 +66,8 @@ def test_search_ignores_accents_and_case_over_important_attributes(phone, pos_li
     assert row_names(page) == ["Épicerie 15"]
 
 
-def test_a_filter_is_shown_at_the_top_and_clear_removes_it(phone, pos_list, rep, clerk_user):
-    seed(clerk_user, pos_list, rep)
+def test_a_filter_is_shown_at_the_top_and_clear_removes_it(phone, pos_list_editable, rep, clerk_user):
+    seed(clerk_user, pos_list_editable, rep)
     page = sign_in(phone)
     page.get_by_role("button", name="Filter", exact=True).click()
     sheet = page.get_by_role("dialog", name="Filter")
@@ -87,9 +87,9 @@ def test_a_filter_is_shown_at_the_top_and_clear_removes_it(phone, pos_list, rep,
     expect(page.locator(".applied")).to_be_hidden()
 
 
-def test_tapping_clients_selects_them(phone, pos_list, rep, clerk_user):
+def test_tapping_clients_selects_them(phone, pos_list_editable, rep, clerk_user):
     for n in range(3):
-        assigned_client(clerk_user, pos_list, rep, f"Boutique {n}", north_m=10 * (n + 1))
+        assigned_client(clerk_user, pos_list_editable, rep, f"Boutique {n}", north_m=10 * (n + 1))
     page = sign_in(phone)
     first, second = page.locator("ul.clients li").nth(0), page.locator("ul.clients li").nth(1)
     first.locator(".client-main").click()

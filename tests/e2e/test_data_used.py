@@ -48,7 +48,7 @@ def kilobytes(text: str) -> float:
     return value * 1000 if match.group(2) == "MB" else value
 
 
-def test_settings_show_the_data_sync_used_today_and_this_month(phone, pos_list, rep):
+def test_settings_show_the_data_sync_used_today_and_this_month(phone, pos_list_editable, rep):
     page = sign_in(phone)
     page.get_by_role("link", name="Settings").click()
     today = kilobytes(page.locator("#data-day").inner_text())
@@ -62,7 +62,7 @@ def test_settings_show_the_data_sync_used_today_and_this_month(phone, pos_list, 
     wait_for(page, f"parseFloat(document.querySelector('#data-day').textContent) > {today}")
 
 
-def test_photos_wait_for_wifi_when_the_rep_chooses_it_and_other_work_goes(phone, pos_list, rep):
+def test_photos_wait_for_wifi_when_the_rep_chooses_it_and_other_work_goes(phone, pos_list_editable, rep):
     phone.add_init_script(ON_MOBILE_DATA)
     page = sign_in(phone)
     page.get_by_role("link", name="Settings").click()
@@ -90,16 +90,16 @@ def test_photos_wait_for_wifi_when_the_rep_chooses_it_and_other_work_goes(phone,
     expect(page.get_by_role("status").filter(has_text="photo waits")).to_have_count(0)
 
 
-def test_fifty_changes_made_offline_go_in_one_request(phone, pos_list, rep, clerk_user):
-    client = assigned_client(clerk_user, pos_list, rep, "Boutique Bavarde")
+def test_fifty_changes_made_offline_go_in_one_request(phone, pos_list_editable, rep, clerk_user):
+    client = assigned_client(clerk_user, pos_list_editable, rep, "Boutique Bavarde")
     page = sign_in(phone)
     wait_controlled(page)
     go_offline(phone, page)
-    # Fifty notes written offline, through the app's own store (the notes screen would take fifty taps each).
+    # Fifty notes written offline, through the app's own outbox (the notes screen would take fifty taps each).
     page.evaluate(
         """async (client) => {
-          const store = await import("/static/js/lib/store.js");
-          for (let n = 1; n <= 50; n += 1) await store.addNote({ client, text: `Note ${n}` });
+          const outbox = await import("/static/js/lib/outbox.js");
+          for (let n = 1; n <= 50; n += 1) await outbox.addNote({ client, text: `Note ${n}` });
         }""",
         str(client.pk),
     )

@@ -91,8 +91,10 @@ def sign_in_slowly(context: Any) -> Any:
     return page
 
 
-def test_the_first_sync_shows_its_progress_nearest_clients_first(browser, live_server, pos_list, rep, clerk_user):
-    many_clients(clerk_user, pos_list, rep)
+def test_the_first_sync_shows_its_progress_nearest_clients_first(
+    browser, live_server, pos_list_editable, rep, clerk_user
+):
+    many_clients(clerk_user, pos_list_editable, rep)
     context = slow_phone(browser, live_server)
     pulls = Pulls(context, hold=1)
     page = sign_in_slowly(context)
@@ -118,8 +120,8 @@ def test_the_first_sync_shows_its_progress_nearest_clients_first(browser, live_s
     context.close()
 
 
-def test_a_first_sync_cut_short_resumes_from_its_last_page(browser, live_server, pos_list, rep, clerk_user):
-    many_clients(clerk_user, pos_list, rep)
+def test_a_first_sync_cut_short_resumes_from_its_last_page(browser, live_server, pos_list_editable, rep, clerk_user):
+    many_clients(clerk_user, pos_list_editable, rep)
     context = slow_phone(browser, live_server)
     pulls = Pulls(context, hold=1, cut=True)
     page = sign_in_slowly(context)
@@ -136,8 +138,8 @@ def test_a_first_sync_cut_short_resumes_from_its_last_page(browser, live_server,
     context.close()
 
 
-def test_answers_are_compressed_when_asked_and_plain_when_not(browser, live_server, pos_list, rep, clerk_user):
-    many_clients(clerk_user, pos_list, rep, count=60)
+def test_answers_are_compressed_when_asked_and_plain_when_not(browser, live_server, pos_list_editable, rep, clerk_user):
+    many_clients(clerk_user, pos_list_editable, rep, count=60)
     context = slow_phone(browser, live_server)
     encodings: list[str | None] = []
     context.on(

@@ -25,9 +25,9 @@ def fill_new_client(page: Any, name: str) -> None:
     expect(page.get_by_role("heading", name="Clients")).to_be_visible()
 
 
-def test_a_client_created_offline_is_pending_then_synced_once(phone, pos_list, rep, clerk_user):
+def test_a_client_created_offline_is_pending_then_synced_once(phone, pos_list_editable, rep, clerk_user):
     for index, name in enumerate(["Boutique Alpha", "Boutique Beta", "Boutique Gamma"]):
-        assigned_client(clerk_user, pos_list, rep, name, north_m=100 * (index + 1))
+        assigned_client(clerk_user, pos_list_editable, rep, name, north_m=100 * (index + 1))
     page = sign_in(phone)
     expect(page.get_by_role("tab", name=re.compile("Synced"))).to_contain_text("3")
     wait_controlled(page)
@@ -53,7 +53,7 @@ def test_a_client_created_offline_is_pending_then_synced_once(phone, pos_list, r
     assert page.errors == []
 
 
-def test_a_lost_push_answer_is_retried_and_the_server_keeps_one_client(phone, pos_list, rep, clerk_user):
+def test_a_lost_push_answer_is_retried_and_the_server_keeps_one_client(phone, pos_list_editable, rep, clerk_user):
     page = sign_in(phone)
     dropped: list[str] = []
 
@@ -75,7 +75,7 @@ def test_a_lost_push_answer_is_retried_and_the_server_keeps_one_client(phone, po
     assert Client.objects.filter(name="Kiosque Résilient").count() == 1
 
 
-def test_two_tabs_holding_the_same_queued_client_send_it_once(phone, pos_list, rep, clerk_user):
+def test_two_tabs_holding_the_same_queued_client_send_it_once(phone, pos_list_editable, rep, clerk_user):
     """Two tabs of the app read the same outbox; back online, one sends the client and the other, syncing after it
     (one tab at a time), finds it sent."""
     first = sign_in(phone)

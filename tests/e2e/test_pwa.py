@@ -12,7 +12,7 @@ from tests.e2e.conftest import assigned_client, go_offline, row_names, sign_in, 
 from tests.e2e.test_offline_client_create import fill_new_client
 
 
-def test_the_app_is_installable_by_chromiums_criteria(phone, pos_list, rep):
+def test_the_app_is_installable_by_chromiums_criteria(phone, pos_list_editable, rep):
     page = sign_in(phone)
     wait_controlled(page)
     cdp = phone.new_cdp_session(page)
@@ -23,8 +23,8 @@ def test_the_app_is_installable_by_chromiums_criteria(phone, pos_list, rep):
     assert [error["errorId"] for error in errors if error["errorId"] != "in-incognito"] == []
 
 
-def test_the_app_speaks_french_offline_from_the_catalogue(phone, pos_list, rep, clerk_user):
-    assigned_client(clerk_user, pos_list, rep, "Boutique Awa", north_m=30)
+def test_the_app_speaks_french_offline_from_the_catalogue(phone, pos_list_editable, rep, clerk_user):
+    assigned_client(clerk_user, pos_list_editable, rep, "Boutique Awa", north_m=30)
     page = sign_in(phone)
     wait_controlled(page)
     go_offline(phone, page)
@@ -42,7 +42,7 @@ def test_the_app_speaks_french_offline_from_the_catalogue(phone, pos_list, rep, 
     )
 
 
-def test_signing_out_is_refused_while_a_change_waits(phone, pos_list, rep):
+def test_signing_out_is_refused_while_a_change_waits(phone, pos_list_editable, rep):
     page = sign_in(phone)
     wait_controlled(page)
     go_offline(phone, page)
@@ -69,10 +69,10 @@ WATCH_FIRST_ROWS = """(() => {
 
 
 def test_a_cold_start_paints_the_rows_last_seen_before_the_app_runs_and_sign_out_forgets_them(
-    phone, pos_list, rep, clerk_user
+    phone, pos_list_editable, rep, clerk_user
 ):
     for n in range(1, 4):
-        assigned_client(clerk_user, pos_list, rep, f"Boutique {n}", north_m=30 * n)
+        assigned_client(clerk_user, pos_list_editable, rep, f"Boutique {n}", north_m=30 * n)
     page = sign_in(phone)
     wait_controlled(page)
     expect(page.locator("ul.clients li")).to_have_count(3)
@@ -94,12 +94,12 @@ def test_a_cold_start_paints_the_rows_last_seen_before_the_app_runs_and_sign_out
 
 
 def test_without_a_choice_on_this_phone_the_app_speaks_the_reps_language_and_sends_no_card_again(
-    phone, pos_list, rep, clerk_user
+    phone, pos_list_editable, rep, clerk_user
 ):
     """The rep chose French on another phone; this browser is set to English."""
     from fieldsales.accounts import rep_language_set
 
-    assigned_client(clerk_user, pos_list, rep, "Boutique Awa", north_m=30)
+    assigned_client(clerk_user, pos_list_editable, rep, "Boutique Awa", north_m=30)
     rep_language_set(user=rep, language="fr")
     patches: list[str] = []
     phone.on("request", lambda request: patches.append(request.url) if request.method == "PATCH" else None)

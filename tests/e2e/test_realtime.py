@@ -19,7 +19,7 @@ from playwright.sync_api import expect
 
 from tests.browser import wait_for
 from tests.e2e.conftest import PHONE, TIMEOUT_MS, assigned_client, sign_in, wait_synced
-from tests.sync.conftest import ABIDJAN
+from tests.factories import ABIDJAN
 
 STARTS_S = 20
 
@@ -62,9 +62,9 @@ def context_on(browser: Any, base_url: str, **options: Any) -> Any:
 
 
 def test_a_client_renamed_in_the_back_office_shows_in_the_open_app_without_a_reload(
-    browser, asgi_server, pos_list, rep, clerk_user
+    browser, asgi_server, pos_list_editable, rep, clerk_user
 ):
-    shop = assigned_client(clerk_user, pos_list, rep, "Boutique Avant", north_m=20)
+    shop = assigned_client(clerk_user, pos_list_editable, rep, "Boutique Avant", north_m=20)
     phone = context_on(
         browser,
         asgi_server,

@@ -14,9 +14,9 @@ from tests.e2e.test_offline_client_create import fill_new_client
 
 
 def test_an_edit_refused_after_the_list_became_read_only_is_a_sync_alert_and_nothing_else_is_lost(
-    phone, pos_list, rep, clerk_user
+    phone, pos_list_editable, rep, clerk_user
 ):
-    client = assigned_client(clerk_user, pos_list, rep, "Boutique Kouamé", north_m=50)
+    client = assigned_client(clerk_user, pos_list_editable, rep, "Boutique Kouamé", north_m=50)
     page = sign_in(phone)
     wait_controlled(page)
     go_offline(phone, page)
@@ -32,8 +32,8 @@ def test_an_edit_refused_after_the_list_became_read_only_is_a_sync_alert_and_not
     expect(page.get_by_role("tab", name=re.compile("Pending"))).to_contain_text("2")
 
     # The back office makes the list read-only for reps (the admin's list-access inline calls this service).
-    ListAccess.objects.filter(client_list=pos_list).update(can_create=True, can_edit=False)
-    client_list_access_changed(client_list=pos_list)
+    ListAccess.objects.filter(client_list=pos_list_editable).update(can_create=True, can_edit=False)
+    client_list_access_changed(client_list=pos_list_editable)
 
     phone.set_offline(False)
     page.get_by_role("link", name=re.compile("Settings")).click()

@@ -58,9 +58,9 @@ def start_visit(page: Any, client_name: str) -> None:
 
 
 def test_check_in_stays_disabled_300_m_away_showing_the_distance_and_is_allowed_20_m_away(
-    phone, pos_list, rep, clerk_user, sales_visit
+    phone, pos_list_editable, rep, clerk_user, sales_visit
 ):
-    assigned_client(clerk_user, pos_list, rep, "Boutique Plateau", north_m=300)
+    assigned_client(clerk_user, pos_list_editable, rep, "Boutique Plateau", north_m=300)
     page = sign_in(phone)
     start_visit(page, "Boutique Plateau")
 
@@ -82,11 +82,11 @@ def test_check_in_stays_disabled_300_m_away_showing_the_distance_and_is_allowed_
 
 
 def test_required_fields_are_asked_for_first_on_a_read_only_list_then_the_visit_starts(
-    phone, pos_list, rep, clerk_user, sales_visit
+    phone, pos_list_editable, rep, clerk_user, sales_visit
 ):
-    client = assigned_client(clerk_user, pos_list, rep, "Épicerie Sans Surface")
-    AttributeDefinition.objects.filter(client_list=pos_list, key="surface_m2").update(required=True)
-    ListAccess.objects.filter(client_list=pos_list).update(can_edit=False)
+    client = assigned_client(clerk_user, pos_list_editable, rep, "Épicerie Sans Surface")
+    AttributeDefinition.objects.filter(client_list=pos_list_editable, key="surface_m2").update(required=True)
+    ListAccess.objects.filter(client_list=pos_list_editable).update(can_edit=False)
     page = sign_in(phone)
     start_visit(page, "Épicerie Sans Surface")
 
@@ -105,9 +105,9 @@ def test_required_fields_are_asked_for_first_on_a_read_only_list_then_the_visit_
 
 
 def test_a_whole_visit_offline_reaches_the_server_once_and_moves_the_kpi_card(
-    phone, pos_list, rep, clerk_user, sales_visit, kpis
+    phone, pos_list_editable, rep, clerk_user, sales_visit, kpis
 ):
-    client = assigned_client(clerk_user, pos_list, rep, "Maquis Chez Tanti", north_m=10)
+    client = assigned_client(clerk_user, pos_list_editable, rep, "Maquis Chez Tanti", north_m=10)
     page = sign_in(phone)
     wait_controlled(page)
     go_offline(phone, page)
@@ -163,10 +163,12 @@ def test_a_whole_visit_offline_reaches_the_server_once_and_moves_the_kpi_card(
     assert page.errors == []
 
 
-def test_kpi_tabs_are_alphabetical_and_statements_show_only_where_enabled(phone, pos_list, rep, clerk_user, kpis):
+def test_kpi_tabs_are_alphabetical_and_statements_show_only_where_enabled(
+    phone, pos_list_editable, rep, clerk_user, kpis
+):
     from kpis.services import kpi_cards_refresh
 
-    plain = assigned_client(clerk_user, pos_list, rep, "Boutique Sans Relevé")
+    plain = assigned_client(clerk_user, pos_list_editable, rep, "Boutique Sans Relevé")
     kpi_cards_refresh(client_ids=[plain.pk])
     page = sign_in(phone)
     page.goto(f"/#/client/{plain.pk}/kpis")
@@ -182,9 +184,11 @@ def test_kpi_tabs_are_alphabetical_and_statements_show_only_where_enabled(phone,
     assert page.errors == []
 
 
-def test_a_statement_queued_offline_is_delivered_once_back_online(phone, pos_list, rep, clerk_user, settings, tmp_path):
+def test_a_statement_queued_offline_is_delivered_once_back_online(
+    phone, pos_list_editable, rep, clerk_user, settings, tmp_path
+):
     settings.STATEMENT_OUTBOX_DIR = str(tmp_path)
-    client = assigned_client(clerk_user, pos_list, rep, "Superette Relevé")
+    client = assigned_client(clerk_user, pos_list_editable, rep, "Superette Relevé")
     Client.objects.filter(pk=client.pk).update(statement_enabled=True)
     page = sign_in(phone)
     wait_controlled(page)
@@ -214,9 +218,9 @@ def test_a_statement_queued_offline_is_delivered_once_back_online(phone, pos_lis
 
 
 def test_a_check_in_the_server_refuses_comes_back_as_a_sync_alert_naming_the_visit(
-    phone, pos_list, rep, clerk_user, sales_visit
+    phone, pos_list_editable, rep, clerk_user, sales_visit
 ):
-    assigned_client(clerk_user, pos_list, rep, "Boutique Lointaine", north_m=60)
+    assigned_client(clerk_user, pos_list_editable, rep, "Boutique Lointaine", north_m=60)
     page = sign_in(phone)
     wait_controlled(page)
     go_offline(phone, page)

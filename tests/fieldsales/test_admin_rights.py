@@ -27,7 +27,7 @@ from django.urls import reverse
 from django.utils import timezone
 from import_export.formats import base_formats
 
-from clients.models import Client, ListAccess
+from clients.models import Client
 from clients.services import client_archive
 from fieldsales.accounts import REPS
 from fieldsales.models import Blob, Profile
@@ -48,6 +48,7 @@ from tests.factories import (
     VisitFactory,
     WorkflowFactory,
     make_pos_list,
+    reps_may_edit,
 )
 from tests.routes import all_routes, body
 from workflows.models import Note, OrderLine, Visit
@@ -233,8 +234,7 @@ class World:
 def world(db, settings, tmp_path) -> World:  # type: ignore[no-untyped-def]
     settings.MEDIA_ROOT = tmp_path / "media"
     reps = Group.objects.get_or_create(name=REPS)[0]
-    pos_list = make_pos_list()
-    ListAccess.objects.create(client_list=pos_list, group=reps, can_create=True, can_edit=True)
+    pos_list = reps_may_edit(make_pos_list())
     supervisor, other_supervisor = (
         SupervisorFactory(username="bintou", is_staff=True),
         SupervisorFactory(username="moussa", is_staff=True),

@@ -21,21 +21,17 @@ from typing import Any
 import brotli
 import pytest
 from asgiref.sync import async_to_sync
-from django.contrib.auth.models import Group
 from django.http import FileResponse, HttpResponse, StreamingHttpResponse
 from django.test import AsyncClient, RequestFactory
 from django.test import Client as HttpClient
 from hypothesis import given
 from hypothesis import strategies as st
 from PIL import Image
-from pypdf import PdfReader
 
-from clients.models import ListAccess
-from fieldsales.accounts import REPS
 from fieldsales.compression import PREFERENCE, CompressionMiddleware, accepted_codings
 from fieldsales.sync.blobs import blob_store
-from tests.factories import RepFactory, make_pos_list
-from tests.sync.conftest import make_client
+from tests.factories import RepFactory, make_client, make_pos_list, reps_may_edit
+from tests.texts import text_of
 
 if sys.version_info >= (3, 14):
     from compression import zstd
@@ -53,12 +49,10 @@ CSRF_FIELD = re.compile(rb'name="csrfmiddlewaretoken" value="([^"]+)"')
 def rep(transactional_db, settings, tmp_path):  # type: ignore[no-untyped-def]
     """A rep with 40 shops on a list the reps work on: their pull page is a few KB of JSON."""
     settings.MEDIA_ROOT = tmp_path / "media"
-    reps = Group.objects.get_or_create(name=REPS)[0]
-    pos_list = make_pos_list()
-    ListAccess.objects.create(client_list=pos_list, group=reps, can_create=True, can_edit=True)
+    pos_list = reps_may_edit(make_pos_list())
     user = RepFactory(username="awa")
     for number in range(40):
-        make_client(user, pos_list, reps=(user,), name=f"Boutique {number}", statement_enabled=True)
+        make_client(pos_list, user=user, reps=(user,), name=f"Boutique {number}", statement_enabled=True)
     return user
 
 
@@ -185,10 +179,6 @@ def test_a_statement_pdf_comes_compressed(phone, rep):
     assert pdf.startswith(b"%PDF-") and len(compressed.content) < len(pdf)
     # Two renderings of a statement differ in their creation date: their text is the same.
     assert text_of(pdf) == text_of(plain.content)
-
-
-def text_of(pdf: bytes) -> str:
-    return "\n".join(page.extract_text() for page in PdfReader(io.BytesIO(pdf)).pages)
 
 
 def test_small_answers_are_left_alone(phone):

@@ -17,17 +17,15 @@ from dataclasses import dataclass, field
 from typing import Any
 
 import pytest
-from django.contrib.auth.models import Group
 from django.test import Client as HttpClient
 from PIL import Image
 
-from clients.models import Client, ListAccess
-from fieldsales.accounts import REPS
+from clients.models import Client
 from fieldsales.models import Blob
 from kpis.models import StatementDelivery
-from tests.factories import BackOfficeFactory, RepFactory, make_pos_list
+from tests.factories import BackOfficeFactory, RepFactory, make_client, make_pos_list, reps_may_edit
 from tests.routes import all_routes, body
-from tests.sync.conftest import make_client, op
+from tests.sync.conftest import op
 from workflows.models import Note, Product
 
 PASSWORD = "fieldsales"  # tests.factories.UserFactory's
@@ -48,11 +46,9 @@ class World:
 @pytest.fixture
 def world(db, settings, tmp_path) -> World:  # type: ignore[no-untyped-def]
     settings.MEDIA_ROOT = tmp_path / "media"
-    reps = Group.objects.get_or_create(name=REPS)[0]
-    pos_list = make_pos_list()
-    ListAccess.objects.create(client_list=pos_list, group=reps, can_create=True, can_edit=True)
+    pos_list = reps_may_edit(make_pos_list())
     rep = RepFactory(username="awa")
-    shop = make_client(rep, pos_list, reps=(rep,), name="Chez Awa", statement_enabled=True)
+    shop = make_client(pos_list, user=rep, reps=(rep,), name="Chez Awa", statement_enabled=True)
     product = Product.objects.create(sku="SAV-1", name="Savon", unit_price="1500.00")
     return World(rep=rep, clerk=BackOfficeFactory(username="clerk"), shop=shop, product=product)
 

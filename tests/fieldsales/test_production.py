@@ -16,8 +16,10 @@ from typing import Any
 
 import pytest
 from axes.models import AccessAttempt
+from django.conf import global_settings
 from django.test import Client as HttpClient
 
+from fieldsales import settings as settings_module
 from tests.factories import BackOfficeFactory, RepFactory
 
 ROOT = Path(__file__).resolve().parents[2]
@@ -106,6 +108,13 @@ def test_swagger_ui_loads_its_script_from_a_file(client: HttpClient, db: None) -
     script = client.get("/api/docs/?script=")
     assert script.status_code == 200
     assert "SwaggerUIBundle" in script.content.decode()
+
+
+def test_passwords_are_hashed_slowly_outside_the_tests() -> None:
+    # The suite hashes with MD5 for speed (tests/conftest.py): the settings a deployment reads must not.
+    hashers = getattr(settings_module, "PASSWORD_HASHERS", global_settings.PASSWORD_HASHERS)
+    assert hashers[0] == "django.contrib.auth.hashers.PBKDF2PasswordHasher"
+    assert not any("MD5" in hasher for hasher in hashers)
 
 
 def sign_in(http: HttpClient, path: str, username: str, password: str, address: str, **headers: str) -> Any:

@@ -9,17 +9,22 @@ from typing import Any
 
 import pytest
 from asgiref.sync import sync_to_async
-from django.contrib.auth.models import Group
 from django.test import Client as HttpClient
 from django.utils import timezone
 
-from clients.models import ListAccess
-from clients.services import client_create, client_update
-from fieldsales.accounts import REPS
+from clients.services import client_update
 from fieldsales.models import Profile
 from kpis.api.views import NOT_YOURS_TO_SEND
 from kpis.models import StatementDelivery
-from tests.factories import RepFactory, SupervisorFactory, VisitFactory, make_pos_list
+from tests.factories import (
+    RepFactory,
+    SupervisorFactory,
+    VisitFactory,
+    make_client,
+    make_pos_list,
+    reps_may_edit,
+    signed_in,
+)
 from tests.sockets import ARRIVES_S, SILENT_S, open_socket, run, session_headers
 from workflows.board import board_send
 
@@ -27,9 +32,7 @@ CLIENT_URLS = ("/api/clients/{}/", "/api/clients/{}/history/", "/api/clients/{}/
 
 
 def make_team(*, supervisor_is_staff: bool = True) -> dict[str, Any]:
-    reps = Group.objects.get_or_create(name=REPS)[0]
-    pos_list = make_pos_list()
-    ListAccess.objects.create(client_list=pos_list, group=reps, can_create=True, can_edit=True)
+    pos_list = reps_may_edit(make_pos_list())
     bintou = SupervisorFactory(username="bintou", is_staff=supervisor_is_staff)
     moussa = SupervisorFactory(username="moussa", is_staff=True)
     awa, koffi = RepFactory(username="awa"), RepFactory(username="koffi")
@@ -37,8 +40,7 @@ def make_team(*, supervisor_is_staff: bool = True) -> dict[str, Any]:
     Profile.objects.create(user=koffi, supervisor=moussa)
 
     def shop(name: str, rep: Any) -> Any:
-        data = {"name": name, "statement_enabled": True, "attributes": {"quartier": "Cocody", "categorie": "Boutique"}}
-        return client_create(user=rep, client_list=pos_list, data=data, reps=[rep])
+        return make_client(pos_list, name, user=rep, reps=[rep], statement_enabled=True)
 
     awas, koffis = shop("Chez Awa", awa), shop("Chez Koffi", koffi)
     return {
@@ -50,12 +52,6 @@ def make_team(*, supervisor_is_staff: bool = True) -> dict[str, Any]:
         "awas_visit": VisitFactory(rep=awa, client=awas, checked_in_at=timezone.now()),
         "koffis_visit": VisitFactory(rep=koffi, client=koffis, checked_in_at=timezone.now()),
     }
-
-
-def signed_in(user: Any) -> HttpClient:
-    http = HttpClient()
-    http.force_login(user)
-    return http
 
 
 def statement(http: HttpClient, client: Any) -> Any:

@@ -11,7 +11,7 @@ from django.test.utils import CaptureQueriesContext
 
 from kpis.models import KpiCard, KpiDefinition, KpiFolder
 from kpis.services import active_definitions, kpi_card_folders, kpi_cards_refresh, kpi_cards_refresh_all
-from tests.factories import ClientFactory, LedgerEntryFactory
+from tests.factories import ClientFactory, LedgerEntryFactory, RepFactory
 from tests.kpis.test_metrics import TODAY, days_before, order
 
 pytestmark = pytest.mark.django_db
@@ -70,8 +70,11 @@ def test_a_card_costs_the_same_queries_for_a_short_and_a_long_history(definition
     short, long = ClientFactory(), ClientFactory()
     order(short, days_before(5), [("1", "100")])
     LedgerEntryFactory(client=short, date=days_before(5), due_date=days_before(-25), amount=Decimal("100"))
-    for day in range(1, 61):
-        order(long, days_before(day), [("1", "100"), ("2", "50"), ("3", "10")])
+    # Twenty orders and invoices over sixty days, by one rep: visits inside and outside the 30-day window, invoices
+    # due and overdue, for every query to read many rows.
+    rep = RepFactory()
+    for day in range(1, 61, 3):
+        order(long, days_before(day), [("1", "100"), ("2", "50"), ("3", "10")], rep=rep)
         LedgerEntryFactory(client=long, date=days_before(day), due_date=days_before(day - 30), amount=Decimal("10"))
     definitions_ = active_definitions()
     counts = []

@@ -10,12 +10,11 @@ from django.utils import translation
 
 from clients.models import ClientList
 from clients.services import client_create
-from fieldsales.imports import runner
 from fieldsales.models import ImportJob
 from kpis.models import LedgerEntry
 from kpis.resources import CLIENT_AMBIGUOUS, CLIENT_NOT_FOUND
-from tests.clients.test_import_wizard import counts, french_excel_csv
-from tests.factories import AttributeFactory, ClientListFactory, make_pos_list
+from tests.factories import AttributeFactory, ClientListFactory, make_coded_shops
+from tests.wizard import french_excel_csv, tally, wizard_import
 
 LEDGER = "/admin/kpis/ledgerentry/import-file/"
 HEADERS = ["Code client", "Date", "Type", "Référence", "Montant", "Échéance"]
@@ -29,47 +28,18 @@ ROWS = [
 @pytest.fixture
 def shops(db: Any) -> dict[str, Any]:
     """Two points of sale of a list whose business key is a client code."""
-    keyed_list = make_pos_list()
-    AttributeFactory(client_list=keyed_list, key="code", label_en="Client code", label_fr="Code client", unique=True)
-    keyed_list = ClientList.objects.prefetch_related("attributes").get(pk=keyed_list.pk)
-    return {
-        code: client_create(
-            user=None,
-            client_list=keyed_list,
-            data={
-                "name": f"Boutique {code}",
-                "attributes": {"code": code, "quartier": "Cocody", "categorie": "Boutique"},
-            },
-        )
-        for code in ("C001", "C002")
-    }
+    return make_coded_shops()
 
 
 def run(http: Any, content: bytes, *, mode: str = "all") -> ImportJob:
-    response = http.post(LEDGER, {"import_file": _upload(content)})
-    assert response.status_code == 302, response.context["form"].errors
-    job = ImportJob.objects.get(pk=response["Location"].rstrip("/").rsplit("/", 1)[-1])
-    mapping = {f"column_{position}": key for position, key in job.mapping.items()}
-    http.post(f"{LEDGER}{job.pk}/", {**mapping, "mode": mode})
-    runner.import_jobs_run_pending()
-    http.post(f"{LEDGER}{job.pk}/", {"action": "import", "mode": mode})
-    runner.import_jobs_run_pending()
-    job.refresh_from_db()
-    assert (job.stage, job.status) == ("import", "done"), job.problem
-    return job
-
-
-def _upload(content: bytes) -> Any:
-    from django.core.files.uploadedfile import SimpleUploadedFile
-
-    return SimpleUploadedFile("grand-livre.csv", content)
+    return wizard_import(http, LEDGER, content, "grand-livre.csv", mode=mode)
 
 
 @pytest.mark.django_db
 def test_a_french_ledger_names_clients_by_code_and_a_second_import_changes_nothing(clerk_fr, shops):
     job = run(clerk_fr, french_excel_csv(HEADERS, ROWS))
 
-    assert counts(job) == {"new": 3, "update": 0, "unchanged": 0, "error": 0}, job.errors
+    assert tally(job) == {"new": 3, "update": 0, "unchanged": 0, "error": 0}, job.errors
     entries = {(entry.client_id, entry.kind, entry.reference): entry for entry in LedgerEntry.objects.all()}
     invoice = entries[(shops["C001"].pk, "invoice", "F0001")]
     assert (invoice.amount, str(invoice.date), str(invoice.due_date)) == (
@@ -81,11 +51,11 @@ def test_a_french_ledger_names_clients_by_code_and_a_second_import_changes_nothi
     assert entries[(shops["C002"].pk, "credit_note", "A0001")].amount == Decimal("2500")
 
     again = run(clerk_fr, french_excel_csv(HEADERS, ROWS))
-    assert counts(again) == {"new": 0, "update": 0, "unchanged": 3, "error": 0}
+    assert tally(again) == {"new": 0, "update": 0, "unchanged": 3, "error": 0}
 
     changed = [[*ROWS[0][:4], "160 000", ROWS[0][5]], *ROWS[1:]]
     updated = run(clerk_fr, french_excel_csv(HEADERS, changed))
-    assert counts(updated) == {"new": 0, "update": 1, "unchanged": 2, "error": 0}
+    assert tally(updated) == {"new": 0, "update": 1, "unchanged": 2, "error": 0}
     assert LedgerEntry.objects.get(reference="F0001").amount == Decimal("160000")
 
 
@@ -100,7 +70,7 @@ def test_an_unknown_or_ambiguous_client_code_is_the_rows_error(clerk_fr, shops):
 
     job = run(clerk_fr, french_excel_csv(HEADERS, rows), mode="good")
 
-    assert counts(job) == {"new": 1, "update": 0, "unchanged": 0, "error": 2}
+    assert tally(job) == {"new": 1, "update": 0, "unchanged": 0, "error": 2}
     errors = dict(job.errors)
     with translation.override("fr"):
         assert str(CLIENT_NOT_FOUND) % {"value": "C999"} in errors[3]

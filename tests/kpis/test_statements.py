@@ -3,18 +3,17 @@
 from __future__ import annotations
 
 import datetime as dt
-import io
 import shutil
 import subprocess
 from decimal import Decimal
 
 import pytest
 from PIL import Image
-from pypdf import PdfReader
 
 from kpis.models import LedgerEntry
 from kpis.statements import StatementError, statement_build, statement_pdf
 from tests.factories import ClientFactory, LedgerEntryFactory
+from tests.texts import text_of
 
 pytestmark = pytest.mark.django_db
 END = dt.date(2026, 11, 23)
@@ -61,10 +60,6 @@ def client_with_ledger(settings):  # type: ignore[no-untyped-def]
         due_date=dt.date(2026, 12, 20),
     )
     return client
-
-
-def text_of(pdf: bytes) -> str:
-    return "\n".join(page.extract_text() for page in PdfReader(io.BytesIO(pdf)).pages)
 
 
 def test_the_statement_holds_the_client_every_transaction_of_the_period_and_the_closing_balance(client_with_ledger):

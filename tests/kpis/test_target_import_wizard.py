@@ -14,15 +14,12 @@ import pytest
 from django.utils import translation
 from django.utils.translation import gettext as _
 
-from clients.models import ClientList
-from clients.services import client_create
 from fieldsales.imports import runner
 from fieldsales.imports.base import UNKNOWN_USER
 from kpis.models import OWNER_NEEDED, Target
 from kpis.resources import CLIENT_NOT_FOUND, NOT_A_NUMBER, PERIOD_ORDER, TARGET_TWICE
-from tests.clients.test_import_wizard import excel_workbook, french_excel_csv
-from tests.factories import AttributeFactory, RepFactory, make_pos_list
-from tests.wizard import tally, wizard_check, wizard_import, wizard_job
+from tests.factories import RepFactory, make_coded_shops
+from tests.wizard import excel_workbook, french_excel_csv, tally, wizard_check, wizard_import, wizard_job
 
 TARGETS = "/admin/kpis/target/import-file/"
 HEADERS = ["Code client", "Commercial", "Début de période", "Fin de période", "Objectif"]
@@ -37,20 +34,7 @@ ROWS = [
 @pytest.fixture
 def world(db: Any) -> dict[str, Any]:
     """Two points of sale of a list keyed by a client code, and two reps."""
-    keyed_list = make_pos_list()
-    AttributeFactory(client_list=keyed_list, key="code", label_en="Client code", label_fr="Code client", unique=True)
-    keyed_list = ClientList.objects.prefetch_related("attributes").get(pk=keyed_list.pk)
-    shops = {
-        code: client_create(
-            user=None,
-            client_list=keyed_list,
-            data={
-                "name": f"Boutique {code}",
-                "attributes": {"code": code, "quartier": "Cocody", "categorie": "Boutique"},
-            },
-        )
-        for code in ("C001", "C002")
-    }
+    shops = make_coded_shops()
     reps = {
         "awa": RepFactory(username="awa", first_name="Awa", last_name="Koné"),
         "koffi": RepFactory(username="koffi", first_name="Koffi", last_name="Yao"),

@@ -167,14 +167,20 @@ def seed(password: str) -> str:
 
     from clients.models import Assignment
     from fieldsales.accounts import REPS as REPS_GROUP
-    from fieldsales.management.commands import seed_demo
+    from fieldsales.demo.clients import build_client
+    from fieldsales.demo.data import FIRST_NAMES, LAST_NAMES
+    from fieldsales.demo.history import build_history
+    from fieldsales.demo.identity import demo_random
+    from fieldsales.demo.kpis import seed_targets
+    from fieldsales.demo.reference import seed_reference_data
+    from fieldsales.demo.rows import CHUNK, Batch, SalesByRepMonth
+    from fieldsales.demo.users import seed_users
     from fieldsales.models import Profile
     from fieldsales.sync.feed import refresh_reps
     from kpis.models import KpiCard
     from workflows.models import OrderLine, Visit
 
     user_model = get_user_model()
-    command = seed_demo.Command()
     laps: list[str] = []
     lap_started = time.perf_counter()
 
@@ -184,15 +190,15 @@ def seed(password: str) -> str:
         lap_started = time.perf_counter()
 
     with transaction.atomic():
-        demo_users = command.seed_users(password)
-        demo = command.seed_reference_data(demo_users)
+        demo_users = seed_users(password)
+        demo = seed_reference_data(demo_users)
         encoded = make_password(password)  # one hash for all: PBKDF2 is slow on purpose
-        names = seed_demo.demo_random("load-reps", 0)
+        names = demo_random("load-reps", 0)
         reps = user_model.objects.bulk_create(
             user_model(
                 username=USERNAME.format(number),
-                first_name=names.choice(seed_demo.FIRST_NAMES),
-                last_name=names.choice(seed_demo.LAST_NAMES),
+                first_name=names.choice(FIRST_NAMES),
+                last_name=names.choice(LAST_NAMES),
                 email=f"{USERNAME.format(number)}@fieldsales.example",
                 password=encoded,
             )
@@ -203,22 +209,22 @@ def seed(password: str) -> str:
             user_model.groups.through(user_id=rep.pk, group_id=group.pk) for rep in reps
         )
         Profile.objects.bulk_create(Profile(user=rep, supervisor=demo_users["sup1"]) for rep in reps)
-        sales: seed_demo.SalesByRepMonth = defaultdict(Decimal)
+        sales: SalesByRepMonth = defaultdict(Decimal)
         clients_by_rep: list[list[str]] = [[] for _rep in reps]
         total = REPS * CLIENTS_PER_REP
-        for start in range(0, total, seed_demo.CHUNK):
-            batch = seed_demo.Batch()
-            for index in range(start, min(start + seed_demo.CHUNK, total)):
-                client, _demo_reps, position = seed_demo.build_client(index, demo)
+        for start in range(0, total, CHUNK):
+            batch = Batch()
+            for index in range(start, min(start + CHUNK, total)):
+                client, _demo_reps, position = build_client(index, demo)
                 rep = reps[index // CLIENTS_PER_REP]
                 client.created_by_id = client.updated_by_id = rep.pk
                 clients_by_rep[index // CLIENTS_PER_REP].append(str(client.id))
                 batch.clients.append(client)
                 batch.assignments.append(Assignment(client_id=client.id, rep_id=rep.pk))
-                for key, value in seed_demo.build_history(index, client, [rep.pk], position, demo, batch).items():
+                for key, value in build_history(index, client, [rep.pk], position, demo, batch).items():
                     sales[key] += value
             batch.write()
-        command.seed_targets(replace(demo, rep_ids={rep.username: rep.pk for rep in reps}), sales)
+        seed_targets(replace(demo, rep_ids={rep.username: rep.pk for rep in reps}), sales)
         lap("rows")
         refresh_reps([rep.pk for rep in reps])
         lap("sync feeds")

@@ -1,4 +1,7 @@
-"""Shared helpers for the sync contract tests: reps, a list they can work on, and a device that pushes and pulls."""
+"""Shared helpers for the sync contract tests: reps, a device that pushes and pulls, and threads of their own.
+
+The list reps work on is `pos_list_editable` (tests/conftest.py): it asks for `reps_group`, which here commits for
+real, so the list is committed too."""
 
 from __future__ import annotations
 
@@ -15,12 +18,8 @@ from django.contrib.auth.models import Group
 from django.db import connection
 from django.test import Client as HttpClient
 
-from clients.models import ListAccess
-from clients.services import client_create
 from fieldsales.accounts import REPS
-from tests.factories import RepFactory, make_pos_list, make_visit_workflow
-
-ABIDJAN = (5.3599, -4.0083)
+from tests.factories import RepFactory, make_visit_workflow, signed_in
 
 
 def new_id() -> str:
@@ -95,14 +94,6 @@ def reps_group(transactional_db) -> Group:
 
 
 @pytest.fixture
-def pos_list(db, reps_group):  # type: ignore[no-untyped-def]
-    """The points-of-sale list (see tests.factories.make_pos_list); reps may create and edit, not archive."""
-    client_list = make_pos_list()
-    ListAccess.objects.create(client_list=client_list, group=reps_group, can_create=True, can_edit=True)
-    return client_list
-
-
-@pytest.fixture
 def rep1(db, reps_group):  # type: ignore[no-untyped-def]
     return RepFactory(username="awa")
 
@@ -113,9 +104,7 @@ def rep2(db, reps_group):  # type: ignore[no-untyped-def]
 
 
 def device_for(user: Any) -> Device:
-    http = HttpClient()
-    http.force_login(user)
-    return Device(http)
+    return Device(signed_in(user))
 
 
 @pytest.fixture
@@ -126,13 +115,6 @@ def device1(rep1) -> Device:  # type: ignore[no-untyped-def]
 @pytest.fixture
 def device2(rep2) -> Device:  # type: ignore[no-untyped-def]
     return device_for(rep2)
-
-
-def make_client(user: Any, client_list: Any, *, reps: tuple[Any, ...] = (), **fields: Any) -> Any:
-    """A client made through the service (so versions, search text and feeds are right)."""
-    data = {"name": "Épicerie Chez Awa", "lat": ABIDJAN[0], "lng": ABIDJAN[1], "accuracy_m": 8.0, **fields}
-    data.setdefault("attributes", {"quartier": "Cocody", "categorie": "Épicerie"})
-    return client_create(user=user, client_list=client_list, data=data, reps=reps)
 
 
 @pytest.fixture

@@ -28,7 +28,8 @@ from fieldsales.sync.blobs import blob_store
 from fieldsales.sync.registry import CREATING_OPS, OPS
 from kpis.models import KpiCard, KpiDefinition, KpiFolder, StatementDelivery
 from kpis.services import statement_send
-from tests.sync.conftest import ABIDJAN, device_for, make_client, new_id, op
+from tests.factories import ABIDJAN, make_client
+from tests.sync.conftest import device_for, new_id, op
 from workflows.models import ActivitySubmission, Note, OrderLine, Visit
 from workflows.services import activity_submit, note_create, visit_check_in
 
@@ -80,14 +81,14 @@ def media_root(settings: Any, tmp_path: Path) -> Path:
 
 
 @pytest.fixture
-def rivals(pos_list, rep1, rep2, visit_workflow, media_root) -> Rivals:  # type: ignore[no-untyped-def]
-    return make_rivals(pos_list, rep1, rep2, visit_workflow)
+def rivals(pos_list_editable, rep1, rep2, visit_workflow, media_root) -> Rivals:  # type: ignore[no-untyped-def]
+    return make_rivals(pos_list_editable, rep1, rep2, visit_workflow)
 
 
-def make_rivals(pos_list: Any, rep1: Any, rep2: Any, visit_workflow: dict[str, Any]) -> Rivals:
+def make_rivals(pos_list_editable: Any, rep1: Any, rep2: Any, visit_workflow: dict[str, Any]) -> Rivals:
     """rep1's client, and rep2's with a photo, a visit with an order, a note and a statement sent (photos are
     stored under MEDIA_ROOT: point it somewhere of the test's own first)."""
-    ListAccess.objects.filter(client_list=pos_list).update(can_archive=True)
+    ListAccess.objects.filter(client_list=pos_list_editable).update(can_archive=True)
     KpiDefinition.objects.create(
         key="last_value",
         metric="previous_order_value",
@@ -96,11 +97,11 @@ def make_rivals(pos_list: Any, rep1: Any, rep2: Any, visit_workflow: dict[str, A
         label_fr="Dernière commande",
         params={},
     )
-    mine = make_client(rep1, pos_list, reps=(rep1,), name="Chez Awa", statement_enabled=True)
+    mine = make_client(pos_list_editable, user=rep1, reps=(rep1,), name="Chez Awa", statement_enabled=True)
     their_blob, _created = blob_store(user=rep2, blob_id=uuid.uuid4(), content_type="image/jpeg", body=jpeg("red"))
     theirs = make_client(
-        rep2,
-        pos_list,
+        pos_list_editable,
+        user=rep2,
         reps=(rep2,),
         name="Chez Koffi",
         statement_enabled=True,

@@ -96,9 +96,9 @@ SOCKETS = {"ws/rep/", "ws/board/"}
 
 
 @pytest.fixture
-def rivals(pos_list, rep1, rep2, visit_workflow, settings, tmp_path) -> Rivals:  # type: ignore[no-untyped-def]
+def rivals(pos_list_editable, rep1, rep2, visit_workflow, settings, tmp_path) -> Rivals:  # type: ignore[no-untyped-def]
     settings.MEDIA_ROOT = tmp_path / "media"
-    return make_rivals(pos_list, rep1, rep2, visit_workflow)
+    return make_rivals(pos_list_editable, rep1, rep2, visit_workflow)
 
 
 def leaks(rivals: Rivals, answers: dict[str, tuple[int, str]]) -> dict[str, list[str]]:

@@ -15,7 +15,6 @@ from django.conf import settings
 from django.contrib.auth.models import Group
 from django.core.validators import MaxLengthValidator, MaxValueValidator, MinValueValidator
 from django.test import Client as HttpClient
-from django.utils import translation
 from PIL import Image
 
 from clients.models import Client
@@ -24,10 +23,11 @@ from clients.schema import NOT_DECIMAL, NOT_INTEGER, NOT_TEXT, TOO_LONG
 from fieldsales.accounts import REPS
 from fieldsales.models import Blob, SyncEntry, SyncOp
 from fieldsales.sync.blobs import NOT_AN_IMAGE, TOO_BIG, TOO_MANY_PIXELS
-from fieldsales.sync.push import NOT_A_NUMBER, NOT_MADE_AT, NOT_OBJECT, NOT_VERSION
+from fieldsales.sync.errors import NOT_A_NUMBER, NOT_MADE_AT, NOT_OBJECT, NOT_VERSION
 from fieldsales.sync.views import BAD_ENVELOPE, BODY_TOO_LARGE, MAX_PUSH_BYTES, NOT_JSON
 from kpis.models import StatementDelivery
-from tests.sync.conftest import make_client, new_id, op
+from tests.factories import make_client
+from tests.sync.conftest import new_id, op
 from tests.sync.test_blobs import (
     jpeg_bytes,
     media_root,  # noqa: F401 (a fixture: photos go to a temporary folder)
@@ -40,9 +40,10 @@ from tests.sync.test_push import (
     checkin_data,
     client_fields,
 )
+from tests.texts import french
 from workflows.models import ActivitySubmission, Note, OrderLine, Visit
+from workflows.ops import BAD_COORDINATES, UNKNOWN_WORKFLOW
 from workflows.services import NOTE_TOO_LONG
-from workflows.sync import BAD_COORDINATES, UNKNOWN_WORKFLOW
 
 MIB = 1024 * 1024
 CSRF_TOKEN = "badinput0csrf0token0000000000000"
@@ -83,9 +84,9 @@ def phone(rep1) -> Phone:  # type: ignore[no-untyped-def]
 
 
 @pytest.fixture
-def saved(rep1, pos_list, visit_workflow, phone) -> dict[str, Any]:  # type: ignore[no-untyped-def]
+def saved(rep1, pos_list_editable, visit_workflow, phone) -> dict[str, Any]:  # type: ignore[no-untyped-def]
     """What the rep already has on the server: a client, a visit there with a form, and a note."""
-    client = make_client(rep1, pos_list, reps=(rep1,), phone="+225 07 07 07 07 07")
+    client = make_client(pos_list_editable, user=rep1, reps=(rep1,), phone="+225 07 07 07 07 07")
     checkin = op("visit.checkin", data=checkin_data(client, visit_workflow["workflow"]))
     form = op(
         "activity.submit",
@@ -112,14 +113,6 @@ def po(catalogue: Catalogue) -> Catalogue:  # noqa: F811 (the fixture imported a
     return catalogue
 
 
-def french(message: Any, **params: Any) -> str:
-    """`message` (a lazy constant, or a msgid) in French, as the server says it."""
-    with translation.override("fr"):
-        if isinstance(message, str):
-            message = translation.gettext(message)
-        return str(message % params if params else message)
-
-
 def in_french(errors: dict[str, tuple[Any, ...]]) -> dict[str, list[str]]:
     """`{field: (message, params)}` as the op's `errors` say it in French."""
     return {field: [french(message, **(params[0] if params else {}))] for field, (message, *params) in errors.items()}
@@ -144,9 +137,9 @@ def test_a_push_over_1_mib_is_refused_413_in_french_and_changes_nothing(phone, s
     assert snapshot() == before
 
 
-def test_a_1_mb_client_name_makes_a_push_too_large_and_nothing_of_it_applies(phone, saved, pos_list):
+def test_a_1_mb_client_name_makes_a_push_too_large_and_nothing_of_it_applies(phone, saved, pos_list_editable):
     before = snapshot()
-    create = op("client.create", data=client_fields(pos_list, name="N" * MIB))
+    create = op("client.create", data=client_fields(pos_list_editable, name="N" * MIB))
     update = op("client.update", str(saved["client"].pk), {"name": "Renommé"}, base_version=1)
 
     response = phone.post(json.dumps({"device": new_id(), "ops": [update, create]}))

@@ -14,7 +14,8 @@ import pytest
 from PIL import Image
 
 from fieldsales.models import Blob
-from tests.sync.conftest import Device, make_client, new_id
+from tests.factories import make_client
+from tests.sync.conftest import Device, new_id
 
 MIB = 1024 * 1024
 EXIF_MAKE = 0x010F
@@ -282,11 +283,11 @@ def test_the_uploader_downloads_the_stored_jpeg(device1, media_root):
 
 
 def test_a_rep_who_sees_no_client_with_the_photo_gets_404_and_one_who_does_gets_it(
-    device1, device2, rep1, rep2, pos_list, media_root
+    device1, device2, rep1, rep2, pos_list_editable, media_root
 ):
     blob_id = new_id()
     put(device1, blob_id, jpeg_bytes(), "image/jpeg")
-    client = make_client(rep1, pos_list, reps=(rep1,), photo=Blob.objects.get(pk=blob_id))
+    client = make_client(pos_list_editable, user=rep1, reps=(rep1,), photo=Blob.objects.get(pk=blob_id))
 
     hidden = device2.http.get(f"/api/sync/blobs/{blob_id}")
     made_up = device2.http.get(f"/api/sync/blobs/{new_id()}")

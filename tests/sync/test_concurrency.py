@@ -19,7 +19,8 @@ from django.test import Client as HttpClient
 from clients.models import Client
 from clients.services import client_assign, client_update
 from fieldsales.models import SyncOp
-from tests.sync.conftest import Device, device_for, make_client, new_id, op, started
+from tests.factories import make_client
+from tests.sync.conftest import Device, device_for, new_id, op, started
 
 pytestmark = pytest.mark.postgres
 
@@ -53,7 +54,7 @@ def clients_on_server(rep: Any) -> dict[str, tuple[str, int]]:
     }
 
 
-def test_the_same_op_pushed_by_20_requests_at_once_is_applied_once(pos_list, rep1):
+def test_the_same_op_pushed_by_20_requests_at_once_is_applied_once(pos_list_editable, rep1):
     sessions = []
     for _ in range(20):
         http = HttpClient()
@@ -62,7 +63,11 @@ def test_the_same_op_pushed_by_20_requests_at_once_is_applied_once(pos_list, rep
     device = new_id()
     the_op = op(
         "client.create",
-        data={"list": pos_list.pk, "name": "Kiosque", "attributes": {"quartier": "Plateau", "categorie": "Boutique"}},
+        data={
+            "list": pos_list_editable.pk,
+            "name": "Kiosque",
+            "attributes": {"quartier": "Plateau", "categorie": "Boutique"},
+        },
     )
     body = json.dumps({"device": device, "ops": [the_op]})
     together = threading.Barrier(len(sessions))
@@ -83,9 +88,9 @@ def test_the_same_op_pushed_by_20_requests_at_once_is_applied_once(pos_list, rep
     assert SyncOp.objects.filter(op_id=the_op["op_id"]).count() == SyncOp.objects.count() == 1
 
 
-def test_a_change_that_commits_after_a_later_one_is_pulled_not_skipped(pos_list, rep1):
-    x = make_client(None, pos_list, reps=(rep1,), name="X")
-    y = make_client(None, pos_list, reps=(rep1,), name="Y")
+def test_a_change_that_commits_after_a_later_one_is_pulled_not_skipped(pos_list_editable, rep1):
+    x = make_client(pos_list_editable, reps=(rep1,), name="X")
+    y = make_client(pos_list_editable, reps=(rep1,), name="Y")
     device = device_for(rep1)
     device.sync()
     a_wrote, a_may_commit = threading.Event(), threading.Event()
@@ -119,8 +124,10 @@ def test_a_change_that_commits_after_a_later_one_is_pulled_not_skipped(pos_list,
     assert clients_on_device(device) == clients_on_server(rep1)
 
 
-def test_a_device_paging_through_its_first_pull_while_others_commit_out_of_order_misses_nothing(pos_list, rep1):
-    clients = [make_client(None, pos_list, reps=(rep1,), name=f"Boutique {i}") for i in range(6)]
+def test_a_device_paging_through_its_first_pull_while_others_commit_out_of_order_misses_nothing(
+    pos_list_editable, rep1
+):
+    clients = [make_client(pos_list_editable, reps=(rep1,), name=f"Boutique {i}") for i in range(6)]
     device = device_for(rep1)
     first = device.pull_page(limit=2)
     apply(device, first["changes"])
@@ -148,11 +155,11 @@ def test_a_device_paging_through_its_first_pull_while_others_commit_out_of_order
 
 
 @pytest.mark.parametrize("seed", [7, 2024])
-def test_a_reader_paging_through_shuffled_concurrent_commits_ends_with_the_servers_state(pos_list, rep1, seed):
+def test_a_reader_paging_through_shuffled_concurrent_commits_ends_with_the_servers_state(pos_list_editable, rep1, seed):
     writers, rounds, per_writer = 4, 20, 3
     rng = random.Random(seed)
     clients = [
-        str(make_client(None, pos_list, reps=(rep1,), name=f"Boutique {i}").pk) for i in range(writers * per_writer)
+        str(make_client(pos_list_editable, reps=(rep1,), name=f"Boutique {i}").pk) for i in range(writers * per_writer)
     ]
     owned = {w: clients[w::writers] for w in range(writers)}  # disjoint: writers never wait on each other's rows
     # For each round: what each writer changes, and the order in which the writers commit.
@@ -249,26 +256,26 @@ def open_transaction(database: str) -> Any:
     return other
 
 
-def test_a_transaction_left_open_in_another_database_does_not_hold_pulls_back(pos_list, rep1):
+def test_a_transaction_left_open_in_another_database_does_not_hold_pulls_back(pos_list_editable, rep1):
     """Transaction ids are shared by every database of the server: another application's (or another test
     run's) open transaction must not stop this one's devices from getting their changes."""
     device = device_for(rep1)
     device.sync()
     elsewhere = open_transaction("postgres")
     try:
-        client = make_client(None, pos_list, reps=(rep1,), name="Nouvelle boutique")
+        client = make_client(pos_list_editable, reps=(rep1,), name="Nouvelle boutique")
         assert [change["id"] for change in device.sync()] == [str(client.pk)]
     finally:
         elsewhere.rollback()
         elsewhere.close()
 
 
-def test_a_transaction_left_open_in_this_database_delays_later_changes_until_it_ends(pos_list, rep1):
+def test_a_transaction_left_open_in_this_database_delays_later_changes_until_it_ends(pos_list_editable, rep1):
     device = device_for(rep1)
     device.sync()
     here = open_transaction(connection.settings_dict["NAME"])
     try:
-        client = make_client(None, pos_list, reps=(rep1,), name="Nouvelle boutique")
+        client = make_client(pos_list_editable, reps=(rep1,), name="Nouvelle boutique")
         assert device.sync() == []
     finally:
         here.rollback()

@@ -10,7 +10,8 @@ import pytest
 from django.core.management import call_command
 
 from kpis.models import KpiCard, KpiDefinition, KpiFolder, LedgerEntry, Target
-from tests.sync.conftest import make_client, op
+from tests.factories import make_client
+from tests.sync.conftest import op
 from tests.sync.test_push import checkin_data
 from tests.wizard import tally, wizard_check, wizard_confirm, wizard_import, wizard_job
 
@@ -53,9 +54,9 @@ def order_op(visit_id: str, activity: Any, product: Any, quantity: int, **envelo
 
 
 def test_a_pushed_visit_with_two_orders_recomputes_the_card_once_and_the_device_receives_it(
-    definitions, device1, rep1, pos_list, visit_workflow
+    definitions, device1, rep1, pos_list_editable, visit_workflow
 ):
-    client = make_client(rep1, pos_list, reps=(rep1,))
+    client = make_client(pos_list_editable, user=rep1, reps=(rep1,))
     device1.sync()
     checkin = op("visit.checkin", data=checkin_data(client, visit_workflow["workflow"]))
     product = visit_workflow["products"][0]  # 1,500.00 each
@@ -79,9 +80,9 @@ def ledger_file(*rows: str) -> bytes:
 
 
 def test_a_ledger_import_updates_the_balances_on_the_cards_but_its_check_does_not(
-    definitions, clerk_client, rep1, pos_list
+    definitions, clerk_client, rep1, pos_list_editable
 ):
-    shop = make_client(rep1, pos_list, reps=(rep1,))
+    shop = make_client(pos_list_editable, user=rep1, reps=(rep1,))
     content = ledger_file(
         f"{shop.pk};01/10/2026;invoice;F1;150 000;31/10/2026", f"{shop.pk};15/10/2026;payment;R1;100 000;"
     )
@@ -95,8 +96,8 @@ def test_a_ledger_import_updates_the_balances_on_the_cards_but_its_check_does_no
     assert Decimal(values(shop)["balance"]) == Decimal("50000.00")
 
 
-def test_a_ledger_file_with_a_bad_row_changes_no_card(definitions, clerk_client, rep1, pos_list):
-    shop = make_client(rep1, pos_list, reps=(rep1,))
+def test_a_ledger_file_with_a_bad_row_changes_no_card(definitions, clerk_client, rep1, pos_list_editable):
+    shop = make_client(pos_list_editable, user=rep1, reps=(rep1,))
     call_command("refresh_kpi_cards", stdout=None)
     before = KpiCard.objects.get(client=shop).version
     content = ledger_file(f"{shop.pk};01/10/2026;invoice;F1;150000;", f"{shop.pk};01/10/2026;invoice;F2;-5;")
@@ -109,8 +110,10 @@ def test_a_ledger_file_with_a_bad_row_changes_no_card(definitions, clerk_client,
     assert Decimal(values(shop)["balance"]) == Decimal("0")
 
 
-def test_a_ledger_entry_added_or_deleted_in_the_admin_moves_the_balance(definitions, clerk_client, rep1, pos_list):
-    shop = make_client(rep1, pos_list, reps=(rep1,))
+def test_a_ledger_entry_added_or_deleted_in_the_admin_moves_the_balance(
+    definitions, clerk_client, rep1, pos_list_editable
+):
+    shop = make_client(pos_list_editable, user=rep1, reps=(rep1,))
     response = clerk_client.post(
         "/admin/kpis/ledgerentry/add/",
         {"client": shop.pk, "date": "2026-10-01", "kind": "invoice", "reference": "F9", "amount": "2500"},
@@ -125,10 +128,10 @@ def test_a_ledger_entry_added_or_deleted_in_the_admin_moves_the_balance(definiti
 
 
 def test_a_reps_target_saved_in_the_admin_reaches_the_cards_of_the_reps_clients(
-    definitions, clerk_client, rep1, pos_list
+    definitions, clerk_client, rep1, pos_list_editable
 ):
-    shops = [make_client(rep1, pos_list, reps=(rep1,), name=f"Boutique {i}") for i in range(3)]
-    elsewhere = make_client(rep1, pos_list, name="Boutique sans commercial")
+    shops = [make_client(pos_list_editable, user=rep1, reps=(rep1,), name=f"Boutique {i}") for i in range(3)]
+    elsewhere = make_client(pos_list_editable, user=rep1, name="Boutique sans commercial")
     response = clerk_client.post(
         "/admin/kpis/target/add/",
         {"rep": rep1.pk, "period_start": "2020-01-01", "period_end": "2099-12-31", "value": "100000"},

@@ -29,8 +29,16 @@ from clients.services import (
 )
 from fieldsales.geo import Position
 from fieldsales.sync.feed import publish, refresh_reps
-from tests.factories import ActivityFactory, AttributeFactory, ProductFactory, WorkflowFactory, make_pos_list
-from tests.sync.conftest import ABIDJAN, Device, device_for, make_client, op
+from tests.factories import (
+    ABIDJAN,
+    ActivityFactory,
+    AttributeFactory,
+    ProductFactory,
+    WorkflowFactory,
+    make_client,
+    make_pos_list,
+)
+from tests.sync.conftest import Device, device_for, op
 from workflows.models import ActivitySubmission, Note, OrderLine, Visit
 from workflows.services import activity_submit, note_create, product_changed, visit_check_in, workflow_changed
 
@@ -115,7 +123,7 @@ def write_note(author: Any, client: Client, *, days_ago: float = 0, visit: Visit
 
 
 @pytest.fixture
-def world(rep1, rep2, pos_list, visit_workflow) -> World:  # type: ignore[no-untyped-def]
+def world(rep1, rep2, pos_list_editable, visit_workflow) -> World:  # type: ignore[no-untyped-def]
     workflow = visit_workflow["workflow"]
     products = visit_workflow["products"]
     # The back office saves workflows and products through these (the admin does): they reach every rep.
@@ -127,13 +135,13 @@ def world(rep1, rep2, pos_list, visit_workflow) -> World:  # type: ignore[no-unt
     workflow_changed(workflow=inactive_workflow)
     product_changed(product=ProductFactory(active=False))
 
-    mine = [make_client(rep1, pos_list, reps=(rep1,), name=f"Boutique {i:02d}") for i in range(12)]
-    shared = make_client(None, pos_list, reps=(rep1, rep2), name="Boutique partagée")
-    others = make_client(None, pos_list, reps=(rep2,), name="Chez Koffi")
-    archived = make_client(None, pos_list, reps=(rep1,), name="Boutique fermée")
-    moved_away = make_client(None, pos_list, reps=(rep1,), name="Boutique reprise par Koffi")
-    hidden_list_client = make_client(None, make_pos_list("Grossistes"), reps=(rep1,), name="Grossiste")
-    unassigned = make_client(None, pos_list, name="Sans commercial")
+    mine = [make_client(pos_list_editable, user=rep1, reps=(rep1,), name=f"Boutique {i:02d}") for i in range(12)]
+    shared = make_client(pos_list_editable, reps=(rep1, rep2), name="Boutique partagée")
+    others = make_client(pos_list_editable, reps=(rep2,), name="Chez Koffi")
+    archived = make_client(pos_list_editable, reps=(rep1,), name="Boutique fermée")
+    moved_away = make_client(pos_list_editable, reps=(rep1,), name="Boutique reprise par Koffi")
+    hidden_list_client = make_client(make_pos_list("Grossistes"), reps=(rep1,), name="Grossiste")
+    unassigned = make_client(pos_list_editable, name="Sans commercial")
 
     recent_visit = check_in(rep1, mine[0], workflow, days_ago=1)
     activity_submit(
@@ -156,8 +164,10 @@ def world(rep1, rep2, pos_list, visit_workflow) -> World:  # type: ignore[no-unt
     client_archive(user=None, client=archived)
     client_assign(client=moved_away, reps=[rep2])
     # The back office edits the schema last, so the list's entry is newer than every client's.
-    AttributeFactory(client_list=pos_list, key="horaires", label_en="Opening hours", label_fr="Horaires", order=9)
-    client_list_schema_changed(client_list=pos_list)
+    AttributeFactory(
+        client_list=pos_list_editable, key="horaires", label_en="Opening hours", label_fr="Horaires", order=9
+    )
+    client_list_schema_changed(client_list=pos_list_editable)
     return World(
         mine=mine,
         shared=shared,
@@ -232,14 +242,14 @@ def test_a_first_pull_sends_lists_before_the_clients_that_belong_to_them(world, 
     )
 
 
-def test_every_record_of_a_first_pull_carries_the_contracts_fields(world, rep1, pos_list):
+def test_every_record_of_a_first_pull_carries_the_contracts_fields(world, rep1, pos_list_editable):
     device = device_for(rep1)
     device.sync(limit=7)
 
-    client_list = device.store[("client_list", str(pos_list.pk))]
-    assert client_list["version"] == ClientList.objects.get(pk=pos_list.pk).version == 2
+    client_list = device.store[("client_list", str(pos_list_editable.pk))]
+    assert client_list["version"] == ClientList.objects.get(pk=pos_list_editable.pk).version == 2
     assert set(client_list["data"]) >= CLIENT_LIST_FIELDS
-    assert client_list["data"]["name"] == pos_list.name
+    assert client_list["data"]["name"] == pos_list_editable.name
     assert client_list["data"]["access"] == {"create": True, "edit": True, "archive": False}
     assert [attribute["key"] for attribute in client_list["data"]["attributes"]] == [
         "quartier",
@@ -283,9 +293,9 @@ def test_every_record_of_a_first_pull_carries_the_contracts_fields(world, rep1, 
         assert set(record["data"]) >= CLIENT_FIELDS
         assert record["version"] == client.version
         assert record["data"]["name"] == client.name
-        assert record["data"]["list"] == pos_list.pk
+        assert record["data"]["list"] == pos_list_editable.pk
         assert (record["data"]["lat"], record["data"]["lng"]) == ABIDJAN
-        assert record["data"]["attributes"] == {"quartier": "Cocody", "categorie": "Épicerie"}
+        assert record["data"]["attributes"] == {"quartier": "Cocody", "categorie": "Boutique"}
     assert device.store[("client", str(world.mine[0].pk))]["data"]["created_by"] == rep1.get_username()
 
     visit = device.store[("visit", str(world.recent_visit.pk))]
@@ -299,28 +309,28 @@ def test_every_record_of_a_first_pull_carries_the_contracts_fields(world, rep1, 
     assert (note["data"]["client"], note["data"]["text"]) == (str(world.mine[0].pk), world.recent_note.text)
 
 
-def test_the_access_of_a_list_is_the_pulling_reps_own(world, rep1, rep2, pos_list):
+def test_the_access_of_a_list_is_the_pulling_reps_own(world, rep1, rep2, pos_list_editable):
     supervisors = Group.objects.create(name="Chefs de secteur")
-    ListAccess.objects.create(client_list=pos_list, group=supervisors, can_create=True, can_archive=True)
+    ListAccess.objects.create(client_list=pos_list_editable, group=supervisors, can_create=True, can_archive=True)
     rep2.groups.add(supervisors)
 
     first, second = device_for(rep1), device_for(rep2)
     first.sync(limit=7)
     second.sync(limit=7)
 
-    assert first.store[("client_list", str(pos_list.pk))]["data"]["access"] == {
+    assert first.store[("client_list", str(pos_list_editable.pk))]["data"]["access"] == {
         "create": True,
         "edit": True,
         "archive": False,
     }
-    assert second.store[("client_list", str(pos_list.pk))]["data"]["access"] == {
+    assert second.store[("client_list", str(pos_list_editable.pk))]["data"]["access"] == {
         "create": True,
         "edit": True,
         "archive": True,
     }
 
 
-def test_a_first_pull_of_a_new_device_sends_no_deleted_entries(world, rep1, rep2, pos_list):
+def test_a_first_pull_of_a_new_device_sends_no_deleted_entries(world, rep1, rep2, pos_list_editable):
     for client in world.mine[6:]:
         client_archive(user=None, client=client)
     for client in world.mine[3:6]:
@@ -453,34 +463,36 @@ def lost_access(world: World) -> set[tuple[str, str]]:
     return {key for key in world.expected() if key[0] in ("client_list", "client", "visit", "note")}
 
 
-def test_removing_a_lists_access_removes_the_list_and_its_clients_until_access_is_given_back(world, rep1, pos_list):
+def test_removing_a_lists_access_removes_the_list_and_its_clients_until_access_is_given_back(
+    world, rep1, pos_list_editable
+):
     device = device_for(rep1)
     device.sync(limit=7)
 
-    ListAccess.objects.filter(client_list=pos_list).delete()
-    client_list_access_changed(client_list=pos_list)
+    ListAccess.objects.filter(client_list=pos_list_editable).delete()
+    client_list_access_changed(client_list=pos_list_editable)
     changes = device.sync(limit=7)
     assert keys(changes, deleted=True) == lost_access(world)
     assert keys(changes, deleted=False) == set()
 
-    ListAccess.objects.create(client_list=pos_list, group=Group.objects.get(name="Reps"), can_create=True)
-    client_list_access_changed(client_list=pos_list)
+    ListAccess.objects.create(client_list=pos_list_editable, group=Group.objects.get(name="Reps"), can_create=True)
+    client_list_access_changed(client_list=pos_list_editable)
     changes = device.sync(limit=7)
     assert keys(changes, deleted=False) == lost_access(world)
     assert set(device.store) == world.expected()
-    assert device.store[("client_list", str(pos_list.pk))]["data"]["access"] == {
+    assert device.store[("client_list", str(pos_list_editable.pk))]["data"]["access"] == {
         "create": True,
         "edit": False,
         "archive": False,
     }
 
 
-def test_new_rights_on_a_list_reach_the_device(world, rep1, pos_list):
+def test_new_rights_on_a_list_reach_the_device(world, rep1, pos_list_editable):
     device = device_for(rep1)
     device.sync(limit=7)
 
-    ListAccess.objects.filter(client_list=pos_list).update(can_archive=True)
-    client_list_access_changed(client_list=pos_list)
+    ListAccess.objects.filter(client_list=pos_list_editable).update(can_archive=True)
+    client_list_access_changed(client_list=pos_list_editable)
     changes = device.sync()
 
     assert [(change["type"], change["data"]["access"]) for change in changes] == [
@@ -488,11 +500,13 @@ def test_new_rights_on_a_list_reach_the_device(world, rep1, pos_list):
     ]
 
 
-def test_joining_a_group_with_more_rights_on_a_list_the_rep_already_sees_reaches_the_device(world, rep1, pos_list):
+def test_joining_a_group_with_more_rights_on_a_list_the_rep_already_sees_reaches_the_device(
+    world, rep1, pos_list_editable
+):
     device = device_for(rep1)
     device.sync(limit=7)
     supervisors = Group.objects.create(name="Chefs de secteur")
-    ListAccess.objects.create(client_list=pos_list, group=supervisors, can_archive=True)
+    ListAccess.objects.create(client_list=pos_list_editable, group=supervisors, can_archive=True)
 
     rep1.groups.add(supervisors)
     changes = device.sync()
@@ -542,7 +556,7 @@ def test_leaving_the_reps_group_empties_the_device_and_rejoining_fills_it_again(
     assert set(device.store) == world.expected()
 
 
-def test_leaving_the_group_that_holds_a_lists_access_removes_only_that_list(world, rep1, pos_list):
+def test_leaving_the_group_that_holds_a_lists_access_removes_only_that_list(world, rep1, pos_list_editable):
     grossistes = ClientList.objects.get(name="Grossistes")
     wholesale = Group.objects.create(name="Grossistes")
     ListAccess.objects.create(client_list=grossistes, group=wholesale, can_edit=True)
@@ -588,17 +602,17 @@ def test_another_reps_change_to_a_shared_client_reaches_both(world, rep1, rep2):
         assert change["data"]["updated_by"] == "koffi"
 
 
-def test_a_back_office_schema_change_sends_the_list_again(world, rep1, rep2, pos_list):
+def test_a_back_office_schema_change_sends_the_list_again(world, rep1, rep2, pos_list_editable):
     first, second = device_for(rep1), device_for(rep2)
     first.sync(limit=7)
     second.sync(limit=7)
 
-    AttributeFactory(client_list=pos_list, key="contact", label_en="Contact", label_fr="Contact", order=10)
-    client_list_schema_changed(client_list=pos_list)
+    AttributeFactory(client_list=pos_list_editable, key="contact", label_en="Contact", label_fr="Contact", order=10)
+    client_list_schema_changed(client_list=pos_list_editable)
 
     for device in (first, second):
         [change] = device.sync()
-        assert (change["type"], change["id"], change["version"]) == ("client_list", str(pos_list.pk), 3)
+        assert (change["type"], change["id"], change["version"]) == ("client_list", str(pos_list_editable.pk), 3)
         assert change["data"]["attributes"][-1]["key"] == "contact"
 
 
@@ -655,9 +669,9 @@ def test_a_pull_needs_a_signed_in_user(db):
     assert HttpClient().get("/api/sync/pull").status_code in (401, 403)
 
 
-def test_a_page_holds_500_changes_by_default_and_2000_at_most(rep1, pos_list):
+def test_a_page_holds_500_changes_by_default_and_2000_at_most(rep1, pos_list_editable):
     clients = Client.objects.bulk_create(
-        Client(client_list=pos_list, name=f"Boutique {i:04d}", attributes={}) for i in range(2010)
+        Client(client_list=pos_list_editable, name=f"Boutique {i:04d}", attributes={}) for i in range(2010)
     )
     Assignment.objects.bulk_create(Assignment(client=client, rep=rep1) for client in clients)
     refresh_reps([rep1.pk])  # what `sync_rebuild` does after data was written past the services
@@ -669,7 +683,7 @@ def test_a_page_holds_500_changes_by_default_and_2000_at_most(rep1, pos_list):
     assert (len(largest["changes"]), largest["more"]) == (2000, True)
     rest = device.pull_page(largest["cursor"], limit=2000)
     assert (len(rest["changes"]), rest["more"]) == (11, False)
-    assert keys(largest["changes"] + rest["changes"]) == {("client_list", str(pos_list.pk))} | {
+    assert keys(largest["changes"] + rest["changes"]) == {("client_list", str(pos_list_editable.pk))} | {
         ("client", str(client.pk)) for client in clients
     }
 
@@ -678,14 +692,20 @@ def test_a_page_holds_500_changes_by_default_and_2000_at_most(rep1, pos_list):
 
 
 @pytest.fixture
-def busy_rep(rep1, pos_list, visit_workflow):  # type: ignore[no-untyped-def]
+def busy_rep(rep1, pos_list_editable, visit_workflow):  # type: ignore[no-untyped-def]
     """rep1 with 150 clients, each with a recent visit (an order of two lines) and a note, already pulled once;
     then every record changed again, interleaved, so that any page holds lists, workflows, products,
     clients, visits and notes."""
     workflow, order = visit_workflow["workflow"], visit_workflow["order"]
     products = visit_workflow["products"]
     clients = Client.objects.bulk_create(
-        Client(client_list=pos_list, name=f"Boutique {i:03d}", attributes={"quartier": "Cocody"}, lat=5.3, lng=-4.0)
+        Client(
+            client_list=pos_list_editable,
+            name=f"Boutique {i:03d}",
+            attributes={"quartier": "Cocody"},
+            lat=5.3,
+            lng=-4.0,
+        )
         for i in range(150)
     )
     Assignment.objects.bulk_create(Assignment(client=client, rep=rep1) for client in clients)
@@ -705,7 +725,7 @@ def busy_rep(rep1, pos_list, visit_workflow):  # type: ignore[no-untyped-def]
     refresh_reps([rep1.pk])
     device = device_for(rep1)
     device.sync(limit=2000)
-    publish("client_list", [pos_list.pk])
+    publish("client_list", [pos_list_editable.pk])
     publish("workflow", [workflow.pk])
     publish("product", [product.pk for product in products])
     for client, visit, note in zip(clients, visits, notes, strict=True):

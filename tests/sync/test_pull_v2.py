@@ -28,8 +28,8 @@ from fieldsales.sync.feed import refresh_reps
 from fieldsales.sync.views import BAD_VERSION
 from kpis.models import KpiCard, KpiDefinition, KpiFolder
 from kpis.services import kpi_cards_refresh, kpi_folder_changed
-from tests.factories import RepFactory
-from tests.sync.conftest import ABIDJAN, Device, device_for, make_client
+from tests.factories import ABIDJAN, RepFactory, make_client
+from tests.sync.conftest import Device, device_for
 from workflows.models import ActivitySubmission, Note, Visit
 from workflows.services import (
     activity_submit,
@@ -124,18 +124,20 @@ def kpi_folders(db):  # type: ignore[no-untyped-def]
 
 
 @pytest.fixture
-def field(rep1, rep2, pos_list, visit_workflow, kpi_folders) -> Field:  # type: ignore[no-untyped-def]
+def field(rep1, rep2, pos_list_editable, visit_workflow, kpi_folders) -> Field:  # type: ignore[no-untyped-def]
     refresh_reps([rep1.pk, rep2.pk])  # the list shared with the reps' group reaches their feeds
     workflow, form, order = visit_workflow["workflow"], visit_workflow["form"], visit_workflow["order"]
     workflow_changed(workflow=workflow)
     for product in visit_workflow["products"]:
         product_changed(product=product)
     clients = [
-        make_client(rep1, pos_list, reps=(rep1,), name="Boutique Awa", statement_enabled=True),
-        make_client(rep1, pos_list, reps=(rep1, rep2), name="Boutique partagée", phone="+225 07 07 07 07 07"),
-        make_client(None, pos_list, reps=(rep1,), name="Sans position", lat=None, lng=None, accuracy_m=None),
+        make_client(pos_list_editable, user=rep1, reps=(rep1,), name="Boutique Awa", statement_enabled=True),
+        make_client(
+            pos_list_editable, user=rep1, reps=(rep1, rep2), name="Boutique partagée", phone="+225 07 07 07 07 07"
+        ),
+        make_client(pos_list_editable, reps=(rep1,), name="Sans position", lat=None, lng=None, accuracy_m=None),
     ]
-    archived = make_client(None, pos_list, reps=(rep1,), name="Fermée")
+    archived = make_client(pos_list_editable, reps=(rep1,), name="Fermée")
     client_archive(user=None, client=archived)
 
     ended = visit_check_in(
@@ -190,10 +192,10 @@ def card_texts(client: Client, language: str) -> dict[str, str]:
 # Version 2 records ------------------------------------------------------------------------------------------------
 
 
-def test_each_version_2_record_holds_exactly_what_the_document_lists(field, rep1, pos_list):
+def test_each_version_2_record_holds_exactly_what_the_document_lists(field, rep1, pos_list_editable):
     store = by_key(changes_of(pull_pages(device_for(rep1))))
 
-    client_list = store[("client_list", str(pos_list.pk))]
+    client_list = store[("client_list", str(pos_list_editable.pk))]
     assert set(client_list) == {"type", "id", "version", "data"}
     assert set(client_list["data"]) == {"name", "attributes", "access"}
     assert client_list["data"]["access"] == {"create": True, "edit": True}  # archive: false, left out
@@ -260,13 +262,13 @@ def test_each_version_2_record_holds_exactly_what_the_document_lists(field, rep1
 
     shop, shared, nowhere = field.clients
     assert store[("client", str(shop.pk))]["data"] == {
-        "list": pos_list.pk,
+        "list": pos_list_editable.pk,
         "name": "Boutique Awa",
         "lat": ABIDJAN[0],
         "lng": ABIDJAN[1],
         "accuracy_m": 8.0,
         "phone": "",
-        "attributes": {"quartier": "Cocody", "categorie": "Épicerie"},
+        "attributes": {"quartier": "Cocody", "categorie": "Boutique"},
         "statement_enabled": True,
         "created_at": moment_of(shop.created_at),
         "created_by": "awa",
@@ -274,10 +276,10 @@ def test_each_version_2_record_holds_exactly_what_the_document_lists(field, rep1
         "updated_by": "awa",
     }
     assert store[("client", str(nowhere.pk))]["data"] == {
-        "list": pos_list.pk,
+        "list": pos_list_editable.pk,
         "name": "Sans position",
         "phone": "",
-        "attributes": {"quartier": "Cocody", "categorie": "Épicerie"},
+        "attributes": {"quartier": "Cocody", "categorie": "Boutique"},
         "created_at": moment_of(nowhere.created_at),
         "updated_at": moment_of(nowhere.updated_at),
     }
@@ -321,7 +323,7 @@ def test_each_version_2_record_holds_exactly_what_the_document_lists(field, rep1
             assert MOMENT.match(change["data"].get(key, "2026-01-01T00:00:00Z")), change
 
 
-def test_version_1_records_are_unchanged_by_version_2(field, rep1, pos_list):
+def test_version_1_records_are_unchanged_by_version_2(field, rep1, pos_list_editable):
     default = by_key(changes_of(pull_pages(device_for(rep1), v=None)))
     one = by_key(changes_of(pull_pages(device_for(rep1), v="1")))
     two = by_key(changes_of(pull_pages(device_for(rep1), v="2")))
@@ -331,7 +333,7 @@ def test_version_1_records_are_unchanged_by_version_2(field, rep1, pos_list):
     shop = field.clients[0]
     client = one[("client", str(shop.pk))]["data"]
     assert (client["photo"], client["created_at"]) == (None, shop.created_at.isoformat())
-    assert one[("client_list", str(pos_list.pk))]["data"]["attributes"][0]["label"] == "District"
+    assert one[("client_list", str(pos_list_editable.pk))]["data"]["attributes"][0]["label"] == "District"
     assert one[("workflow", str(field.workflow.pk))]["data"]["name"] == "Sales visit"
     visit = one[("visit", str(field.ended_visit.pk))]["data"]
     assert visit["distance_m"] is not None
@@ -382,9 +384,9 @@ def encoded(value: Any) -> str:
         encoded([2, 5, 40, "x", 5, 4, None]),  # a client handed out without its distance
     ],
 )
-def test_a_forged_cursor_with_a_point_is_refused(rep1, pos_list, cursor):
+def test_a_forged_cursor_with_a_point_is_refused(rep1, pos_list_editable, cursor):
     refresh_reps([rep1.pk])
-    make_client(rep1, pos_list, reps=(rep1,))
+    make_client(pos_list_editable, user=rep1, reps=(rep1,))
     response = device_for(rep1).http.get("/api/sync/pull", {"cursor": cursor, "v": "2"})
     assert (response.status_code, response.json()["code"]) == (400, "invalid_cursor")
 
@@ -395,18 +397,25 @@ NEAR = (5.0, -4.0)
 
 
 @pytest.fixture
-def spread(rep1, pos_list) -> list[Client]:  # type: ignore[no-untyped-def]
+def spread(rep1, pos_list_editable) -> list[Client]:  # type: ignore[no-untyped-def]
     """rep1's clients north of NEAR, made in an order unrelated to their distance; two at one spot; three without a
     position. Returns them in the order a first sync near NEAR hands them out."""
     refresh_reps([rep1.pk])  # the list shared with the reps' group reaches the rep's feed
     steps = list(range(1, 21))
     random.Random(7).shuffle(steps)
     placed = [
-        (step, make_client(rep1, pos_list, reps=(rep1,), name=f"À {step} km", lat=NEAR[0] + step * 0.009, lng=NEAR[1]))
+        (
+            step,
+            make_client(
+                pos_list_editable, user=rep1, reps=(rep1,), name=f"À {step} km", lat=NEAR[0] + step * 0.009, lng=NEAR[1]
+            ),
+        )
         for step in [*steps, 7]
     ]
     nowhere = [
-        make_client(rep1, pos_list, reps=(rep1,), name=f"Sans position {i}", lat=None, lng=None, accuracy_m=None)
+        make_client(
+            pos_list_editable, user=rep1, reps=(rep1,), name=f"Sans position {i}", lat=None, lng=None, accuracy_m=None
+        )
         for i in range(3)
     ]
     placed.sort(key=lambda item: (item[0], str(item[1].pk)))
@@ -415,7 +424,7 @@ def spread(rep1, pos_list) -> list[Client]:  # type: ignore[no-untyped-def]
 
 @pytest.mark.parametrize("version", ["1", "2"])
 def test_a_first_sync_near_the_phone_brings_the_nearest_clients_first_without_skipping_or_repeating_one(
-    spread, rep1, pos_list, version
+    spread, rep1, pos_list_editable, version
 ):
     device = device_for(rep1)
     pages = pull_pages(device, v=version, limit=4, near=f"{NEAR[0]},{NEAR[1]}")
@@ -663,12 +672,12 @@ def test_a_language_the_app_does_not_speak_is_refused_in_french_and_sends_nothin
 
 
 @pytest.fixture
-def crowd(rep1, pos_list, visit_workflow, kpi_folders):  # type: ignore[no-untyped-def]
+def crowd(rep1, pos_list_editable, visit_workflow, kpi_folders):  # type: ignore[no-untyped-def]
     """rep1 with 150 clients at different distances, each with a visit (an order of two lines), a note and a card."""
     workflow, order = visit_workflow["workflow"], visit_workflow["order"]
     clients = Client.objects.bulk_create(
         Client(
-            client_list=pos_list,
+            client_list=pos_list_editable,
             name=f"Boutique {i:03d}",
             attributes={"quartier": "Cocody"},
             lat=None if i % 10 == 0 else 5.0 + (i * 37 % 150) * 0.001,
@@ -730,7 +739,7 @@ def test_the_queries_of_a_v2_page_past_the_clients_do_not_grow_with_its_size(cro
     assert len(large.captured_queries) == 11, [query["sql"] for query in large.captured_queries]
 
 
-def test_a_pull_after_one_changed_client_is_small_headers_included(field, rep1, pos_list):
+def test_a_pull_after_one_changed_client_is_small_headers_included(field, rep1, pos_list_editable):
     """What a rep pays at each sync of a quiet day: one client changed since the last pull."""
     device = device_for(rep1)
     pull_pages(device)

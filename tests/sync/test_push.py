@@ -3,6 +3,7 @@ language. The ops of each app have their own files: test_push_clients.py and tes
 
 from __future__ import annotations
 
+import dataclasses
 import json
 import math
 from dataclasses import dataclass
@@ -20,10 +21,10 @@ from hypothesis import settings as hypothesis_settings
 from hypothesis import strategies as st
 
 from clients.models import Client
-from clients.sync import NO_CREATE
+from clients.ops import NO_CREATE
 from fieldsales.geo import EARTH_RADIUS_M
 from fieldsales.models import Blob, SyncOp
-from fieldsales.sync.push import (
+from fieldsales.sync.errors import (
     DEPENDS_MESSAGE,
     NOT_FOUND_MESSAGE,
     NOT_MADE_AT,
@@ -32,7 +33,8 @@ from fieldsales.sync.push import (
     UNKNOWN_TYPE,
 )
 from fieldsales.sync.registry import OPS
-from tests.sync.conftest import ABIDJAN, Device, make_client, new_id, op
+from tests.factories import ABIDJAN, make_client
+from tests.sync.conftest import Device, new_id, op
 from tests.sync.test_blobs import jpeg_bytes
 from workflows.models import ActivitySubmission, Note, OrderLine, Visit
 from workflows.services import TOO_FAR_MESSAGE
@@ -158,17 +160,17 @@ def test_a_body_that_is_not_json_is_refused_with_400(device1):
     ],
     ids=["not-an-object", "no-ops", "ops-not-a-list", "bad-device", "missing-op-id", "op-id-not-uuid", "op-not-object"],
 )
-def test_a_malformed_envelope_is_refused_with_400_and_nothing_is_applied(device1, pos_list, body):
+def test_a_malformed_envelope_is_refused_with_400_and_nothing_is_applied(device1, pos_list_editable, body):
     if isinstance(body, dict) and isinstance(body.get("ops"), list):
         # A valid op riding along in a bad envelope is not applied either.
-        body = {**body, "ops": [op("client.create", data=client_fields(pos_list)), *body["ops"]]}
+        body = {**body, "ops": [op("client.create", data=client_fields(pos_list_editable)), *body["ops"]]}
     response = post_raw(device1.http, json.dumps(body))
     assert response.status_code == 400
     assert Client.objects.count() == 0
     assert SyncOp.objects.count() == 0
 
 
-def test_more_than_200_ops_are_refused_with_400_and_200_ops_are_answered_one_by_one(device1, pos_list):
+def test_more_than_200_ops_are_refused_with_400_and_200_ops_are_answered_one_by_one(device1, pos_list_editable):
     ops = [op("statement.send", data={}) for _ in range(201)]
     response = post_raw(device1.http, json.dumps({"device": device1.device_id, "ops": ops}))
     assert response.status_code == 400
@@ -177,16 +179,18 @@ def test_more_than_200_ops_are_refused_with_400_and_200_ops_are_answered_one_by_
     assert [result["op_id"] for result in results] == [the_op["op_id"] for the_op in ops[:200]]
 
 
-def test_a_body_over_1_mib_is_refused_with_413_and_nothing_is_applied(device1, pos_list):
-    ops = [op("client.create", data=client_fields(pos_list, name=f"Boutique {i}")) for i in range(3)]
+def test_a_body_over_1_mib_is_refused_with_413_and_nothing_is_applied(device1, pos_list_editable):
+    ops = [op("client.create", data=client_fields(pos_list_editable, name=f"Boutique {i}")) for i in range(3)]
     ops.append(op("note.create", data={"client": new_id(), "text": "x" * (1024 * 1024)}))
     response = post_raw(device1.http, json.dumps({"device": device1.device_id, "ops": ops}))
     assert response.status_code == 413
     assert db_counts() == dict.fromkeys(db_counts(), 0)
 
 
-def test_a_body_of_exactly_1_mib_is_accepted(device1, pos_list):
-    the_op = op("client.create", data=client_fields(pos_list, attributes={"quartier": "P", "categorie": "Boutique"}))
+def test_a_body_of_exactly_1_mib_is_accepted(device1, pos_list_editable):
+    the_op = op(
+        "client.create", data=client_fields(pos_list_editable, attributes={"quartier": "P", "categorie": "Boutique"})
+    )
     body = {"device": device1.device_id, "ops": [the_op], "padding": ""}
     body["padding"] = " " * (1024 * 1024 - len(json.dumps(body)))
     assert len(json.dumps(body)) == 1024 * 1024
@@ -195,16 +199,18 @@ def test_a_body_of_exactly_1_mib_is_accepted(device1, pos_list):
     assert Client.objects.count() == 1
 
 
-def test_a_push_without_a_signed_in_user_is_refused_and_changes_nothing(pos_list, rep1):
-    the_op = op("client.create", data=client_fields(pos_list))
+def test_a_push_without_a_signed_in_user_is_refused_and_changes_nothing(pos_list_editable, rep1):
+    the_op = op("client.create", data=client_fields(pos_list_editable))
     response = post_raw(HttpClient(), json.dumps({"device": new_id(), "ops": [the_op]}))
     assert response.status_code in (401, 403)
     assert Client.objects.count() == 0
     assert SyncOp.objects.count() == 0
 
 
-def test_a_push_after_sign_out_is_refused_and_the_same_op_applies_after_signing_in_again(pos_list, rep1, device1):
-    the_op = op("client.create", data=client_fields(pos_list))
+def test_a_push_after_sign_out_is_refused_and_the_same_op_applies_after_signing_in_again(
+    pos_list_editable, rep1, device1
+):
+    the_op = op("client.create", data=client_fields(pos_list_editable))
     device1.http.logout()
     assert device1.push(the_op, expect=403)
     assert Client.objects.count() == 0
@@ -214,22 +220,22 @@ def test_a_push_after_sign_out_is_refused_and_the_same_op_applies_after_signing_
     assert Client.objects.count() == 1
 
 
-def test_a_push_without_the_csrf_token_is_refused_and_applies_nothing(pos_list, rep1):
+def test_a_push_without_the_csrf_token_is_refused_and_applies_nothing(pos_list_editable, rep1):
     http = HttpClient(enforce_csrf_checks=True)
     http.force_login(rep1)
-    the_op = op("client.create", data=client_fields(pos_list))
+    the_op = op("client.create", data=client_fields(pos_list_editable))
     response = post_raw(http, json.dumps({"device": new_id(), "ops": [the_op]}))
     assert response.status_code == 403
     assert Client.objects.count() == 0
     assert SyncOp.objects.count() == 0
 
 
-def test_a_push_with_the_csrf_token_from_the_cookie_in_x_csrftoken_is_applied(pos_list, rep1):
+def test_a_push_with_the_csrf_token_from_the_cookie_in_x_csrftoken_is_applied(pos_list_editable, rep1):
     http = HttpClient(enforce_csrf_checks=True)
     http.force_login(rep1)
     assert http.get("/accounts/login/").status_code == 200  # the sign-in page sets the csrftoken cookie
     token = http.cookies["csrftoken"].value
-    the_op = op("client.create", data=client_fields(pos_list))
+    the_op = op("client.create", data=client_fields(pos_list_editable))
     response = http.post(
         "/api/sync/push",
         json.dumps({"device": new_id(), "ops": [the_op]}),
@@ -244,8 +250,8 @@ def test_a_push_with_the_csrf_token_from_the_cookie_in_x_csrftoken_is_applied(po
 # One result per op, in order; each op on its own -------------------------------------------------
 
 
-def test_each_op_gets_one_result_in_the_order_sent(device1, pos_list):
-    ops = [op("client.create", data=client_fields(pos_list, name=f"Boutique {i}")) for i in range(5)]
+def test_each_op_gets_one_result_in_the_order_sent(device1, pos_list_editable):
+    ops = [op("client.create", data=client_fields(pos_list_editable, name=f"Boutique {i}")) for i in range(5)]
     results = device1.push(*ops)
     assert [(result["op_id"], result["entity_id"], result["status"]) for result in results] == [
         (the_op["op_id"], the_op["entity_id"], "applied") for the_op in ops
@@ -253,10 +259,10 @@ def test_each_op_gets_one_result_in_the_order_sent(device1, pos_list):
     assert all(set(result) == RESULT_KEYS for result in results)
 
 
-def test_an_invalid_op_in_the_middle_of_a_batch_does_not_undo_the_ops_around_it(device1, pos_list):
-    a = op("client.create", data=client_fields(pos_list, name="A"))
-    invalid = op("client.create", data=client_fields(pos_list, name="", attributes={"quartier": "Plateau"}))
-    b = op("client.create", data=client_fields(pos_list, name="B"))
+def test_an_invalid_op_in_the_middle_of_a_batch_does_not_undo_the_ops_around_it(device1, pos_list_editable):
+    a = op("client.create", data=client_fields(pos_list_editable, name="A"))
+    invalid = op("client.create", data=client_fields(pos_list_editable, name="", attributes={"quartier": "Plateau"}))
+    b = op("client.create", data=client_fields(pos_list_editable, name="B"))
 
     results = device1.push(a, invalid, b)
 
@@ -266,8 +272,8 @@ def test_an_invalid_op_in_the_middle_of_a_batch_does_not_undo_the_ops_around_it(
     assert sorted(Client.objects.values_list("name", flat=True)) == ["A", "B"]
 
 
-def test_ops_apply_in_order_so_a_later_op_sees_the_earlier_ones(device1, pos_list):
-    create = op("client.create", data=client_fields(pos_list, name="Avant"))
+def test_ops_apply_in_order_so_a_later_op_sees_the_earlier_ones(device1, pos_list_editable):
+    create = op("client.create", data=client_fields(pos_list_editable, name="Avant"))
     rename = op("client.update", create["entity_id"], {"name": "Après"}, base_version=1)
     rename_again = op("client.update", create["entity_id"], {"name": "Enfin"}, base_version=2)
 
@@ -281,8 +287,8 @@ def test_ops_apply_in_order_so_a_later_op_sees_the_earlier_ones(device1, pos_lis
     assert Client.objects.get(pk=create["entity_id"]).name == "Enfin"
 
 
-def test_the_same_op_twice_in_one_push_is_applied_once_and_the_second_answers_its_outcome(device1, pos_list):
-    create = op("client.create", data=client_fields(pos_list, name="Une fois"))
+def test_the_same_op_twice_in_one_push_is_applied_once_and_the_second_answers_its_outcome(device1, pos_list_editable):
+    create = op("client.create", data=client_fields(pos_list_editable, name="Une fois"))
 
     first, again = device1.push(create, create)
 
@@ -292,16 +298,16 @@ def test_the_same_op_twice_in_one_push_is_applied_once_and_the_second_answers_it
 
 
 def test_an_error_that_is_not_a_rejection_applies_nothing_of_the_push_which_applies_when_sent_again(
-    device1, pos_list, monkeypatch
+    device1, pos_list_editable, monkeypatch
 ):
-    create = op("client.create", data=client_fields(pos_list, name="Avant"))
+    create = op("client.create", data=client_fields(pos_list_editable, name="Avant"))
     rename = op("client.update", create["entity_id"], {"name": "Après"}, base_version=1)
 
     def broken(the_op: Any) -> Any:
         raise RuntimeError("a bug in a handler")
 
     with monkeypatch.context() as patched:
-        patched.setitem(OPS, "client.update", broken)
+        patched.setitem(OPS, "client.update", dataclasses.replace(OPS["client.update"], handler=broken))
         with pytest.raises(RuntimeError):
             device1.push(create, rename)
     assert db_counts() == dict.fromkeys(db_counts(), 0)
@@ -318,7 +324,7 @@ def test_an_error_that_is_not_a_rejection_applies_nothing_of_the_push_which_appl
     ["client.delete", "", None, ["client.create"]],
     ids=["unknown", "empty", "missing", "a-list"],
 )
-def test_an_op_of_a_type_the_server_does_not_apply_is_rejected_invalid_on_type(device1, pos_list, type_):
+def test_an_op_of_a_type_the_server_does_not_apply_is_rejected_invalid_on_type(device1, pos_list_editable, type_):
     the_op = op(str(type_), data={"client": new_id(), "channel": "email", "recipient": "a@example.com"})
     the_op["type"] = type_
     result = push_one(device1, the_op)
@@ -327,8 +333,8 @@ def test_an_op_of_a_type_the_server_does_not_apply_is_rejected_invalid_on_type(d
     assert SyncOp.objects.count() == 0
 
 
-def test_an_op_with_a_bad_entity_id_or_made_at_is_rejected_invalid_per_field(device1, pos_list):
-    the_op = op("client.create", "not-a-uuid", client_fields(pos_list), made_at="yesterday")
+def test_an_op_with_a_bad_entity_id_or_made_at_is_rejected_invalid_per_field(device1, pos_list_editable):
+    the_op = op("client.create", "not-a-uuid", client_fields(pos_list_editable), made_at="yesterday")
     result = push_one(device1, the_op)
     assert (result["status"], result["code"]) == ("rejected", "invalid")
     assert result["errors"] == {"entity_id": [str(NOT_UUID)], "made_at": [str(NOT_MADE_AT)]}
@@ -349,7 +355,7 @@ def test_an_op_with_a_bad_entity_id_or_made_at_is_rejected_invalid_per_field(dev
     ],
 )
 def test_a_null_character_half_an_emoji_or_a_number_that_is_not_finite_is_rejected_invalid_on_its_field(
-    device1, pos_list, type_, data, field
+    device1, pos_list_editable, type_, data, field
 ):
     """No database stores these (PostgreSQL refuses a NUL in text and in JSON; JSON has no NaN): they are the
     rep's to correct, not a server error that would block the queue."""
@@ -391,8 +397,8 @@ def test_a_body_nested_deeper_than_the_json_parser_goes_is_refused_with_400(devi
         "0001-01-01T00:00:00+02:34:48",  # before the first UTC moment: no database can store it
     ],
 )
-def test_a_made_at_that_is_not_a_real_moment_with_a_time_zone_is_rejected_invalid(device1, pos_list, made_at):
-    result = push_one(device1, op("client.create", data=client_fields(pos_list), made_at=made_at))
+def test_a_made_at_that_is_not_a_real_moment_with_a_time_zone_is_rejected_invalid(device1, pos_list_editable, made_at):
+    result = push_one(device1, op("client.create", data=client_fields(pos_list_editable), made_at=made_at))
     assert (result["status"], result["code"], result["errors"]) == (
         "rejected",
         "invalid",
@@ -403,8 +409,8 @@ def test_a_made_at_that_is_not_a_real_moment_with_a_time_zone_is_rejected_invali
 # Exactly once ---------------------------------------------------------------------------------------
 
 
-def test_a_resent_op_is_a_duplicate_with_the_first_outcome_and_changes_nothing(device1, pos_list):
-    create = op("client.create", data=client_fields(pos_list))
+def test_a_resent_op_is_a_duplicate_with_the_first_outcome_and_changes_nothing(device1, pos_list_editable):
+    create = op("client.create", data=client_fields(pos_list_editable))
     first = push_one(device1, create)
     before = Client.objects.values().get(pk=create["entity_id"])
 
@@ -416,8 +422,10 @@ def test_a_resent_op_is_a_duplicate_with_the_first_outcome_and_changes_nothing(d
     assert SyncOp.objects.count() == 1
 
 
-def test_a_resent_update_is_a_duplicate_even_after_later_changes_and_does_not_undo_them(device1, pos_list, rep1):
-    client = make_client(rep1, pos_list, reps=(rep1,))
+def test_a_resent_update_is_a_duplicate_even_after_later_changes_and_does_not_undo_them(
+    device1, pos_list_editable, rep1
+):
+    client = make_client(pos_list_editable, user=rep1, reps=(rep1,))
     rename = op("client.update", str(client.pk), {"name": "Premier nom"}, base_version=1)
     assert push_one(device1, rename)["version"] == 2
     assert (
@@ -431,10 +439,10 @@ def test_a_resent_update_is_a_duplicate_even_after_later_changes_and_does_not_un
     assert (client.name, client.version) == ("Second nom", 3)
 
 
-def test_the_same_op_id_with_a_different_payload_is_rejected_op_id_reused(device1, pos_list):
-    create = op("client.create", data=client_fields(pos_list, name="Original"))
+def test_the_same_op_id_with_a_different_payload_is_rejected_op_id_reused(device1, pos_list_editable):
+    create = op("client.create", data=client_fields(pos_list_editable, name="Original"))
     push_one(device1, create)
-    changed = {**create, "data": client_fields(pos_list, name="Autre chose")}
+    changed = {**create, "data": client_fields(pos_list_editable, name="Autre chose")}
 
     result = push_one(device1, changed)
 
@@ -445,8 +453,8 @@ def test_the_same_op_id_with_a_different_payload_is_rejected_op_id_reused(device
     assert push_one(device1, create)["status"] == "duplicate"
 
 
-def test_an_op_id_used_by_another_rep_is_op_id_reused_and_reveals_nothing(device1, device2, pos_list):
-    create = op("client.create", data=client_fields(pos_list, name="À Awa"))
+def test_an_op_id_used_by_another_rep_is_op_id_reused_and_reveals_nothing(device1, device2, pos_list_editable):
+    create = op("client.create", data=client_fields(pos_list_editable, name="À Awa"))
     push_one(device1, create)
 
     result = push_one(device2, create)
@@ -460,16 +468,16 @@ def test_an_op_id_used_by_another_rep_is_op_id_reused_and_reveals_nothing(device
     assert Client.objects.get().name == "À Awa"
 
 
-def mixed_batch(pos_list: Any, workflow: dict[str, Any]) -> list[dict[str, Any]]:
+def mixed_batch(pos_list_editable: Any, workflow: dict[str, Any]) -> list[dict[str, Any]]:
     """A morning's work: a new client, an edit, a visit with a form and an order, a note, the visit's end."""
-    client_op = op("client.create", data=client_fields(pos_list, name="Nouvelle boutique"))
+    client_op = op("client.create", data=client_fields(pos_list_editable, name="Nouvelle boutique"))
     client_id = client_op["entity_id"]
     visit_id = new_id()
     products = workflow["products"]
     return [
         client_op,
         op("client.update", client_id, {"attributes": {"surface_m2": 40}}, base_version=1),
-        op("client.create", data=client_fields(pos_list, name="Autre boutique")),
+        op("client.create", data=client_fields(pos_list_editable, name="Autre boutique")),
         op(
             "visit.checkin",
             visit_id,
@@ -494,8 +502,8 @@ def mixed_batch(pos_list: Any, workflow: dict[str, Any]) -> list[dict[str, Any]]
     ]
 
 
-def test_a_mixed_batch_pushed_three_times_is_applied_exactly_once(device1, pos_list, visit_workflow):
-    batch = mixed_batch(pos_list, visit_workflow)
+def test_a_mixed_batch_pushed_three_times_is_applied_exactly_once(device1, pos_list_editable, visit_workflow):
+    batch = mixed_batch(pos_list_editable, visit_workflow)
 
     first = device1.push(*batch)
     counts = db_counts()
@@ -514,10 +522,10 @@ def test_a_mixed_batch_pushed_three_times_is_applied_exactly_once(device1, pos_l
     assert visit.submissions.get(activity=visit_workflow["order"]).order_total == Decimal("4300.65")
 
 
-def test_a_batch_whose_answer_was_lost_and_that_grew_meanwhile_applies_only_the_new_ops(device1, pos_list):
-    sent = [op("client.create", data=client_fields(pos_list, name=f"Boutique {i}")) for i in range(3)]
+def test_a_batch_whose_answer_was_lost_and_that_grew_meanwhile_applies_only_the_new_ops(device1, pos_list_editable):
+    sent = [op("client.create", data=client_fields(pos_list_editable, name=f"Boutique {i}")) for i in range(3)]
     device1.push(*sent)
-    later = op("client.create", data=client_fields(pos_list, name="Boutique 3"))
+    later = op("client.create", data=client_fields(pos_list_editable, name="Boutique 3"))
 
     results = device1.push(*sent, later)
 
@@ -529,10 +537,11 @@ def test_a_batch_whose_answer_was_lost_and_that_grew_meanwhile_applies_only_the_
 
 
 def test_ops_on_a_client_whose_creation_was_rejected_are_rejected_depends_on_rejected(
-    device1, pos_list, visit_workflow
+    device1, pos_list_editable, visit_workflow
 ):
     create = op(
-        "client.create", data=client_fields(pos_list, attributes={"quartier": "Plateau", "categorie": "Kiosque"})
+        "client.create",
+        data=client_fields(pos_list_editable, attributes={"quartier": "Plateau", "categorie": "Kiosque"}),
     )
     client_id = create["entity_id"]
     visit_id = new_id()
@@ -555,23 +564,23 @@ def test_ops_on_a_client_whose_creation_was_rejected_are_rejected_depends_on_rej
     assert db_counts()["clients"] == db_counts()["visits"] == db_counts()["notes"] == 0
 
 
-def test_once_the_rejected_creation_is_fixed_by_a_new_op_the_dependent_ops_apply(device1, pos_list):
-    rejected = op("client.create", data=client_fields(pos_list, name=""))
+def test_once_the_rejected_creation_is_fixed_by_a_new_op_the_dependent_ops_apply(device1, pos_list_editable):
+    rejected = op("client.create", data=client_fields(pos_list_editable, name=""))
     client_id = rejected["entity_id"]
     assert push_one(device1, rejected)["status"] == "rejected"
     rename = op("client.update", client_id, {"name": "Enfin nommée"}, base_version=1)
     assert push_one(device1, rename)["code"] == "depends_on_rejected"
 
-    fixed = op("client.create", client_id, client_fields(pos_list, name="Nommée"))
+    fixed = op("client.create", client_id, client_fields(pos_list_editable, name="Nommée"))
     assert push_one(device1, fixed)["status"] == "applied"
     assert push_one(device1, rename)["status"] == "applied"
     assert Client.objects.get(pk=client_id).name == "Enfin nommée"
 
 
 def test_an_op_on_an_entity_another_reps_creation_of_which_was_rejected_is_just_not_found(
-    device1, device2, pos_list, catalogue
+    device1, device2, pos_list_editable, catalogue
 ):
-    create = op("client.create", data=client_fields(pos_list, name=""))
+    create = op("client.create", data=client_fields(pos_list_editable, name=""))
     push_one(device2, create)
 
     result = push_one(device1, op("client.update", create["entity_id"], {"name": "X"}, base_version=1))
@@ -580,11 +589,11 @@ def test_an_op_on_an_entity_another_reps_creation_of_which_was_rejected_is_just_
 
 
 def test_an_op_naming_a_photo_not_uploaded_is_rejected_missing_blob_then_applies_once_the_photo_is(
-    device1, pos_list, rep1, settings, tmp_path
+    device1, pos_list_editable, rep1, settings, tmp_path
 ):
     settings.MEDIA_ROOT = tmp_path
     photo_id = new_id()
-    create = op("client.create", data=client_fields(pos_list, photo=photo_id))
+    create = op("client.create", data=client_fields(pos_list_editable, photo=photo_id))
 
     first = push_one(device1, create)
     assert (first["status"], first["code"], list(first["errors"])) == ("rejected", "missing_blob", ["photo"])
@@ -603,13 +612,13 @@ def test_an_op_naming_a_photo_not_uploaded_is_rejected_missing_blob_then_applies
 
 
 def test_a_photo_uploaded_by_another_user_cannot_be_named_and_stays_missing(
-    device1, device2, pos_list, settings, tmp_path
+    device1, device2, pos_list_editable, settings, tmp_path
 ):
     settings.MEDIA_ROOT = tmp_path
     photo_id = new_id()
     assert device2.http.put(f"/api/sync/blobs/{photo_id}", jpeg_bytes(), content_type="image/jpeg").status_code == 201
 
-    result = push_one(device1, op("client.create", data=client_fields(pos_list, photo=photo_id)))
+    result = push_one(device1, op("client.create", data=client_fields(pos_list_editable, photo=photo_id)))
 
     assert (result["status"], result["code"]) == ("rejected", "missing_blob")
     assert Client.objects.count() == 0
@@ -619,23 +628,24 @@ def test_a_photo_uploaded_by_another_user_cannot_be_named_and_stays_missing(
 
 
 def test_every_rejection_is_explained_in_french_to_a_rep_whose_phone_speaks_french(
-    rep1, pos_list, visit_workflow, catalogue
+    rep1, pos_list_editable, visit_workflow, catalogue
 ):
     from clients.models import AttributeDefinition, ListAccess
+    from clients.ops import BLOB_MISSING, NO_ARCHIVE
     from clients.schema import NOT_OPTION, REQUIRED
-    from clients.sync import BLOB_MISSING, NO_ARCHIVE, NO_EDIT
+    from clients.services import NO_EDIT
     from tests.factories import make_pos_list
     from workflows.services import REQUIRED_BEFORE_VISIT
 
     device = french_device(rep1)
     read_only = make_pos_list("Grossistes")
     ListAccess.objects.create(client_list=read_only, group=rep1.groups.get())
-    client = make_client(rep1, pos_list, reps=(rep1,))
-    read_only_client = make_client(None, read_only, reps=(rep1,))
+    client = make_client(pos_list_editable, user=rep1, reps=(rep1,))
+    read_only_client = make_client(read_only, reps=(rep1,))
     AttributeDefinition.objects.filter(client_list=read_only, key="surface_m2").update(required=True)
     workflow = visit_workflow["workflow"]
-    rejected_create = op("client.create", data=client_fields(pos_list, attributes={"categorie": "Kiosque"}))
-    reused = op("client.create", data=client_fields(pos_list))
+    rejected_create = op("client.create", data=client_fields(pos_list_editable, attributes={"categorie": "Kiosque"}))
+    reused = op("client.create", data=client_fields(pos_list_editable))
 
     results = device.push(
         rejected_create,
@@ -648,7 +658,7 @@ def test_every_rejection_is_explained_in_french_to_a_rep_whose_phone_speaks_fren
         reused,
         {**op("client.create", data={}), "op_id": reused["op_id"]},
         op("note.create", data={"client": rejected_create["entity_id"], "text": "Vu."}),
-        op("client.create", data=client_fields(pos_list, photo=new_id())),
+        op("client.create", data=client_fields(pos_list_editable, photo=new_id())),
         op("client.delete", data={}),
     )
     answers: dict[tuple[str, str], str] = {}
@@ -686,7 +696,7 @@ def test_every_rejection_is_explained_in_french_to_a_rep_whose_phone_speaks_fren
     catalogue.assert_french(forbidden[2], NO_ARCHIVE)
 
 
-def test_a_rep_without_a_language_preference_gets_english(device1, pos_list, catalogue):
+def test_a_rep_without_a_language_preference_gets_english(device1, pos_list_editable, catalogue):
     result = push_one(device1, op("client.update", new_id(), {"name": "X"}, base_version=1))
     assert result["errors"] == {"non_field_errors": ["This record does not exist or is not assigned to you."]}
 
@@ -796,11 +806,11 @@ def mutated(template: dict[str, Any], draw: Any) -> dict[str, Any]:
 
 
 @pytest.fixture
-def known(rep1, pos_list, visit_workflow) -> Known:
+def known(rep1, pos_list_editable, visit_workflow) -> Known:
     from fieldsales.geo import Position
     from workflows.services import visit_check_in
 
-    client = make_client(rep1, pos_list, reps=(rep1,))
+    client = make_client(pos_list_editable, user=rep1, reps=(rep1,))
     visit = visit_check_in(
         rep=rep1,
         visit_id=new_id(),
@@ -811,7 +821,7 @@ def known(rep1, pos_list, visit_workflow) -> Known:
     return Known(
         client=str(client.pk),
         visit=str(visit.pk),
-        list_id=pos_list.pk,
+        list_id=pos_list_editable.pk,
         workflow=visit_workflow["workflow"].pk,
         form=visit_workflow["form"].pk,
         order=visit_workflow["order"].pk,

@@ -11,13 +11,13 @@ from django.db import connection, transaction
 
 from clients.models import Client as ClientModel
 from clients.models import ClientList, ListAccess
+from clients.ops import ALREADY_EXISTS, BASE_VERSION_REQUIRED, NO_ARCHIVE, NO_CREATE, UNKNOWN_LIST
 from clients.schema import NOT_INTEGER, NOT_OPTION, REQUIRED, UNKNOWN
-from clients.services import client_update
-from clients.sync import ALREADY_EXISTS, BASE_VERSION_REQUIRED, NO_ARCHIVE, NO_CREATE, NO_EDIT, UNKNOWN_LIST
+from clients.services import NO_EDIT, client_update
 from fieldsales.models import SyncOp
-from fieldsales.sync.push import NOT_FOUND_MESSAGE
-from tests.factories import make_pos_list
-from tests.sync.conftest import ABIDJAN, THREAD_TIMEOUT, Worker, device_for, make_client, new_id, op
+from fieldsales.sync.errors import NOT_FOUND_MESSAGE
+from tests.factories import ABIDJAN, make_client, make_pos_list
+from tests.sync.conftest import THREAD_TIMEOUT, Worker, device_for, new_id, op
 from tests.sync.test_blobs import jpeg_bytes
 from tests.sync.test_push import client_fields, push_one
 
@@ -43,11 +43,13 @@ def non_field(message: Any) -> dict[str, list[str]]:
 # client.create --------------------------------------------------------------------------------------
 
 
-def test_a_client_created_offline_is_stored_as_sent_assigned_to_its_creator_and_pulled_back(device1, rep1, pos_list):
+def test_a_client_created_offline_is_stored_as_sent_assigned_to_its_creator_and_pulled_back(
+    device1, rep1, pos_list_editable
+):
     create = op(
         "client.create",
         data=client_fields(
-            pos_list,
+            pos_list_editable,
             name="  Épicerie du Carrefour  ",
             attributes={"quartier": "Yopougon", "categorie": "epicerie", "surface_m2": "1 200", "frigo": "oui"},
         ),
@@ -77,10 +79,14 @@ def test_a_client_created_offline_is_stored_as_sent_assigned_to_its_creator_and_
     )
 
 
-def test_a_create_with_missing_required_attributes_and_bad_values_is_rejected_invalid_per_attribute(device1, pos_list):
+def test_a_create_with_missing_required_attributes_and_bad_values_is_rejected_invalid_per_attribute(
+    device1, pos_list_editable
+):
     create = op(
         "client.create",
-        data=client_fields(pos_list, attributes={"categorie": "Kiosque", "surface_m2": "grand", "couleur": "bleu"}),
+        data=client_fields(
+            pos_list_editable, attributes={"categorie": "Kiosque", "surface_m2": "grand", "couleur": "bleu"}
+        ),
     )
 
     result = push_one(device1, create)
@@ -95,8 +101,8 @@ def test_a_create_with_missing_required_attributes_and_bad_values_is_rejected_in
     assert ClientModel.objects.count() == 0
 
 
-def test_a_create_without_a_name_is_rejected_invalid_on_name(device1, pos_list):
-    result = push_one(device1, op("client.create", data=client_fields(pos_list, name="   ")))
+def test_a_create_without_a_name_is_rejected_invalid_on_name(device1, pos_list_editable):
+    result = push_one(device1, op("client.create", data=client_fields(pos_list_editable, name="   ")))
     assert (result["code"], list(result["errors"])) == ("invalid", ["name"])
     assert ClientModel.objects.count() == 0
 
@@ -118,8 +124,8 @@ def test_a_create_without_a_name_is_rejected_invalid_on_name(device1, pos_list):
         ("quartier", "Cocody \ud83d"),
     ],
 )
-def test_a_value_no_database_can_store_is_rejected_invalid_on_its_field(device1, pos_list, field, value):
-    data = client_fields(pos_list)
+def test_a_value_no_database_can_store_is_rejected_invalid_on_its_field(device1, pos_list_editable, field, value):
+    data = client_fields(pos_list_editable)
     if field == "quartier":
         data["attributes"] = {**data["attributes"], "quartier": value}
     else:
@@ -137,10 +143,10 @@ def test_a_create_on_a_list_without_the_create_right_is_forbidden(device1, read_
 
 
 @pytest.mark.parametrize("list_id", ["hidden", 10**6, "12abc", None, 2**70])
-def test_a_create_on_a_list_not_shared_with_the_rep_is_forbidden(device1, pos_list, list_id):
+def test_a_create_on_a_list_not_shared_with_the_rep_is_forbidden(device1, pos_list_editable, list_id):
     if list_id == "hidden":
         list_id = make_pos_list("Liste du siège").pk
-    result = push_one(device1, op("client.create", data=client_fields(pos_list, list=list_id)))
+    result = push_one(device1, op("client.create", data=client_fields(pos_list_editable, list=list_id)))
     assert (result["status"], result["code"], result["errors"]) == (
         "rejected",
         "forbidden",
@@ -149,21 +155,21 @@ def test_a_create_on_a_list_not_shared_with_the_rep_is_forbidden(device1, pos_li
     assert ClientModel.objects.count() == 0
 
 
-def test_a_create_with_the_id_of_an_existing_client_is_rejected_and_leaves_it_alone(device1, rep2, pos_list):
-    existing = make_client(rep2, pos_list, reps=(rep2,), name="Chez Koffi")
-    result = push_one(device1, op("client.create", str(existing.pk), client_fields(pos_list, name="Autre")))
+def test_a_create_with_the_id_of_an_existing_client_is_rejected_and_leaves_it_alone(device1, rep2, pos_list_editable):
+    existing = make_client(pos_list_editable, user=rep2, reps=(rep2,), name="Chez Koffi")
+    result = push_one(device1, op("client.create", str(existing.pk), client_fields(pos_list_editable, name="Autre")))
     assert (result["code"], result["errors"]) == ("invalid", {"id": [str(ALREADY_EXISTS)]})
     assert stored(existing.pk)["name"] == "Chez Koffi"
 
 
 def test_a_client_created_with_an_uploaded_photo_shows_it_and_a_bad_photo_id_is_invalid(
-    device1, pos_list, settings, tmp_path
+    device1, pos_list_editable, settings, tmp_path
 ):
     settings.MEDIA_ROOT = tmp_path
     photo_id = new_id()
     assert device1.http.put(f"/api/sync/blobs/{photo_id}", jpeg_bytes(), content_type="image/jpeg").status_code == 201
-    with_photo = op("client.create", data=client_fields(pos_list, photo=photo_id))
-    bad_photo = op("client.create", data=client_fields(pos_list, photo="photo-1.jpg"))
+    with_photo = op("client.create", data=client_fields(pos_list_editable, photo=photo_id))
+    bad_photo = op("client.create", data=client_fields(pos_list_editable, photo="photo-1.jpg"))
 
     good, bad = device1.push(with_photo, bad_photo)
 
@@ -177,8 +183,12 @@ def test_a_client_created_with_an_uploaded_photo_shows_it_and_a_bad_photo_id_is_
 # client.update --------------------------------------------------------------------------------------
 
 
-def test_an_update_changes_only_the_fields_and_attributes_sent_and_bumps_the_version(device1, rep1, rep2, pos_list):
-    client = make_client(rep2, pos_list, reps=(rep1, rep2), attributes={"quartier": "Cocody", "categorie": "Boutique"})
+def test_an_update_changes_only_the_fields_and_attributes_sent_and_bumps_the_version(
+    device1, rep1, rep2, pos_list_editable
+):
+    client = make_client(
+        pos_list_editable, user=rep2, reps=(rep1, rep2), attributes={"quartier": "Cocody", "categorie": "Boutique"}
+    )
     update = op(
         "client.update",
         str(client.pk),
@@ -206,20 +216,20 @@ def test_an_update_changes_only_the_fields_and_attributes_sent_and_bumps_the_ver
     }
 
 
-def test_an_update_that_changes_nothing_keeps_the_version(device1, rep1, pos_list):
-    client = make_client(rep1, pos_list, reps=(rep1,))
+def test_an_update_that_changes_nothing_keeps_the_version(device1, rep1, pos_list_editable):
+    client = make_client(pos_list_editable, user=rep1, reps=(rep1,))
     same = op(
         "client.update", str(client.pk), {"name": client.name, "attributes": {"quartier": "Cocody"}}, base_version=1
     )
     assert (push_one(device1, same)["status"], stored(client.pk)["version"]) == ("applied", 1)
 
 
-def test_a_phone_or_position_sent_as_null_is_cleared(device1, rep1, pos_list):
-    client = make_client(rep1, pos_list, reps=(rep1,), phone="+225 07 07 00 00 00")
+def test_a_phone_or_position_sent_as_null_is_cleared(device1, rep1, pos_list_editable):
+    client = make_client(pos_list_editable, user=rep1, reps=(rep1,), phone="+225 07 07 00 00 00")
     update = op(
         "client.update", str(client.pk), {"phone": None, "lat": None, "lng": "", "accuracy_m": None}, base_version=1
     )
-    created = op("client.create", data=client_fields(pos_list, phone=None, lat=None, lng=None))
+    created = op("client.create", data=client_fields(pos_list_editable, phone=None, lat=None, lng=None))
 
     cleared, made = device1.push(update, created)
 
@@ -229,15 +239,17 @@ def test_a_phone_or_position_sent_as_null_is_cleared(device1, rep1, pos_list):
     assert (stored(created["entity_id"])["phone"], stored(created["entity_id"])["lat"]) == ("", None)
 
 
-def test_an_update_without_base_version_is_rejected_invalid(device1, rep1, pos_list):
-    client = make_client(rep1, pos_list, reps=(rep1,))
+def test_an_update_without_base_version_is_rejected_invalid(device1, rep1, pos_list_editable):
+    client = make_client(pos_list_editable, user=rep1, reps=(rep1,))
     result = push_one(device1, op("client.update", str(client.pk), {"name": "Sans version"}))
     assert (result["code"], result["errors"]) == ("invalid", {"base_version": [str(BASE_VERSION_REQUIRED)]})
     assert stored(client.pk)["name"] == "Épicerie Chez Awa"
 
 
-def test_an_update_with_a_bad_attribute_value_is_rejected_and_applies_none_of_its_fields(device1, rep1, pos_list):
-    client = make_client(rep1, pos_list, reps=(rep1,))
+def test_an_update_with_a_bad_attribute_value_is_rejected_and_applies_none_of_its_fields(
+    device1, rep1, pos_list_editable
+):
+    client = make_client(pos_list_editable, user=rep1, reps=(rep1,))
     update = op(
         "client.update",
         str(client.pk),
@@ -255,16 +267,18 @@ def test_an_update_with_a_bad_attribute_value_is_rejected_and_applies_none_of_it
     assert (after["name"], after["version"], after["attributes"]) == (client.name, 1, client.attributes)
 
 
-def test_emptying_a_required_attribute_is_rejected_invalid(device1, rep1, pos_list):
-    client = make_client(rep1, pos_list, reps=(rep1,))
+def test_emptying_a_required_attribute_is_rejected_invalid(device1, rep1, pos_list_editable):
+    client = make_client(pos_list_editable, user=rep1, reps=(rep1,))
     result = push_one(device1, op("client.update", str(client.pk), {"attributes": {"quartier": ""}}, base_version=1))
     assert (result["code"], result["errors"]) == ("invalid", {"quartier": [str(REQUIRED)]})
     assert stored(client.pk)["attributes"]["quartier"] == "Cocody"
 
 
 @pytest.mark.parametrize("key", ["name", "photo", "version"])
-def test_an_attribute_named_like_a_client_field_is_unknown_and_does_not_touch_that_field(device1, rep1, pos_list, key):
-    client = make_client(rep1, pos_list, reps=(rep1,))
+def test_an_attribute_named_like_a_client_field_is_unknown_and_does_not_touch_that_field(
+    device1, rep1, pos_list_editable, key
+):
+    client = make_client(pos_list_editable, user=rep1, reps=(rep1,))
     result = push_one(device1, op("client.update", str(client.pk), {"attributes": {key: "X"}}, base_version=1))
     assert (result["code"], result["errors"]) == ("invalid", {key: [str(UNKNOWN)]})
     after = stored(client.pk)
@@ -277,17 +291,17 @@ def test_an_attribute_named_like_a_client_field_is_unknown_and_does_not_touch_th
 
 
 def test_an_update_on_a_read_only_list_is_forbidden_and_changes_nothing(device1, rep1, read_only_list):
-    client = make_client(None, read_only_list, reps=(rep1,))
+    client = make_client(read_only_list, reps=(rep1,))
     result = push_one(device1, op("client.update", str(client.pk), {"name": "Renommé"}, base_version=1))
     assert (result["status"], result["code"], result["errors"]) == ("rejected", "forbidden", non_field(NO_EDIT))
     assert (stored(client.pk)["name"], stored(client.pk)["version"]) == (client.name, 1)
 
 
 def test_another_reps_client_and_a_made_up_id_are_both_not_found_with_the_same_answer(
-    device1, rep2, pos_list, read_only_list
+    device1, rep2, pos_list_editable, read_only_list
 ):
-    others = make_client(rep2, pos_list, reps=(rep2,), name="Chez Koffi")
-    unassigned = make_client(None, pos_list, name="Sans commercial")
+    others = make_client(pos_list_editable, user=rep2, reps=(rep2,), name="Chez Koffi")
+    unassigned = make_client(pos_list_editable, name="Sans commercial")
     made_up = new_id()
     answers = device1.push(
         op("client.update", str(others.pk), {"name": "Volé"}, base_version=1),
@@ -305,9 +319,9 @@ def test_another_reps_client_and_a_made_up_id_are_both_not_found_with_the_same_a
     assert stored(others.pk)["archived_at"] is None
 
 
-def test_a_client_on_a_list_whose_access_was_removed_is_not_found(device1, rep1, pos_list):
-    client = make_client(rep1, pos_list, reps=(rep1,))
-    ListAccess.objects.filter(client_list=pos_list).delete()
+def test_a_client_on_a_list_whose_access_was_removed_is_not_found(device1, rep1, pos_list_editable):
+    client = make_client(pos_list_editable, user=rep1, reps=(rep1,))
+    ListAccess.objects.filter(client_list=pos_list_editable).delete()
     result = push_one(device1, op("client.update", str(client.pk), {"name": "Renommé"}, base_version=1))
     assert result["code"] == "not_found"
     assert stored(client.pk)["name"] == client.name
@@ -317,9 +331,9 @@ def test_a_client_on_a_list_whose_access_was_removed_is_not_found(device1, rep1,
 
 
 @pytest.fixture
-def changed_on_server(rep1, rep2, pos_list) -> ClientModel:
+def changed_on_server(rep1, rep2, pos_list_editable) -> ClientModel:
     """A client both reps hold at version 1, whose district rep2 then changed to Marcory (version 2)."""
-    client = make_client(None, pos_list, reps=(rep1, rep2))
+    client = make_client(pos_list_editable, reps=(rep1, rep2))
     return client_update(user=rep2, client=client, data={"attributes": {"quartier": "Marcory"}})
 
 
@@ -401,8 +415,8 @@ def test_resending_a_conflicting_op_answers_the_same_conflict_and_changes_nothin
     assert SyncOp.objects.filter(op_id=update["op_id"]).count() == 1
 
 
-def test_a_core_field_changed_on_the_server_is_a_conflict_too(device1, rep1, rep2, pos_list):
-    client = make_client(None, pos_list, reps=(rep1, rep2))
+def test_a_core_field_changed_on_the_server_is_a_conflict_too(device1, rep1, rep2, pos_list_editable):
+    client = make_client(pos_list_editable, reps=(rep1, rep2))
     client_update(user=rep2, client=client, data={"phone": "+225 01 01 01 01 01"})
     update = op("client.update", str(client.pk), {"phone": "+225 07 02 02 02 02", "name": "Nouveau"}, base_version=1)
 
@@ -416,9 +430,9 @@ def test_a_core_field_changed_on_the_server_is_a_conflict_too(device1, rep1, rep
 # client.archive -------------------------------------------------------------------------------------
 
 
-def test_archiving_with_the_archive_right_archives_and_the_client_leaves_the_device(device1, rep1, pos_list):
-    ListAccess.objects.filter(client_list=pos_list).update(can_archive=True)
-    client = make_client(rep1, pos_list, reps=(rep1,))
+def test_archiving_with_the_archive_right_archives_and_the_client_leaves_the_device(device1, rep1, pos_list_editable):
+    ListAccess.objects.filter(client_list=pos_list_editable).update(can_archive=True)
+    client = make_client(pos_list_editable, user=rep1, reps=(rep1,))
     device1.sync()
     assert ("client", str(client.pk)) in device1.store
 
@@ -432,9 +446,9 @@ def test_archiving_with_the_archive_right_archives_and_the_client_leaves_the_dev
     assert ("client", str(client.pk)) not in device1.store
 
 
-def test_archiving_without_the_archive_right_is_forbidden(device1, rep1, pos_list, read_only_list):
-    on_pos_list = make_client(rep1, pos_list, reps=(rep1,))
-    on_read_only = make_client(None, read_only_list, reps=(rep1,))
+def test_archiving_without_the_archive_right_is_forbidden(device1, rep1, pos_list_editable, read_only_list):
+    on_pos_list = make_client(pos_list_editable, user=rep1, reps=(rep1,))
+    on_read_only = make_client(read_only_list, reps=(rep1,))
 
     answers = device1.push(op("client.archive", str(on_pos_list.pk)), op("client.archive", str(on_read_only.pk)))
 
@@ -443,10 +457,10 @@ def test_archiving_without_the_archive_right_is_forbidden(device1, rep1, pos_lis
     assert ClientModel.objects.filter(archived_at__isnull=False).count() == 0
 
 
-def test_an_op_on_a_client_archived_meanwhile_is_not_found(device1, rep1, pos_list):
+def test_an_op_on_a_client_archived_meanwhile_is_not_found(device1, rep1, pos_list_editable):
     from clients.services import client_archive
 
-    client = make_client(rep1, pos_list, reps=(rep1,))
+    client = make_client(pos_list_editable, user=rep1, reps=(rep1,))
     client_archive(user=None, client=client)
     result = push_one(device1, op("client.update", str(client.pk), {"name": "Trop tard"}, base_version=1))
     assert result["code"] == "not_found"
@@ -467,8 +481,10 @@ def waiting_on_locks() -> int:
 
 
 @pytest.mark.postgres
-def test_two_reps_changing_different_attributes_of_a_client_at_once_both_keep_their_change(pos_list, rep1, rep2):
-    client = make_client(None, pos_list, reps=(rep1, rep2))
+def test_two_reps_changing_different_attributes_of_a_client_at_once_both_keep_their_change(
+    pos_list_editable, rep1, rep2
+):
+    client = make_client(pos_list_editable, reps=(rep1, rep2))
     awa, koffi = device_for(rep1), device_for(rep2)
     holding, release = threading.Event(), threading.Event()
 

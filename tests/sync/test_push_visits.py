@@ -12,12 +12,13 @@ import pytest
 from clients.models import AttributeDefinition, ListAccess
 from clients.models import Client as ClientModel
 from clients.schema import NOT_INTEGER, REQUIRED
-from clients.sync import NO_EDIT
-from fieldsales.sync.push import DEPENDS_MESSAGE, NOT_FOUND_MESSAGE
-from tests.factories import ActivityFactory, ProductFactory, WorkflowFactory, make_pos_list
-from tests.sync.conftest import ABIDJAN, make_client, new_id, op
+from clients.services import NO_EDIT
+from fieldsales.sync.errors import DEPENDS_MESSAGE, NOT_FOUND_MESSAGE
+from tests.factories import ABIDJAN, ActivityFactory, ProductFactory, WorkflowFactory, make_client, make_pos_list
+from tests.sync.conftest import new_id, op
 from tests.sync.test_push import checkin_data, push_one
 from workflows.models import ActivityKind, ActivitySubmission, Note, OrderLine, Visit
+from workflows.ops import UNKNOWN_ACTIVITY, UNKNOWN_WORKFLOW
 from workflows.services import (
     BAD_LINE,
     END_BEFORE_START,
@@ -32,7 +33,6 @@ from workflows.services import (
     WORKFLOW_INACTIVE,
     WORKFLOW_NOT_FOR_LIST,
 )
-from workflows.sync import UNKNOWN_ACTIVITY, UNKNOWN_WORKFLOW
 
 MADE_AT = dt.datetime(2026, 11, 22, 9, 14, 3, tzinfo=dt.UTC)  # conftest.op's default made_at
 
@@ -42,9 +42,9 @@ def non_field(message: Any) -> dict[str, list[str]]:
 
 
 @pytest.fixture
-def client(rep1, pos_list) -> ClientModel:
+def client(rep1, pos_list_editable) -> ClientModel:
     """Awa's client, at ABIDJAN, with every required field filled."""
-    return make_client(rep1, pos_list, reps=(rep1,))
+    return make_client(pos_list_editable, user=rep1, reps=(rep1,))
 
 
 @pytest.fixture
@@ -61,11 +61,11 @@ def visit(device1, client, workflow) -> Visit:
 
 
 @pytest.fixture
-def koffis_visit(rep2, pos_list, workflow) -> Visit:
+def koffis_visit(rep2, pos_list_editable, workflow) -> Visit:
     from fieldsales.geo import Position
     from workflows.services import visit_check_in
 
-    koffis_client = make_client(rep2, pos_list, reps=(rep2,), name="Chez Koffi")
+    koffis_client = make_client(pos_list_editable, user=rep2, reps=(rep2,), name="Chez Koffi")
     return visit_check_in(
         rep=rep2, visit_id=new_id(), client=koffis_client, workflow=workflow, position=Position(*ABIDJAN, 5.0)
     )
@@ -132,8 +132,8 @@ def test_a_checkin_300_m_away_is_rejected_too_far_with_the_distance(device1, cli
     assert Visit.objects.count() == 0
 
 
-def test_a_geo_checkin_needs_the_reps_position_and_the_clients(device1, rep1, pos_list, client, workflow):
-    no_gps_client = make_client(rep1, pos_list, reps=(rep1,), lat=None, lng=None, accuracy_m=None)
+def test_a_geo_checkin_needs_the_reps_position_and_the_clients(device1, rep1, pos_list_editable, client, workflow):
+    no_gps_client = make_client(pos_list_editable, user=rep1, reps=(rep1,), lat=None, lng=None, accuracy_m=None)
     without_position, at_client_without_gps = device1.push(
         op("visit.checkin", data={"client": str(client.pk), "workflow": workflow.pk}),
         op("visit.checkin", data=checkin_data(no_gps_client, workflow)),
@@ -169,19 +169,23 @@ def test_a_checkin_on_an_inactive_or_unknown_workflow_is_rejected_invalid(device
     assert Visit.objects.count() == 0
 
 
-def test_a_checkin_on_a_workflow_meant_for_other_lists_is_rejected_invalid(device1, pos_list, client, workflow):
+def test_a_checkin_on_a_workflow_meant_for_other_lists_is_rejected_invalid(
+    device1, pos_list_editable, client, workflow
+):
     workflow.client_lists.add(make_pos_list("Grossistes"))
     checkin = op("visit.checkin", data=checkin_data(client, workflow))
 
     result = push_one(device1, checkin)
 
     assert (result["code"], result["errors"]) == ("invalid", {"workflow": [str(WORKFLOW_NOT_FOR_LIST)]})
-    workflow.client_lists.add(pos_list)
+    workflow.client_lists.add(pos_list_editable)
     assert push_one(device1, checkin)["status"] == "applied"
 
 
-def test_a_checkin_at_another_reps_client_or_a_made_up_one_is_not_found_alike(device1, rep2, pos_list, workflow):
-    koffis_client = make_client(rep2, pos_list, reps=(rep2,), name="Chez Koffi")
+def test_a_checkin_at_another_reps_client_or_a_made_up_one_is_not_found_alike(
+    device1, rep2, pos_list_editable, workflow
+):
+    koffis_client = make_client(pos_list_editable, user=rep2, reps=(rep2,), name="Chez Koffi")
     at_koffis, at_nowhere, without_client = device1.push(
         op("visit.checkin", data=checkin_data(koffis_client, workflow)),
         op("visit.checkin", data={**checkin_data(koffis_client, workflow), "client": new_id()}),
@@ -221,10 +225,10 @@ def make_required(client_list: Any, key: str) -> None:
 
 
 def test_a_checkin_at_a_client_missing_a_required_field_is_rejected_client_incomplete_naming_it(
-    device1, pos_list, client, workflow
+    device1, pos_list_editable, client, workflow
 ):
-    make_required(pos_list, "surface_m2")
-    make_required(pos_list, "frigo")
+    make_required(pos_list_editable, "surface_m2")
+    make_required(pos_list_editable, "frigo")
 
     result = push_one(device1, op("visit.checkin", data=checkin_data(client, workflow)))
 
@@ -233,8 +237,10 @@ def test_a_checkin_at_a_client_missing_a_required_field_is_rejected_client_incom
     assert Visit.objects.count() == 0
 
 
-def test_filling_the_missing_fields_lets_the_same_checkin_apply_when_sent_again(device1, pos_list, client, workflow):
-    make_required(pos_list, "surface_m2")
+def test_filling_the_missing_fields_lets_the_same_checkin_apply_when_sent_again(
+    device1, pos_list_editable, client, workflow
+):
+    make_required(pos_list_editable, "surface_m2")
     checkin = op("visit.checkin", data=checkin_data(client, workflow))
     fill = op("client.update", str(client.pk), {"attributes": {"surface_m2": 25}}, base_version=1)
 
@@ -244,8 +250,8 @@ def test_filling_the_missing_fields_lets_the_same_checkin_apply_when_sent_again(
     assert Visit.objects.filter(pk=checkin["entity_id"]).exists()
 
 
-def test_a_workflow_whose_activities_need_no_visit_ignores_missing_client_fields(device1, pos_list, client):
-    make_required(pos_list, "surface_m2")
+def test_a_workflow_whose_activities_need_no_visit_ignores_missing_client_fields(device1, pos_list_editable, client):
+    make_required(pos_list_editable, "surface_m2")
     workflow = WorkflowFactory()
     ActivityFactory(workflow=workflow, kind=ActivityKind.FORM, requires_visit=False)
     assert push_one(device1, op("visit.checkin", data=checkin_data(client, workflow)))["status"] == "applied"
@@ -256,7 +262,7 @@ def read_only_client(rep1, reps_group) -> ClientModel:
     """A client of Awa's on a list she may not edit, made before `surface_m2` and `frigo` became required."""
     read_only = make_pos_list("Grossistes")
     ListAccess.objects.create(client_list=read_only, group=reps_group)
-    client = make_client(None, read_only, reps=(rep1,))
+    client = make_client(read_only, reps=(rep1,))
     make_required(read_only, "surface_m2")
     make_required(read_only, "frigo")
     return client
@@ -274,7 +280,7 @@ def test_on_a_read_only_list_the_rep_may_fill_exactly_the_missing_required_field
     assert (filled["status"], filled["version"], checked_in["status"]) == ("applied", 2, "applied")
     assert ClientModel.objects.get(pk=client.pk).attributes == {
         "quartier": "Cocody",
-        "categorie": "Épicerie",
+        "categorie": "Boutique",
         "surface_m2": 25,
         "frigo": True,
     }
@@ -585,8 +591,8 @@ def test_a_note_on_another_reps_client_or_visit_is_not_found(device1, client, ko
     assert Note.objects.count() == 0
 
 
-def test_a_note_naming_a_visit_at_another_client_is_rejected_invalid(device1, rep1, pos_list, visit):
-    elsewhere = make_client(rep1, pos_list, reps=(rep1,), name="Autre boutique")
+def test_a_note_naming_a_visit_at_another_client_is_rejected_invalid(device1, rep1, pos_list_editable, visit):
+    elsewhere = make_client(pos_list_editable, user=rep1, reps=(rep1,), name="Autre boutique")
     note = op("note.create", data={"client": str(elsewhere.pk), "visit": str(visit.pk), "text": "Vu."})
     result = push_one(device1, note)
     assert (result["code"], result["errors"]) == ("invalid", {"visit": [str(NOTE_VISIT_ELSEWHERE)]})
@@ -619,12 +625,12 @@ def test_ops_on_a_visit_whose_checkin_was_rejected_are_rejected_depends_on_rejec
 
 
 def test_a_rejected_checkin_sent_again_is_tried_again_not_answered_as_depending_on_itself(
-    device1, pos_list, client, workflow
+    device1, pos_list_editable, client, workflow
 ):
-    make_required(pos_list, "surface_m2")
+    make_required(pos_list_editable, "surface_m2")
     checkin = op("visit.checkin", data=checkin_data(client, workflow))
     assert push_one(device1, checkin)["code"] == "client_incomplete"
 
     assert push_one(device1, checkin)["code"] == "client_incomplete"
-    AttributeDefinition.objects.filter(client_list=pos_list, key="surface_m2").update(required=False)
+    AttributeDefinition.objects.filter(client_list=pos_list_editable, key="surface_m2").update(required=False)
     assert push_one(device1, checkin)["status"] == "applied"

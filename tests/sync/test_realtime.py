@@ -10,11 +10,10 @@ from typing import Any
 
 import pytest
 from asgiref.sync import sync_to_async
-from django.contrib.auth.models import Group
 from django.db import transaction
 
 from clients.services import client_update
-from tests.factories import BackOfficeFactory, RepFactory
+from tests.factories import BackOfficeFactory, make_client
 from tests.sockets import (
     ARRIVES_S,
     LAYERS,
@@ -26,7 +25,7 @@ from tests.sockets import (
     session_headers,
     use_redis_layer,
 )
-from tests.sync.conftest import device_for, make_client, new_id, op
+from tests.sync.conftest import device_for, new_id, op
 
 pytestmark = pytest.mark.django_db(transaction=True)
 
@@ -45,22 +44,14 @@ def clerk(transactional_db: None) -> Any:
     return BackOfficeFactory(username="clerk")
 
 
-@pytest.fixture
-def awa(reps_group: Group) -> Any:
-    return RepFactory(username="awa")
-
-
-@pytest.fixture
-def koffi(reps_group: Group) -> Any:
-    return RepFactory(username="koffi")
-
-
 def rep_socket(headers: list[tuple[bytes, bytes]]) -> Any:
     return open_socket("/ws/rep/", headers)
 
 
-def test_a_back_office_edit_reaches_the_assigned_reps_app_and_no_one_elses(redis_layer, clerk, pos_list, awa, koffi):
-    shop = make_client(clerk, pos_list, reps=(awa,), name="Épicerie Chez Awa")
+def test_a_back_office_edit_reaches_the_assigned_reps_app_and_no_one_elses(
+    redis_layer, clerk, pos_list_editable, awa, koffi
+):
+    shop = make_client(pos_list_editable, user=clerk, reps=(awa,), name="Épicerie Chez Awa")
     awa_headers, koffi_headers = session_headers(awa), session_headers(koffi)
 
     async def scenario() -> None:
@@ -74,8 +65,8 @@ def test_a_back_office_edit_reaches_the_assigned_reps_app_and_no_one_elses(redis
     run(scenario)
 
 
-def test_every_app_the_rep_has_open_is_told(redis_layer, clerk, pos_list, awa):
-    shop = make_client(clerk, pos_list, reps=(awa,))
+def test_every_app_the_rep_has_open_is_told(redis_layer, clerk, pos_list_editable, awa):
+    shop = make_client(pos_list_editable, user=clerk, reps=(awa,))
     phone, tablet = session_headers(awa), session_headers(awa)
 
     async def scenario() -> None:
@@ -104,8 +95,8 @@ def test_a_socket_from_another_site_is_refused(redis_layer, awa):
     run(scenario)
 
 
-def test_a_push_of_200_ops_tells_the_rep_once(redis_layer, clerk, pos_list, awa):
-    shops = [make_client(clerk, pos_list, reps=(awa,), name=f"Boutique {index}") for index in range(4)]
+def test_a_push_of_200_ops_tells_the_rep_once(redis_layer, clerk, pos_list_editable, awa):
+    shops = [make_client(pos_list_editable, user=clerk, reps=(awa,), name=f"Boutique {index}") for index in range(4)]
     device = device_for(awa)
     ops = [
         op("note.create", new_id(), {"client": str(shops[index % len(shops)].pk), "text": f"Passage {index}"})
@@ -127,8 +118,8 @@ def test_a_push_of_200_ops_tells_the_rep_once(redis_layer, clerk, pos_list, awa)
     run(scenario)
 
 
-def test_a_change_rolled_back_tells_no_one(redis_layer, clerk, pos_list, awa):
-    shop = make_client(clerk, pos_list, reps=(awa,))
+def test_a_change_rolled_back_tells_no_one(redis_layer, clerk, pos_list_editable, awa):
+    shop = make_client(pos_list_editable, user=clerk, reps=(awa,))
     headers = session_headers(awa)
 
     def edit_then_fail() -> None:
@@ -148,9 +139,9 @@ def test_a_change_rolled_back_tells_no_one(redis_layer, clerk, pos_list, awa):
 
 
 def test_an_unreachable_channel_layer_does_not_fail_the_change_and_is_logged(
-    settings, caplog, clerk, pos_list, awa, transactional_db
+    settings, caplog, clerk, pos_list_editable, awa, transactional_db
 ):
-    shop = make_client(clerk, pos_list, reps=(awa,))
+    shop = make_client(pos_list_editable, user=clerk, reps=(awa,))
     # Nothing listens on port 1: every connection is refused.
     settings.CHANNEL_LAYERS = {
         "default": {"BACKEND": "channels_redis.core.RedisChannelLayer", "CONFIG": {"hosts": ["redis://127.0.0.1:1"]}}

@@ -16,16 +16,22 @@ import pytest
 from asgiref.sync import sync_to_async
 from channels.testing import WebsocketCommunicator
 from django.contrib.auth import get_user_model
-from django.contrib.auth.models import Group
 from django.db import transaction
 from django.test import Client as HttpClient
 from django.utils import timezone
 
-from clients.models import ListAccess
-from fieldsales.accounts import REPS
 from fieldsales.geo import Position
 from fieldsales.models import Profile
-from tests.factories import BackOfficeFactory, RepFactory, SupervisorFactory, make_pos_list, make_visit_workflow
+from tests.factories import (
+    ABIDJAN,
+    BackOfficeFactory,
+    RepFactory,
+    SupervisorFactory,
+    make_client,
+    make_pos_list,
+    make_visit_workflow,
+    reps_may_edit,
+)
 from tests.sockets import (
     ARRIVES_S,
     SILENT_S,
@@ -36,7 +42,7 @@ from tests.sockets import (
     session_headers,
     use_redis_layer,
 )
-from tests.sync.conftest import ABIDJAN, device_for, make_client, new_id, op
+from tests.sync.conftest import device_for, new_id, op
 from workflows.models import Visit
 from workflows.services import activity_submit, visit_check_in, visit_end
 
@@ -54,9 +60,7 @@ def redis_layer(settings: Any) -> Iterator[None]:
 def team(transactional_db: None) -> dict[str, Any]:
     """Two supervisors with a rep each (Awa under Bintou, Koffi under Moussa), a clerk, a client per rep at Abidjan's
     centre, and a sales visit workflow (a form and an order, within 100 m) with its products."""
-    reps = Group.objects.get_or_create(name=REPS)[0]
-    pos_list = make_pos_list()
-    ListAccess.objects.create(client_list=pos_list, group=reps, can_create=True, can_edit=True)
+    pos_list = reps_may_edit(make_pos_list())
     bintou = SupervisorFactory(username="bintou", first_name="Bintou", last_name="Traoré")
     moussa = SupervisorFactory(username="moussa")
     awa = RepFactory(username="awa", first_name="Awa", last_name="Koné")
@@ -70,8 +74,8 @@ def team(transactional_db: None) -> dict[str, Any]:
         "awa": awa,
         "koffi": koffi,
         "clerk": clerk,
-        "awa_shop": make_client(clerk, pos_list, reps=(awa,), name="Épicerie Chez Awa"),
-        "koffi_shop": make_client(clerk, pos_list, reps=(koffi,), name="Boutique Koffi"),
+        "awa_shop": make_client(pos_list, user=clerk, reps=(awa,), name="Épicerie Chez Awa"),
+        "koffi_shop": make_client(pos_list, user=clerk, reps=(koffi,), name="Boutique Koffi"),
         **make_visit_workflow(),
     }
 

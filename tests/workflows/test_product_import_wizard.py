@@ -14,9 +14,8 @@ from django.utils import translation
 from clients.schema import NOT_BOOLEAN, REQUIRED
 from fieldsales.imports import runner
 from fieldsales.models import SyncEntry
-from tests.clients.test_import_wizard import excel_workbook, french_excel_csv
 from tests.factories import ProductFactory
-from tests.wizard import tally, wizard_check, wizard_import, wizard_job
+from tests.wizard import excel_workbook, french_excel_csv, tally, wizard_check, wizard_import, wizard_job
 from workflows.models import Product
 from workflows.resources import NOT_A_PRICE, SKU_TWICE
 

@@ -1,6 +1,6 @@
 """The shapes the workflows endpoints answer with, for the OpenAPI schema.
 
-The records themselves are built by workflows.sync (the same data a device pulls), so the REST API and the
+The records themselves are built by workflows/records.py (the same data a device pulls), so the REST API and the
 sync feed cannot drift apart; tests/api/test_openapi.py checks these shapes against real answers.
 """
 

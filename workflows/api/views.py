@@ -1,6 +1,6 @@
 """Read-only REST endpoints of the workflows app: a client's history and notes, the active workflows and products.
 
-Each record is the one the sync feed sends a device (workflows.sync), flattened to `{"id", "version", ...data}`.
+Each record is the one the sync feed sends a device (workflows/records.py), flattened to `{"id", "version", ...data}`.
 """
 
 from __future__ import annotations
@@ -18,10 +18,10 @@ from rest_framework.views import APIView
 
 from clients.selectors import clients_for_api
 from fieldsales.openapi import SIGNED_OUT
-from fieldsales.sync.push import parse_moment
+from fieldsales.sync.errors import parse_moment
 from workflows.api.serializers import NoteSerializer, ProductSerializer, VisitSerializer, WorkflowSerializer
 from workflows.models import Note, Product, Visit, Workflow
-from workflows.sync import (
+from workflows.records import (
     NOTE_COLUMNS,
     note_record,
     serialize_products,

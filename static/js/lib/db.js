@@ -1,10 +1,12 @@
 /* IndexedDB: everything pulled, the outbox of ops, the sync alerts, photos waiting for upload, and a few settings. */
+import { ENTITY_TYPES } from "./contract.js";
 import { LAST_POSITION_KEY } from "./geo.js";
 
 const NAME = "fieldsales";
 // 2: KPI folders (sync protocol v2: cards carry texts only, their folders and labels come once).
 export const VERSION = 2;
-export const ENTITY_STORES = ["client_list", "kpi_folder", "workflow", "product", "client", "kpi_card", "note", "visit"];
+// One store per entity type of the sync contract.
+export const ENTITY_STORES = ENTITY_TYPES;
 export const STORES = [...ENTITY_STORES, "outbox", "alerts", "blobs", "meta"];
 // The copy of the clients list's first screen that early.js paints on a cold start (views/list.js writes it).
 export const FIRST_SCREEN_KEY = "fieldsales.firstScreen";

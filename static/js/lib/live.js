@@ -5,7 +5,7 @@ Open while the app is signed in and online; after a drop it comes back with a gr
 browser comes back online. Each (re)opening pulls, for what changed while it was closed. Without WebSocket the app
 simply polls.
 */
-import { state } from "./store.js";
+import { state } from "./state.js";
 import { syncNow } from "./sync.js";
 
 const BACKOFF_MS = [1000, 2000, 5000, 10000, 30000, 60000];

@@ -7,19 +7,10 @@ again, with every queued op kept.
 import { ENTITY_STORES, put, readMeta, transact, writeMeta } from "./db.js";
 import { language, storedLanguage } from "./i18n.js";
 import { countBytes, meterData, photosMustWait, watchPhotoConditions } from "./usage.js";
-import {
-  applyPulled,
-  events,
-  blobFor,
-  changed,
-  packClient,
-  markSent,
-  pendingBlobs,
-  reloadOutbox,
-  setUploaded,
-  settle,
-  state,
-} from "./store.js";
+import { settle } from "./alerts.js";
+import { blobFor, markSent, pendingBlobs, reloadOutbox, setUploaded } from "./outbox.js";
+import { packClient } from "./projection.js";
+import { applyPulled, changed, events, state } from "./state.js";
 
 const POLL_MS = 5 * 60 * 1000;
 // The lean form of the pull (docs/sync-protocol-v2.md).
@@ -98,12 +89,12 @@ async function uploadPhotos() {
 /* The next ops to send: in order, at most one client update per client (the next one is based on its answer). An op
    whose photo waits for Wi-Fi waits with it, and so does every later op of its client, which may depend on it; the
    other clients' ops go. */
-function nextBatch(waiting = new Set()) {
+export function nextBatch(outbox, waiting = new Set()) {
   const batch = [];
   const updated = new Set();
   const held = new Set();
   let bytes = 0;
-  for (const op of state.outbox) {
+  for (const op of outbox) {
     if (held.has(op.client) || photosOf(op).some((id) => waiting.has(id))) {
       held.add(op.client);
       continue;
@@ -123,7 +114,7 @@ async function push() {
   const waiting = new Set(wait ? (await unsentPhotos()).map((blob) => blob.id) : []);
   state.sync.photosWaiting = waiting.size;
   if (!wait) await uploadPhotos();
-  for (let batch = nextBatch(waiting); batch.length; batch = nextBatch(waiting)) {
+  for (let batch = nextBatch(state.outbox, waiting); batch.length; batch = nextBatch(state.outbox, waiting)) {
     // The op's payload is fixed once it may have reached the server: the same op id must carry the same op.
     await markSent(batch);
     const response = await api("/api/sync/push", {
@@ -208,7 +199,7 @@ async function storePage(page) {
       const id = String(change.id);
       // Queued together and settled by the transaction's end: one await per record costs more than the write.
       if (change.deleted) store.delete(id);
-      else if (change.type === "client") store.put(packed.set(id, packClient(id, change.version, change.data)).get(id));
+      else if (change.type === "client") store.put(packed.set(id, packClient(id, change.version, change.data, state.lists)).get(id));
       else store.put({ id, version: change.version, data: change.data });
     }
     // The cursor moves with the changes it covers: a page is kept whole or not at all, and a first sync cut

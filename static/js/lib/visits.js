@@ -1,12 +1,14 @@
 /* Visits on the phone: the rules of a check-in (the same as workflows/services.py, so that Check in is enabled
    only where the server will accept it; the server checks again and its answer wins), and visits as the rep
    sees them: the server's records with the rep's queued visit ops on top. Pure functions over the state. */
+import { OP_ENTITIES, OP_TYPES } from "./contract.js";
 import { distanceM } from "./geo.js";
 import { localized } from "./i18n.js";
 
 // A reported accuracy is credited to the rep, at most this much (fieldsales/geo.py).
 export const MAX_ACCURACY_CREDIT_M = 50;
-export const VISIT_OPS = ["visit.checkin", "activity.submit", "visit.end"];
+// The op types that make or change a visit, from the sync contract.
+export const VISIT_OPS = OP_TYPES.filter((type) => OP_ENTITIES[type] === "visit");
 
 export function activitiesOf(workflow) {
   return workflow?.data.activities || [];

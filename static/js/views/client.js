@@ -1,12 +1,16 @@
 /* A client's details: Info (attributes with a value, then who created and edited it), History, Notes, KPIs;
    Edit details with full access, Delete (archive) with the archive right. */
+import { activityBlocked, canArchive, canEdit } from "../lib/access.js";
 import { readOne } from "../lib/db.js";
+import { formatMoment } from "../lib/format.js";
 import { gettext, interpolate, language, localized } from "../lib/i18n.js";
+import { archiveClient } from "../lib/outbox.js";
 import { display, isEmpty } from "../lib/schema.js";
-import { activityBlocked, archiveClient, canArchive, canEdit, events, state } from "../lib/store.js";
+import { state } from "../lib/state.js";
 import { api, syncNow } from "../lib/sync.js";
 import { activityName, notesOf, visitMap } from "../lib/visits.js";
-import { el, formatMoment, icon } from "./dom.js";
+import { el, icon } from "./dom.js";
+import { QUIET_CHANGES, bar, blockedBanner, redrawOnChange, syncMark } from "./shared.js";
 import { openStatement } from "./statement.js";
 
 const SECTIONS = ["info", "history", "notes", "kpis"];
@@ -54,7 +58,7 @@ function visitItem(visit) {
     " ",
     workflow ? localized(workflow.data, "name") : "",
     visit.rep ? el("span", { class: "hint" }, ` · ${visit.rep}`) : null,
-    visit.pending ? el("span", { class: "status pending", role: "img", "aria-label": gettext("Pending") }, "✓") : null,
+    visit.pending ? syncMark(visit) : null,
     el("ul", {}, (visit.submissions || []).map((submission) => el("li", {}, activityName(state, visit.workflow, submission.activity) || submission.activity_name || ""))),
   ]);
 }
@@ -159,10 +163,7 @@ export function render(main, clientId, section = "info") {
     const row = state.clients.get(clientId);
     main.replaceChildren();
     if (!row) {
-      main.append(
-        el("header", { class: "bar" }, [el("a", { class: "icon-button", href: "#/clients", "aria-label": gettext("Back") }, icon("back")), el("h1", {}, gettext("Client"))]),
-        el("p", { class: "empty" }, gettext("This client is no longer on your list.")),
-      );
+      main.append(bar(gettext("Client"), "#/clients"), el("p", { class: "empty" }, gettext("This client is no longer on your list.")));
       return;
     }
     const remove = async () => {
@@ -172,18 +173,8 @@ export function render(main, clientId, section = "info") {
       location.hash = "#/clients";
     };
     main.append(
-      el("header", { class: "bar" }, [
-        el("a", { class: "icon-button", href: "#/clients", "aria-label": gettext("Back") }, icon("back")),
-        el("h1", {}, row.fields.name),
-        canArchive(row) ? el("button", { class: "icon-button danger", "aria-label": gettext("Delete"), onclick: remove }, icon("trash")) : null,
-      ]),
-      activityBlocked(row.id)
-        ? el("p", { class: "banner warn", role: "alert" }, [
-            gettext("This client has a sync alert: no activity can start until it is resolved."),
-            " ",
-            el("a", { href: "#/settings" }, gettext("Sync alerts")),
-          ])
-        : null,
+      bar(row.fields.name, "#/clients", canArchive(row) ? el("button", { class: "icon-button danger", "aria-label": gettext("Delete"), onclick: remove }, icon("trash")) : null),
+      activityBlocked(row.id) ? blockedBanner() : null,
       el(
         "nav",
         { class: "tabs", "aria-label": gettext("Client sections") },
@@ -200,9 +191,5 @@ export function render(main, clientId, section = "info") {
     );
   };
   draw();
-  const onChange = (event) => {
-    if (!["position", "sync", "storage"].includes(event.detail)) draw();
-  };
-  events.addEventListener("change", onChange);
-  return () => events.removeEventListener("change", onChange);
+  return redrawOnChange(draw, { except: QUIET_CHANGES });
 }

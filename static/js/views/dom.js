@@ -37,14 +37,6 @@ export function toast(message) {
   setTimeout(() => node.remove(), 4000);
 }
 
-export function formatMoment(iso) {
-  if (!iso) return "";
-  const date = new Date(iso);
-  return Number.isNaN(date.getTime())
-    ? String(iso)
-    : date.toLocaleString(document.documentElement.lang, { dateStyle: "medium", timeStyle: "short" });
-}
-
 const ICONS = {
   search: "M10 2a8 8 0 0 1 6.32 12.9l5.39 5.39-1.42 1.42-5.39-5.39A8 8 0 1 1 10 2zm0 2a6 6 0 1 0 0 12 6 6 0 0 0 0-12z",
   trash: "M9 3h6l1 2h5v2H3V5h5l1-2zm-3 6h12l-1 12H7L6 9zm4 2v8h2v-8h-2zm4 0v8h2v-8h-2z",

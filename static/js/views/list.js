@@ -1,16 +1,17 @@
 /* The client list: Synced / Pending tabs, search over important attributes, a filter sheet over every
    attribute, nearest first when the position is known (alphabetical otherwise), 25 at a time; Start visit for the
    one selected client, and the visit in progress with Finish visit. */
+import { activityBlocked, canCreate } from "../lib/access.js";
 import { FIRST_SCREEN_KEY } from "../lib/db.js";
 import { distanceM, formatDistance, rememberPosition } from "../lib/geo.js";
 import { gettext, interpolate, localized } from "../lib/i18n.js";
 import { display, isEmpty } from "../lib/schema.js";
-import { activityBlocked, canCreate, events, state } from "../lib/store.js";
+import { events, state } from "../lib/state.js";
 import { fold } from "../lib/text.js";
 import { currentVisit } from "../lib/visits.js";
 import { el, icon, sheet } from "./dom.js";
 import { openMenu } from "./menu.js";
-import { finishButton } from "./visit.js";
+import { bar, finishButton, syncMark } from "./shared.js";
 
 const PAGE = 25;
 // Re-sorting 10,000 clients for every GPS jitter is wasted work: only a real move re-sorts the list.
@@ -122,13 +123,6 @@ function subtitle(row) {
   return attributes.map((a) => display(a, row.fields.attributes[a.key])).join(" · ");
 }
 
-function statusIcon(row) {
-  if (row.alert) return el("span", { class: "status alert", role: "img", "aria-label": gettext("Sync alert") }, "!");
-  return row.pending
-    ? el("span", { class: "status pending", role: "img", "aria-label": gettext("Pending"), title: gettext("Pending") }, "✓")
-    : el("span", { class: "status synced", role: "img", "aria-label": gettext("Synced"), title: gettext("Synced") }, "✓✓");
-}
-
 // The cards drawn, by row: a keystroke that keeps a row in the first 25 moves its card instead of making another, and
 // the phone lays out only what changed.
 let cards = new WeakMap();
@@ -164,7 +158,7 @@ function card(row) {
         el("span", { class: "client-name" }, row.fields.name || ""),
         el("span", { class: "client-sub" }, subtitle(row)),
         row.distance != null ? el("span", { class: "client-distance" }, formatDistance(row.distance)) : null,
-        statusIcon(row),
+        syncMark(row),
       ],
     ),
     el(
@@ -312,37 +306,40 @@ function draw() {
   keepFirstScreen();
 }
 
+/* One attribute's filter in the filter sheet, holding its current filter: a choice, yes or no, a range of numbers
+   or dates, or text to find. */
+function filterField(attribute) {
+  const current = view.filters[attribute.key] || {};
+  const id = `filter-${attribute.key}`;
+  const label = localized(attribute);
+  let input;
+  if (attribute.type === "choice" || attribute.type === "multiple_choice") {
+    input = el("select", { id, name: attribute.key, "data-kind": "choice" }, [
+      el("option", { value: "" }, gettext("Any")),
+      ...attribute.options.map((option) => el("option", { value: option, selected: current.value === option }, option)),
+    ]);
+  } else if (attribute.type === "boolean") {
+    input = el("select", { id, name: attribute.key, "data-kind": "boolean" }, [
+      el("option", { value: "" }, gettext("Any")),
+      el("option", { value: "yes", selected: current.value === "yes" }, gettext("Yes")),
+      el("option", { value: "no", selected: current.value === "no" }, gettext("No")),
+    ]);
+  } else if (attribute.type === "integer" || attribute.type === "decimal" || attribute.type === "date") {
+    const type = attribute.type === "date" ? "date" : "number";
+    const kind = attribute.type === "date" ? "dates" : "range";
+    input = el("span", { class: "range", id, "data-kind": kind, "data-key": attribute.key }, [
+      el("input", { type, name: `${attribute.key}__min`, value: current.min || "", "aria-label": interpolate(gettext("%(label)s from"), { label }) }),
+      el("input", { type, name: `${attribute.key}__max`, value: current.max || "", "aria-label": interpolate(gettext("%(label)s to"), { label }) }),
+    ]);
+    return el("div", { class: "field" }, [el("span", { class: "label" }, label), input]);
+  } else {
+    input = el("input", { id, name: attribute.key, type: "search", value: current.value || "", "data-kind": "text" });
+  }
+  return el("div", { class: "field" }, [el("label", { for: id }, label), input]);
+}
+
 function openFilters() {
-  const attributes = filterableAttributes();
-  const fields = attributes.map((attribute) => {
-    const current = view.filters[attribute.key] || {};
-    const id = `filter-${attribute.key}`;
-    const label = localized(attribute);
-    let input;
-    if (attribute.type === "choice" || attribute.type === "multiple_choice") {
-      input = el("select", { id, name: attribute.key, "data-kind": "choice" }, [
-        el("option", { value: "" }, gettext("Any")),
-        ...attribute.options.map((option) => el("option", { value: option, selected: current.value === option }, option)),
-      ]);
-    } else if (attribute.type === "boolean") {
-      input = el("select", { id, name: attribute.key, "data-kind": "boolean" }, [
-        el("option", { value: "" }, gettext("Any")),
-        el("option", { value: "yes", selected: current.value === "yes" }, gettext("Yes")),
-        el("option", { value: "no", selected: current.value === "no" }, gettext("No")),
-      ]);
-    } else if (attribute.type === "integer" || attribute.type === "decimal" || attribute.type === "date") {
-      const type = attribute.type === "date" ? "date" : "number";
-      const kind = attribute.type === "date" ? "dates" : "range";
-      input = el("span", { class: "range", id, "data-kind": kind, "data-key": attribute.key }, [
-        el("input", { type, name: `${attribute.key}__min`, value: current.min || "", "aria-label": interpolate(gettext("%(label)s from"), { label }) }),
-        el("input", { type, name: `${attribute.key}__max`, value: current.max || "", "aria-label": interpolate(gettext("%(label)s to"), { label }) }),
-      ]);
-      return el("div", { class: "field" }, [el("span", { class: "label" }, label), input]);
-    } else {
-      input = el("input", { id, name: attribute.key, type: "search", value: current.value || "", "data-kind": "text" });
-    }
-    return el("div", { class: "field" }, [el("label", { for: id }, label), input]);
-  });
+  const fields = filterableAttributes().map(filterField);
   const form = el("form", { method: "dialog" }, [
     ...fields,
     el("div", { class: "actions" }, [
@@ -373,10 +370,8 @@ function openFilters() {
   });
 }
 
-export function render(main) {
-  container = main;
-  cards = new WeakMap();
-  const search = el("input", {
+function searchInput() {
+  return el("input", {
     type: "search",
     class: "search",
     "aria-label": gettext("Search"),
@@ -389,7 +384,10 @@ export function render(main) {
       draw();
     },
   });
-  const tabs = ["synced", "pending"].map((tab) =>
+}
+
+function tabButtons() {
+  return ["synced", "pending"].map((tab) =>
     el(
       "button",
       {
@@ -404,23 +402,16 @@ export function render(main) {
       [tab === "synced" ? gettext("Synced") : gettext("Pending"), " ", el("span", { class: "count" }, "0")],
     ),
   );
-  const more = el("div", { class: "load-more", "aria-hidden": "true" });
-  main.append(
-    el("header", { class: "bar" }, [
-      el("h1", {}, gettext("Clients")),
-      el(
-        "button",
-        {
-          class: "icon-button",
-          "aria-label": gettext("Search"),
-          onclick: () => {
-            search.hidden = !search.hidden;
-            if (!search.hidden) search.focus();
-          },
-        },
-        icon("search"),
-      ),
-    ]),
+}
+
+/* The screen's parts, empty: draw() fills them. `more`: the mark whose showing loads the next page. */
+function skeleton(search, more) {
+  const toggleSearch = () => {
+    search.hidden = !search.hidden;
+    if (!search.hidden) search.focus();
+  };
+  return [
+    bar(gettext("Clients"), null, el("button", { class: "icon-button", "aria-label": gettext("Search"), onclick: toggleSearch }, icon("search"))),
     el("div", { class: "banner visit-banner", role: "status", hidden: true }),
     search,
     el("div", { class: "applied", hidden: true }, [
@@ -428,7 +419,7 @@ export function render(main) {
       el("ul", { class: "chips" }),
       el("button", { class: "link", onclick: () => { view.filters = {}; draw(); } }, gettext("Clear")),
     ]),
-    el("div", { role: "tablist", class: "tabs" }, tabs),
+    el("div", { role: "tablist", class: "tabs" }, tabButtons()),
     el("div", { class: "toolbar" }, [el("button", { class: "secondary", onclick: openFilters }, gettext("Filter"))]),
     el("div", { class: "selection", hidden: true }, [
       el("span", {}),
@@ -440,7 +431,27 @@ export function render(main) {
     el("p", { class: "empty", hidden: true }, gettext("No clients here.")),
     more,
     el("a", { class: "fab", href: "#/new", hidden: true }, gettext("New client")),
-  );
+  ];
+}
+
+function onStoreChange(event) {
+  if (event.detail === "position") state.lastPosition = rememberPosition(state.position, state.lastPosition);
+  if (event.detail === "position" && sortedAt && state.position && distanceM(state.position, sortedAt) <= RESORT_AFTER_M) return;
+  if (event.detail === "sync") {
+    // The start and end of a sync change nothing on the list but the first sync's progress.
+    const shown = !container.querySelector(".first-sync").hidden;
+    if (firstSyncProgress() !== shown) draw();
+    return;
+  }
+  if (event.detail === "storage" || event.detail === "me") return;
+  draw();
+}
+
+export function render(main) {
+  container = main;
+  cards = new WeakMap();
+  const more = el("div", { class: "load-more", "aria-hidden": "true" });
+  main.append(...skeleton(searchInput(), more));
   const observer = new IntersectionObserver((entries) => {
     if (entries.some((entry) => entry.isIntersecting)) {
       view.limit += PAGE;
@@ -448,23 +459,11 @@ export function render(main) {
     }
   });
   observer.observe(more);
-  const onChange = (event) => {
-    if (event.detail === "position") state.lastPosition = rememberPosition(state.position, state.lastPosition);
-    if (event.detail === "position" && sortedAt && state.position && distanceM(state.position, sortedAt) <= RESORT_AFTER_M) return;
-    if (event.detail === "sync") {
-      // The start and end of a sync change nothing on the list but the first sync's progress.
-      const shown = !container.querySelector(".first-sync").hidden;
-      if (firstSyncProgress() !== shown) draw();
-      return;
-    }
-    if (event.detail === "storage" || event.detail === "me") return;
-    draw();
-  };
-  events.addEventListener("change", onChange);
+  events.addEventListener("change", onStoreChange);
   draw();
   return () => {
     observer.disconnect();
-    events.removeEventListener("change", onChange);
+    events.removeEventListener("change", onStoreChange);
     container = null;
   };
 }

@@ -1,9 +1,10 @@
 /* The map: the total of assigned clients and their markers. Markers are drawn by Leaflet from the phone's
    data, so they show offline; only the background tiles need a network. */
 import { gettext, interpolate, ngettext } from "../lib/i18n.js";
-import { events, state } from "../lib/store.js";
+import { state } from "../lib/state.js";
 import { el } from "./dom.js";
 import { openMenu } from "./menu.js";
+import { bar, redrawOnChange } from "./shared.js";
 
 const TILES = "https://tile.openstreetmap.org/{z}/{x}/{y}.png";
 const ABIDJAN = [5.345, -4.024];
@@ -27,7 +28,7 @@ function loadLeaflet() {
 export function render(main) {
   const total = el("p", { class: "total", role: "status" });
   const node = el("div", { class: "map", id: "map" });
-  main.append(el("header", { class: "bar" }, [el("h1", {}, gettext("Map"))]), total, node);
+  main.append(bar(gettext("Map")), total, node);
   let stop = null;
   let gone = false;
   loadLeaflet().then(
@@ -71,12 +72,9 @@ function draw(total, node) {
     }
   };
   paint();
-  const onChange = (event) => {
-    if (event.detail !== "sync") paint();
-  };
-  events.addEventListener("change", onChange);
+  const stop = redrawOnChange(paint, { except: ["sync"] });
   return () => {
-    events.removeEventListener("change", onChange);
+    stop();
     map.remove();
   };
 }

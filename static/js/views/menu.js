@@ -1,8 +1,9 @@
 /* The ⋮ menu of a client: Show details, Go there, Distance, Call, Info, History, Notes, KPIs, Start visit, and
    Send account statement where the back office enabled it. */
+import { activityBlocked } from "../lib/access.js";
 import { directionsUrl, distanceM } from "../lib/geo.js";
 import { gettext, interpolate } from "../lib/i18n.js";
-import { activityBlocked, state } from "../lib/store.js";
+import { state } from "../lib/state.js";
 import { el, sheet } from "./dom.js";
 import { openStatement } from "./statement.js";
 

@@ -1,34 +1,17 @@
 /* Settings: sync alerts (retry / discard / open), last sync, pending count, storage persistence, language,
    sign out (refused while writes are pending). */
+import { CODE_LABELS, OP_LABELS } from "../lib/contract.js";
 import { wipe } from "../lib/db.js";
 import { LANGUAGES, gettext, interpolate, language, loadLanguage, ngettext, rememberLanguage } from "../lib/i18n.js";
-import { discardAlert, events, lostValues, pendingCount, retryAlert, state } from "../lib/store.js";
+import { discardAlert, lostValues, retryAlert } from "../lib/alerts.js";
+import { pendingCount } from "../lib/outbox.js";
+import { state } from "../lib/state.js";
 import { api, syncNow } from "../lib/sync.js";
 import { choosePhotosWait, dataUsed, photosWaitChosen } from "../lib/usage.js";
 import { visitMap } from "../lib/visits.js";
-import { el, formatMoment } from "./dom.js";
-
-const OPS = {
-  "client.create": () => gettext("New client"),
-  "client.update": () => gettext("Client edit"),
-  "client.archive": () => gettext("Client deletion"),
-  "visit.checkin": () => gettext("Check-in"),
-  "activity.submit": () => gettext("Activity"),
-  "visit.end": () => gettext("End of visit"),
-  "note.create": () => gettext("Note"),
-  "statement.send": () => gettext("Account statement"),
-};
-
-const CODES = {
-  invalid: () => gettext("Some values were refused: correct them and send again."),
-  forbidden: () => gettext("Your access does not allow this change any more."),
-  not_found: () => gettext("This record is no longer on your list."),
-  too_far: () => gettext("You were too far from the client."),
-  client_incomplete: () => gettext("Fill in the client's required fields first."),
-  op_id_reused: () => gettext("This change clashes with another one sent before."),
-  depends_on_rejected: () => gettext("It depends on a change that was refused."),
-  missing_blob: () => gettext("Its photo never reached the server."),
-};
+import { el } from "./dom.js";
+import { formatMoment } from "../lib/format.js";
+import { bar, redrawOnChange } from "./shared.js";
 
 function recordName(alert) {
   const row = state.clients.get(alert.client);
@@ -58,12 +41,12 @@ function reason(alert) {
     ];
   }
   const messages = Object.entries(alert.errors || {}).flatMap(([field, list]) => list.map((message) => (field === "non_field_errors" ? message : `${field}: ${message}`)));
-  return [el("p", {}, (CODES[alert.code] || (() => alert.code))()), messages.length ? el("ul", {}, messages.map((message) => el("li", {}, message))) : null];
+  return [el("p", {}, (CODE_LABELS[alert.code] || (() => alert.code))()), messages.length ? el("ul", {}, messages.map((message) => el("li", {}, message))) : null];
 }
 
 function alertItem(alert) {
   return el("li", { class: "alert-item" }, [
-    el("h3", {}, `${(OPS[alert.op.type] || (() => alert.op.type))()} · ${recordName(alert)}`),
+    el("h3", {}, `${(OP_LABELS[alert.op.type] || (() => alert.op.type))()} · ${recordName(alert)}`),
     ...reason(alert),
     el("div", { class: "actions" }, [
       el("button", { class: "secondary", onclick: async () => { await retryAlert(alert.op_id); syncNow(); } }, gettext("Retry")),
@@ -118,67 +101,65 @@ function dataSection() {
   ]);
 }
 
+function alertsSection() {
+  const alerts = [...state.alerts.values()].sort((a, b) => a.seq - b.seq);
+  return el("section", { class: "settings", "aria-labelledby": "alerts-title" }, [
+    el("h2", { id: "alerts-title" }, gettext("Sync alerts")),
+    alerts.length ? el("ul", { class: "alerts" }, alerts.map(alertItem)) : el("p", { class: "empty" }, gettext("No sync alerts.")),
+  ]);
+}
+
+function storageState() {
+  if (state.sync.persisted == null) return gettext("Unknown");
+  return state.sync.persisted ? gettext("Persistent: the browser will not clear it") : gettext("Not persistent: the browser may clear it when space runs low");
+}
+
+function syncSection(pending) {
+  return el("section", { class: "settings" }, [
+    el("h2", {}, gettext("Sync")),
+    el("dl", {}, [
+      el("dt", {}, gettext("Last successful sync")),
+      el("dd", { id: "last-sync" }, state.sync.lastSync ? formatMoment(state.sync.lastSync) : gettext("Never")),
+      el("dt", {}, gettext("Changes waiting to be sent")),
+      el("dd", { id: "pending-count" }, String(pending)),
+      el("dt", {}, gettext("Storage on this phone")),
+      el("dd", {}, storageState()),
+    ]),
+    state.sync.error ? el("p", { class: "hint" }, interpolate(gettext("Last attempt failed (%(error)s); it is tried again by itself."), { error: state.sync.error })) : null,
+    el("button", { class: "secondary", disabled: state.sync.running, onclick: () => syncNow() }, state.sync.running ? gettext("Syncing…") : gettext("Sync now")),
+  ]);
+}
+
+function languageSection() {
+  const choose = async (event) => {
+    rememberLanguage(event.target.value);
+    await loadLanguage(event.target.value);
+    location.reload();
+  };
+  return el("section", { class: "settings" }, [
+    el("h2", {}, gettext("Language")),
+    el(
+      "select",
+      { "aria-label": gettext("Language"), onchange: choose },
+      Object.entries(LANGUAGES).map(([code, name]) => el("option", { value: code, selected: code === language() }, name)),
+    ),
+  ]);
+}
+
+function accountSection(pending) {
+  return el("section", { class: "settings" }, [
+    el("h2", {}, gettext("Account")),
+    state.me ? el("p", {}, interpolate(gettext("Signed in as %(user)s"), { user: state.me.name || state.me.username })) : null,
+    pending || state.alerts.size ? el("p", { class: "hint" }, gettext("Signing out is possible once every change is on the server.")) : null,
+    el("button", { class: "danger", onclick: signOut }, gettext("Sign out")),
+  ]);
+}
+
 export function render(main) {
   const draw = () => {
-    const alerts = [...state.alerts.values()].sort((a, b) => a.seq - b.seq);
     const pending = pendingCount();
-    main.replaceChildren(
-      el("header", { class: "bar" }, [el("h1", {}, gettext("Settings"))]),
-      el("section", { class: "settings", "aria-labelledby": "alerts-title" }, [
-        el("h2", { id: "alerts-title" }, gettext("Sync alerts")),
-        alerts.length ? el("ul", { class: "alerts" }, alerts.map(alertItem)) : el("p", { class: "empty" }, gettext("No sync alerts.")),
-      ]),
-      el("section", { class: "settings" }, [
-        el("h2", {}, gettext("Sync")),
-        el("dl", {}, [
-          el("dt", {}, gettext("Last successful sync")),
-          el("dd", { id: "last-sync" }, state.sync.lastSync ? formatMoment(state.sync.lastSync) : gettext("Never")),
-          el("dt", {}, gettext("Changes waiting to be sent")),
-          el("dd", { id: "pending-count" }, String(pending)),
-          el("dt", {}, gettext("Storage on this phone")),
-          el(
-            "dd",
-            {},
-            state.sync.persisted == null
-              ? gettext("Unknown")
-              : state.sync.persisted
-                ? gettext("Persistent: the browser will not clear it")
-                : gettext("Not persistent: the browser may clear it when space runs low"),
-          ),
-        ]),
-        state.sync.error ? el("p", { class: "hint" }, interpolate(gettext("Last attempt failed (%(error)s); it is tried again by itself."), { error: state.sync.error })) : null,
-        el("button", { class: "secondary", disabled: state.sync.running, onclick: () => syncNow() }, state.sync.running ? gettext("Syncing…") : gettext("Sync now")),
-      ]),
-      dataSection(),
-      el("section", { class: "settings" }, [
-        el("h2", {}, gettext("Language")),
-        el(
-          "select",
-          {
-            "aria-label": gettext("Language"),
-            onchange: async (event) => {
-              rememberLanguage(event.target.value);
-              await loadLanguage(event.target.value);
-              location.reload();
-            },
-          },
-          Object.entries(LANGUAGES).map(([code, name]) => el("option", { value: code, selected: code === language() }, name)),
-        ),
-      ]),
-      el("section", { class: "settings" }, [
-        el("h2", {}, gettext("Account")),
-        state.me ? el("p", {}, interpolate(gettext("Signed in as %(user)s"), { user: state.me.name || state.me.username })) : null,
-        pending || state.alerts.size
-          ? el("p", { class: "hint" }, gettext("Signing out is possible once every change is on the server."))
-          : null,
-        el("button", { class: "danger", onclick: signOut }, gettext("Sign out")),
-      ]),
-    );
+    main.replaceChildren(bar(gettext("Settings")), alertsSection(), syncSection(pending), dataSection(), languageSection(), accountSection(pending));
   };
   draw();
-  const onChange = (event) => {
-    if (event.detail !== "position") draw();
-  };
-  events.addEventListener("change", onChange);
-  return () => events.removeEventListener("change", onChange);
+  return redrawOnChange(draw, { except: ["position"] });
 }

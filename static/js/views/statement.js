@@ -1,7 +1,8 @@
 /* Send account statement: WhatsApp, SMS or email through the server (queued as `statement.send`, so it goes
    out when the phone is back online), or the phone's share sheet with the PDF where the browser can share files. */
 import { gettext } from "../lib/i18n.js";
-import { sendStatement, state } from "../lib/store.js";
+import { sendStatement } from "../lib/outbox.js";
+import { state } from "../lib/state.js";
 import { api, syncNow } from "../lib/sync.js";
 import { el, sheet, toast } from "./dom.js";
 

@@ -1,9 +1,10 @@
 /* Today: the visit in progress (Continue, Finish visit) and the clients visited today, latest first. */
+import { formatMoment, formatMoney } from "../lib/format.js";
 import { gettext, interpolate, localized } from "../lib/i18n.js";
-import { events, state } from "../lib/store.js";
+import { state } from "../lib/state.js";
 import { currentVisit, orderTotal, visitMap, visitsToday } from "../lib/visits.js";
-import { el, formatMoment } from "./dom.js";
-import { checkedInBadge, finishButton, formatMoney } from "./visit.js";
+import { el } from "./dom.js";
+import { QUIET_CHANGES, bar, checkedInBadge, finishButton, redrawOnChange, syncMark } from "./shared.js";
 
 function visitTotal(visit) {
   return (visit.submissions || []).reduce((sum, submission) => sum + Number(submission.order_total || orderTotal(submission.lines || [])), 0);
@@ -14,7 +15,7 @@ export function render(main) {
     const visits = visitMap(state);
     const current = currentVisit(state, visits);
     const today = visitsToday(state, visits);
-    main.replaceChildren(el("header", { class: "bar" }, [el("h1", {}, gettext("Today"))]));
+    main.replaceChildren(bar(gettext("Today")));
     if (current) {
       const row = state.clients.get(current.client);
       main.append(
@@ -42,9 +43,7 @@ export function render(main) {
                   ` · ${visit.ended_at ? gettext("Finished") : gettext("In progress")}`,
                   visitTotal(visit) ? ` · ${formatMoney(visitTotal(visit))}` : "",
                 ]),
-                visit.pending
-                  ? el("span", { class: "status pending", role: "img", "aria-label": gettext("Pending") }, "✓")
-                  : el("span", { class: "status synced", role: "img", "aria-label": gettext("Synced") }, "✓✓"),
+                syncMark(visit),
               ]);
             }),
           )
@@ -52,9 +51,5 @@ export function render(main) {
     );
   };
   draw();
-  const onChange = (event) => {
-    if (!["position", "sync", "storage"].includes(event.detail)) draw();
-  };
-  events.addEventListener("change", onChange);
-  return () => events.removeEventListener("change", onChange);
+  return redrawOnChange(draw, { except: QUIET_CHANGES });
 }

@@ -1,45 +1,17 @@
 /* A visit on the phone, offline first: the check-in (workflow, required client fields, the geofence), then the
    workflow's activities in order (forms, order taking, photos, notes) and Finish visit. Every step is an op in
    the outbox; the server checks each again and a refusal comes back as a sync alert naming the visit. */
+import { activityBlocked } from "../lib/access.js";
+import { formatMoment, formatMoney } from "../lib/format.js";
 import { formatDistance } from "../lib/geo.js";
 import { gettext, interpolate, localized } from "../lib/i18n.js";
-import { activityBlocked, addNote, endVisit, events, fillRequired, startVisit, state, submitActivity } from "../lib/store.js";
+import { addNote, fillRequired, startVisit, submitActivity } from "../lib/outbox.js";
+import { state } from "../lib/state.js";
 import { syncNow } from "../lib/sync.js";
 import { activitiesOf, checkinRule, currentVisit, lineValue, missingBeforeVisit, orderTotal, visitMap, workflowsFor } from "../lib/visits.js";
-import { el, formatMoment, icon } from "./dom.js";
+import { el } from "./dom.js";
 import { schemaFields } from "./fields.js";
-
-export function formatMoney(amount) {
-  return Number(amount).toLocaleString(document.documentElement.lang, { minimumFractionDigits: 2, maximumFractionDigits: 2 });
-}
-
-function bar(title, back) {
-  return el("header", { class: "bar" }, [el("a", { class: "icon-button", href: back, "aria-label": gettext("Back") }, icon("back")), el("h1", {}, title)]);
-}
-
-/* The client's icon with a GPS mark bottom right: shown while checked in. */
-export function checkedInBadge(row) {
-  const initials = (row?.fields.name || "?")
-    .split(/\s+/)
-    .filter(Boolean)
-    .slice(0, 2)
-    .map((word) => word[0].toUpperCase())
-    .join("");
-  return el("span", { class: "client-icon", "aria-hidden": "true" }, [initials, el("span", { class: "gps-mark" }, icon("pin"))]);
-}
-
-/* Finish visit: the visit's end goes to the outbox, then `onDone`. */
-export function finishButton(visit, { className = "secondary", confirmText = null, onDone = null } = {}) {
-  const button = el("button", { class: className }, gettext("Finish visit"));
-  button.addEventListener("click", async () => {
-    if (confirmText && !confirm(confirmText)) return;
-    button.disabled = true;
-    await endVisit(visit);
-    syncNow();
-    if (onDone) onDone();
-  });
-  return button;
-}
+import { QUIET_CHANGES, bar, blockedBanner, checkedInBadge, finishButton, redrawOnChange } from "./shared.js";
 
 // Check-in ------------------------------------------------------------------------------------
 
@@ -50,6 +22,75 @@ function ruleText(rule) {
   if (!rule.geo) return rule.distance != null ? distance : "";
   const radius = interpolate(gettext("check-in radius: %(radius)s m"), { radius: Math.round(rule.radius) });
   return rule.allowed ? `${distance} · ${radius}` : `${distance} · ${radius}. ${gettext("Move closer to the client to check in.")}`;
+}
+
+/* Why no visit can start at this client now (a sync alert on it, or a visit in progress), or null when one can. */
+function startRefusal(row) {
+  if (activityBlocked(row.id)) return blockedBanner();
+  const current = currentVisit(state);
+  if (!current) return null;
+  const at = state.clients.get(current.client)?.fields.name || "";
+  return el("p", { class: "banner warn", role: "alert" }, [
+    interpolate(gettext("A visit is in progress at %(client)s: finish it before starting another."), { client: at }),
+    " ",
+    el("a", { href: `#/visit/${current.id}` }, gettext("Open the visit")),
+  ]);
+}
+
+function workflowChoice(workflows, chosen, onChoose) {
+  return el("fieldset", { class: "choices" }, [
+    el("legend", {}, gettext("Workflow")),
+    ...workflows.map((workflow) =>
+      el("label", { class: "choice" }, [
+        el("input", {
+          type: "radio",
+          name: "workflow",
+          value: String(workflow.id),
+          checked: String(workflow.id) === chosen,
+          onchange: () => onChoose(String(workflow.id)),
+        }),
+        localized(workflow.data, "name"),
+      ]),
+    ),
+  ]);
+}
+
+/* The client's required fields that the visit needs, filled in before the check-in; `onSaved` once they are queued. */
+function requiredForm(row, missing, onSaved) {
+  const fields = schemaFields(missing, row.fields.attributes || {}, { prefix: "required", onChange: () => (save.disabled = !fields.valid()) });
+  const save = el("button", { type: "submit", class: "primary", disabled: true }, gettext("Save and continue"));
+  const form = el("form", { class: "client-form", novalidate: true }, [
+    el("p", { class: "banner", role: "status" }, gettext("Fill in the client's required fields before the visit.")),
+    ...fields.nodes,
+    el("div", { class: "actions" }, [save]),
+  ]);
+  form.addEventListener("submit", async (event) => {
+    event.preventDefault();
+    if (!fields.touchAll()) return;
+    save.disabled = true;
+    const { values, photos } = await fields.read();
+    await fillRequired(row, values, photos);
+    onSaved();
+  });
+  return form;
+}
+
+/* The position, the geofence's verdict and Check in, enabled only where the server will accept the check-in. */
+function checkInSection(row, workflow) {
+  const rule = checkinRule(workflow, row.fields, state.position);
+  const accuracy = state.position?.accuracy_m != null ? interpolate(gettext("Your position: ± %(accuracy)s m"), { accuracy: Math.round(state.position.accuracy_m) }) : gettext("Your position is not known yet.");
+  const checkIn = el("button", { class: "primary", disabled: !rule.allowed }, gettext("Check in"));
+  checkIn.addEventListener("click", async () => {
+    checkIn.disabled = true;
+    const id = await startVisit({ client: row.id, workflow: workflow.id, position: state.position, distance: rule.distance });
+    syncNow();
+    location.hash = `#/visit/${id}`;
+  });
+  return el("section", { class: "checkin" }, [
+    el("p", { class: "hint" }, accuracy),
+    el("p", { class: rule.allowed ? "distance ok" : "distance too-far", role: "status", "aria-live": "polite" }, ruleText(rule)),
+    el("div", { class: "actions" }, [checkIn]),
+  ]);
 }
 
 export function renderStart(main, clientId) {
@@ -63,26 +104,9 @@ export function renderStart(main, clientId) {
       return;
     }
     main.append(el("h2", { class: "visit-client" }, row.fields.name));
-    if (activityBlocked(row.id)) {
-      main.append(
-        el("p", { class: "banner warn", role: "alert" }, [
-          gettext("This client has a sync alert: no activity can start until it is resolved."),
-          " ",
-          el("a", { href: "#/settings" }, gettext("Sync alerts")),
-        ]),
-      );
-      return;
-    }
-    const current = currentVisit(state);
-    if (current) {
-      const at = state.clients.get(current.client)?.fields.name || "";
-      main.append(
-        el("p", { class: "banner warn", role: "alert" }, [
-          interpolate(gettext("A visit is in progress at %(client)s: finish it before starting another."), { client: at }),
-          " ",
-          el("a", { href: `#/visit/${current.id}` }, gettext("Open the visit")),
-        ]),
-      );
+    const refusal = startRefusal(row);
+    if (refusal) {
+      main.append(refusal);
       return;
     }
     const workflows = workflowsFor(state, row);
@@ -91,73 +115,23 @@ export function renderStart(main, clientId) {
       return;
     }
     if (workflowId == null && workflows.length === 1) workflowId = String(workflows[0].id);
-    main.append(
-      el("fieldset", { class: "choices" }, [
-        el("legend", {}, gettext("Workflow")),
-        ...workflows.map((workflow) =>
-          el("label", { class: "choice" }, [
-            el("input", {
-              type: "radio",
-              name: "workflow",
-              value: String(workflow.id),
-              checked: String(workflow.id) === workflowId,
-              onchange: () => {
-                workflowId = String(workflow.id);
-                draw();
-              },
-            }),
-            localized(workflow.data, "name"),
-          ]),
-        ),
-      ]),
-    );
+    const choose = (id) => {
+      workflowId = id;
+      draw();
+    };
+    main.append(workflowChoice(workflows, workflowId, choose));
     const workflow = workflowId ? state.workflows.get(workflowId) : null;
     if (!workflow) return;
     const missing = filled ? [] : missingBeforeVisit(workflow, row);
-    if (missing.length) {
-      const fields = schemaFields(missing, row.fields.attributes || {}, { prefix: "required", onChange: () => (save.disabled = !fields.valid()) });
-      const save = el("button", { type: "submit", class: "primary", disabled: true }, gettext("Save and continue"));
-      const form = el("form", { class: "client-form", novalidate: true }, [
-        el("p", { class: "banner", role: "status" }, gettext("Fill in the client's required fields before the visit.")),
-        ...fields.nodes,
-        el("div", { class: "actions" }, [save]),
-      ]);
-      form.addEventListener("submit", async (event) => {
-        event.preventDefault();
-        if (!fields.touchAll()) return;
-        save.disabled = true;
-        const { values, photos } = await fields.read();
-        await fillRequired(row, values, photos);
-        filled = true;
-        syncNow();
-        draw();
-      });
-      main.append(form);
-      return;
-    }
-    const rule = checkinRule(workflow, row.fields, state.position);
-    const accuracy = state.position?.accuracy_m != null ? interpolate(gettext("Your position: ± %(accuracy)s m"), { accuracy: Math.round(state.position.accuracy_m) }) : gettext("Your position is not known yet.");
-    const checkIn = el("button", { class: "primary", disabled: !rule.allowed }, gettext("Check in"));
-    checkIn.addEventListener("click", async () => {
-      checkIn.disabled = true;
-      const id = await startVisit({ client: row.id, workflow: workflow.id, position: state.position, distance: rule.distance });
+    const saved = () => {
+      filled = true;
       syncNow();
-      location.hash = `#/visit/${id}`;
-    });
-    main.append(
-      el("section", { class: "checkin" }, [
-        el("p", { class: "hint" }, accuracy),
-        el("p", { class: rule.allowed ? "distance ok" : "distance too-far", role: "status", "aria-live": "polite" }, ruleText(rule)),
-        el("div", { class: "actions" }, [checkIn]),
-      ]),
-    );
+      draw();
+    };
+    main.append(missing.length ? requiredForm(row, missing, saved) : checkInSection(row, workflow));
   };
   draw();
-  const onChange = (event) => {
-    if (["position", "alerts", "outbox", "pull"].includes(event.detail)) draw();
-  };
-  events.addEventListener("change", onChange);
-  return () => events.removeEventListener("change", onChange);
+  return redrawOnChange(draw, { only: ["position", "alerts", "outbox", "pull"] });
 }
 
 // The visit ----------------------------------------------------------------------------------
@@ -208,11 +182,7 @@ export function renderVisit(main, visitId, section = null, activityId = null) {
     }
   };
   draw();
-  const onChange = (event) => {
-    if (!["position", "sync", "storage"].includes(event.detail)) draw();
-  };
-  events.addEventListener("change", onChange);
-  return () => events.removeEventListener("change", onChange);
+  return redrawOnChange(draw, { except: QUIET_CHANGES });
 }
 
 // An activity --------------------------------------------------------------------------------

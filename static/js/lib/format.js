@@ -1,0 +1,27 @@
+/* Numbers and moments as the rep reads them, in the page's language unless `lang` says another. */
+
+function pageLanguage() {
+  return document.documentElement.lang;
+}
+
+/* An amount with two decimals ("1 234,50" in French); the currency is the caller's to add. */
+export function formatMoney(amount, lang = pageLanguage()) {
+  return Number(amount).toLocaleString(lang, { minimumFractionDigits: 2, maximumFractionDigits: 2 });
+}
+
+/* A date and time of the server's or the phone's ISO text; the text itself when it is not one. */
+export function formatMoment(iso, lang = pageLanguage()) {
+  if (!iso) return "";
+  const date = new Date(iso);
+  return Number.isNaN(date.getTime()) ? String(iso) : date.toLocaleString(lang, { dateStyle: "medium", timeStyle: "short" });
+}
+
+/* The first letters of a name's first two words, for a client's icon ("Boutique Awa" → "BA"); "?" for no name. */
+export function initials(name) {
+  return (name || "?")
+    .split(/\s+/)
+    .filter(Boolean)
+    .slice(0, 2)
+    .map((word) => word[0].toUpperCase())
+    .join("");
+}
