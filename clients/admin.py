@@ -12,11 +12,13 @@ from django.contrib.admin.widgets import AdminDateWidget, FilteredSelectMultiple
 from django.db.models import Prefetch, Q, QuerySet
 from django.http import HttpRequest, HttpResponse, HttpResponseRedirect
 from django.template.response import TemplateResponse
+from django.urls import reverse
+from django.utils.html import format_html
 from django.utils.translation import gettext_lazy as _
 from django.utils.translation import ngettext
 from import_export.admin import ExportMixin
 
-from clients.models import AttributeDefinition, Client, ClientList, ListAccess
+from clients.models import AttributeDefinition, Client, ClientList, ListAccess, PossibleDuplicate
 from clients.phones import phone_canonical, phone_display, phone_parse, region_choices
 from clients.resources import ClientImporter, ClientResource
 from clients.schema import AttributeSpec, AttributeType, SchemaValidationError, display_value, normalize_text
@@ -31,9 +33,12 @@ from clients.services import (
     client_restore,
     client_update,
     clients_purge,
+    possible_duplicates_archive_new,
+    possible_duplicates_dismiss,
     purge_blocker,
 )
 from fieldsales.accounts import reps_queryset, team_of
+from fieldsales.geo import haversine_m
 from fieldsales.imports.admin import ImportWizardMixin
 from fieldsales.spreadsheets import SpreadsheetExportMixin
 
@@ -478,3 +483,92 @@ def purge_archived(modeladmin: ClientAdmin, request: HttpRequest, queryset: Quer
         modeladmin.message_user(request, " ".join(blocker.messages), messages.ERROR)
         return None
     return delete_selected(modeladmin, request, queryset)
+
+
+def _client_cell(client: Client) -> str:
+    """One client of a pair: its name, linking to its page ("archived" after it when it is), then its list and its
+    phone as the list's country reads it."""
+    url = reverse("admin:clients_client_change", args=[client.pk])
+    archived = format_html(" <em>({})</em>", _("archived")) if client.is_archived else ""
+    phone = phone_display(client.phone, region=client.client_list.country) or "—"
+    return format_html(
+        '<a href="{}">{}</a>{}<br><small>{} · {}</small>', url, client.name, archived, client.client_list.name, phone
+    )
+
+
+@admin.register(PossibleDuplicate)
+class PossibleDuplicateAdmin(admin.ModelAdmin):
+    """The clients reps created although the app warned they looked like one already there: the back office checks
+    each pair and says they are two outlets, or archives the new one. Merging the two (their visits, orders, notes)
+    is not done here."""
+
+    # The status first, linking to the pair's own page: the clients' names link to the clients.
+    list_display = ["status", "new_client_cell", "existing_client_cell", "distance", "same_phone", "rep", "created_at"]
+    list_display_links = ["status"]
+    list_filter = ["status", "created_at"]
+    list_select_related = ["new_client__client_list", "existing_client__client_list", "rep"]
+    search_fields = ["new_client__name", "existing_client__name"]
+    # A pair's page only shows it: it changes through the actions (the services) alone.
+    fields = readonly_fields = (
+        "new_client_cell",
+        "existing_client_cell",
+        "distance",
+        "same_phone",
+        "rep",
+        "created_at",
+        "status",
+        "reviewed_at",
+        "reviewed_by",
+    )
+    actions = ["not_duplicate", "archive_new"]
+    list_per_page = 50
+
+    def get_queryset(self, request: HttpRequest) -> QuerySet[PossibleDuplicate]:
+        queryset = super().get_queryset(request).select_related(*self.list_select_related)
+        if team_of(user=request.user) is None:
+            return queryset
+        # A supervisor reviews the pairs of their reps' clients only.
+        return queryset.filter(new_client__in=clients_of_team(Client.objects.all(), user=request.user))
+
+    def has_add_permission(self, request: HttpRequest) -> bool:
+        return False
+
+    def has_delete_permission(self, request: HttpRequest, obj: PossibleDuplicate | None = None) -> bool:
+        # A pair is reviewed, not deleted: it goes with its clients when one is purged.
+        return False
+
+    @admin.display(description=_("new client"), ordering="new_client__name")
+    def new_client_cell(self, pair: PossibleDuplicate) -> str:
+        return _client_cell(pair.new_client)
+
+    @admin.display(description=_("existing client"), ordering="existing_client__name")
+    def existing_client_cell(self, pair: PossibleDuplicate) -> str:
+        return _client_cell(pair.existing_client)
+
+    @admin.display(description=_("distance"))
+    def distance(self, pair: PossibleDuplicate) -> str:
+        new, existing = pair.new_client, pair.existing_client
+        if None in (new.lat, new.lng, existing.lat, existing.lng):
+            return "—"
+        return f"{round(haversine_m(new.lat, new.lng, existing.lat, existing.lng))} m"  # type: ignore[arg-type]
+
+    @admin.display(description=_("same phone"), boolean=True)
+    def same_phone(self, pair: PossibleDuplicate) -> bool:
+        return bool(pair.new_client.phone) and pair.new_client.phone == pair.existing_client.phone
+
+    @admin.action(description=_("Not a duplicate: they are two outlets"), permissions=["change"])
+    def not_duplicate(self, request: HttpRequest, queryset: QuerySet[PossibleDuplicate]) -> None:
+        count = possible_duplicates_dismiss(user=request.user, duplicates=queryset)  # type: ignore[arg-type]
+        self.message_user(
+            request, ngettext("%d pair marked as two outlets.", "%d pairs marked as two outlets.", count) % count
+        )
+
+    @admin.action(description=_("Archive the new client of each pair"), permissions=["archive"])
+    def archive_new(self, request: HttpRequest, queryset: QuerySet[PossibleDuplicate]) -> None:
+        count = possible_duplicates_archive_new(user=request.user, duplicates=queryset)  # type: ignore[arg-type]
+        self.message_user(request, ngettext("%d new client archived.", "%d new clients archived.", count) % count)
+
+    def has_archive_permission(self, request: HttpRequest) -> bool:
+        """Reviewing pairs, and archiving a client, which is changing it: the clients' own permission, as their
+        Archive action asks."""
+        return self.has_change_permission(request) and request.user.has_perm("clients.change_client")

@@ -324,3 +324,53 @@ class Assignment(models.Model):
 
     def __str__(self) -> str:
         return f"{self.client} → {self.rep}"
+
+
+class PossibleDuplicate(models.Model):
+    """A client a rep created although the app warned that it looked like one already on the rep's lists (a similar
+    name nearby, or the same phone: clients/duplicates.py). The back office reviews each pair, to merge or to keep."""
+
+    class Status(models.TextChoices):
+        OPEN = "open", _("To review")
+        NOT_DUPLICATE = "not_duplicate", _("Not a duplicate")
+        NEW_ARCHIVED = "new_archived", _("New one archived")
+
+    new_client = models.ForeignKey(Client, on_delete=models.CASCADE, related_name="+", verbose_name=_("new client"))
+    existing_client = models.ForeignKey(
+        Client, on_delete=models.CASCADE, related_name="+", verbose_name=_("existing client")
+    )
+    rep = models.ForeignKey(
+        settings.AUTH_USER_MODEL,
+        on_delete=models.SET_NULL,
+        null=True,
+        blank=True,
+        related_name="+",
+        verbose_name=_("rep"),
+    )
+    created_at = models.DateTimeField(_("created at"), auto_now_add=True)
+    status = models.CharField(_("status"), max_length=20, choices=Status.choices, default=Status.OPEN)
+    reviewed_at = models.DateTimeField(_("reviewed at"), null=True, blank=True, editable=False)
+    reviewed_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL,
+        on_delete=models.SET_NULL,
+        null=True,
+        blank=True,
+        related_name="+",
+        editable=False,
+        verbose_name=_("reviewed by"),
+    )
+
+    class Meta:
+        ordering = ["-created_at", "id"]
+        verbose_name = _("possible duplicate")
+        verbose_name_plural = _("possible duplicates")
+        constraints = [
+            models.UniqueConstraint(fields=["new_client", "existing_client"], name="possible_duplicate_unique"),
+            models.CheckConstraint(
+                condition=~models.Q(new_client=models.F("existing_client")), name="possible_duplicate_two_clients"
+            ),
+        ]
+        indexes = [models.Index(fields=["status", "created_at"], name="possible_duplicate_status")]
+
+    def __str__(self) -> str:
+        return f"{self.new_client} ≈ {self.existing_client}"

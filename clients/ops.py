@@ -31,10 +31,12 @@ from clients.services import (
     client_update_by_rep,
 )
 from fieldsales.models import Blob
-from fieldsales.sync.errors import FORBIDDEN, INVALID, MISSING_BLOB, NOT_OBJECT, Rejected, missing
+from fieldsales.sync.errors import FORBIDDEN, INVALID, MISSING_BLOB, NOT_OBJECT, Rejected, missing, uuid_or_none
 from fieldsales.sync.registry import Op, Outcome
 
 TEXT_FIELDS = ("name", "phone")
+# The app names the few clients its duplicate warning showed (three at most); more is no warning a rep saw.
+MAX_SIMILAR = 20
 
 NO_CREATE = _("Your access to this list does not allow creating clients.")
 NO_ARCHIVE = _("Your access to this list does not allow archiving clients.")
@@ -42,6 +44,7 @@ UNKNOWN_LIST = _("This list does not exist or is not shared with you.")
 ALREADY_EXISTS = _("A client with this identifier already exists.")
 BLOB_MISSING = _("The photo has not been uploaded yet; it will be sent again after the upload.")
 BASE_VERSION_REQUIRED = _("Send the version the change was based on.")
+NOT_SIMILAR_LIST = _("Send at most 20 client ids, as a list.")
 
 
 def _photo(op: Op, data: dict[str, Any]) -> dict[str, Any]:
@@ -116,13 +119,32 @@ def _list_of_create(op: Op) -> ClientList:
     return client_list
 
 
+def _similar_to(data: dict[str, Any]) -> list[uuid.UUID]:
+    """The ids of `similar_to`: the clients the app warned the rep this new one looked like. An item that is no id
+    is ignored as an unknown id is (the service keeps only the clients the rep sees)."""
+    value = data.get("similar_to")
+    if value is None:
+        return []
+    if not isinstance(value, list) or len(value) > MAX_SIMILAR:
+        raise Rejected(INVALID, {"similar_to": [NOT_SIMILAR_LIST]})
+    return [pk for pk in map(uuid_or_none, value) if pk is not None]
+
+
 def handle_client_create(op: Op) -> Outcome:
     client_list = _list_of_create(op)
     if Client.objects.filter(pk=op.entity_id).exists():
         raise Rejected(INVALID, {"id": [ALREADY_EXISTS]})
+    similar_to = _similar_to(op.data)
     data = _photo(op, _writable(op.data))
     try:
-        client = client_create(user=op.user, client_list=client_list, data=data, client_id=op.entity_id, reps=[op.user])
+        client = client_create(
+            user=op.user,
+            client_list=client_list,
+            data=data,
+            client_id=op.entity_id,
+            reps=[op.user],
+            similar_to=similar_to,
+        )
     except ValidationError as error:
         raise Rejected.from_validation(error) from None
     return Outcome(version=client.version)

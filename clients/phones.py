@@ -9,6 +9,8 @@ country code.
 
 from __future__ import annotations
 
+import functools
+import re
 from typing import Any
 
 import phonenumbers
@@ -16,7 +18,7 @@ from django.conf import settings
 from django.core.exceptions import ValidationError
 from django.utils.translation import get_language
 from django.utils.translation import gettext_lazy as _
-from phonenumbers import PhoneNumberFormat, geocoder
+from phonenumbers import PhoneMetadata, PhoneNumberDesc, PhoneNumberFormat, geocoder
 
 NOT_PHONE = _("Enter a phone number, such as %(example)s (%(country)s), or one starting with + and its country code.")
 UNKNOWN_COUNTRY = _("Choose a country that has phone numbers (ISO 3166 code, such as CI or FR).")
@@ -109,3 +111,90 @@ def phone_display(value: Any, *, region: str | None) -> str:
     if phone_canonical(dialled, region=region) != phonenumbers.format_number(number, PhoneNumberFormat.E164):
         return phonenumbers.format_number(number, PhoneNumberFormat.INTERNATIONAL)
     return dialled
+
+
+# The kinds of number libphonenumber knows besides the general description: a number is valid when it matches the
+# general description and one of these (phonenumberutil._number_type_helper).
+_NUMBER_TYPES = (
+    "premium_rate",
+    "toll_free",
+    "shared_cost",
+    "voip",
+    "personal_number",
+    "pager",
+    "uan",
+    "voicemail",
+    "fixed_line",
+    "mobile",
+)
+
+
+def _metadata(region: str) -> PhoneMetadata:
+    metadata = PhoneMetadata.metadata_for_region(region)
+    if metadata is None:
+        raise ValueError(f"libphonenumber has no data for {region!r}")  # a list's country is validated: a bug
+    return metadata
+
+
+def _desc(desc: PhoneNumberDesc | None) -> list[Any] | None:
+    """[pattern, possible lengths] of a description that has a pattern (an empty list of lengths: any)."""
+    if desc is None or not desc.national_number_pattern:
+        return None
+    return [desc.national_number_pattern, list(desc.possible_length or ())]
+
+
+def _parsing(metadata: PhoneMetadata) -> dict[str, Any]:
+    """What parsing a number of this region reads from its metadata: its national prefix (and the rewrite some
+    regions make of it) and its general description (with the lengths only dialled locally)."""
+    transform = metadata.national_prefix_transform_rule
+    return {
+        "national_prefix": metadata.national_prefix_for_parsing or None,
+        # Python's "\\1" written as JavaScript's "$1", the only form the metadata uses.
+        "national_prefix_transform": re.sub(r"\\(\d)", r"$\1", transform) if transform else None,
+        "general": _desc(metadata.general_desc),
+        "local_lengths": list(getattr(metadata.general_desc, "possible_length_local_only", None) or ()),
+    }
+
+
+def _validity(region: str) -> dict[str, Any]:
+    metadata = _metadata(region)
+    types = [_desc(getattr(metadata, name)) for name in _NUMBER_TYPES]
+    return {
+        "region": region,
+        "leading_digits": metadata.leading_digits,
+        "general": _desc(metadata.general_desc),
+        "types": [desc for desc in types if desc is not None],
+    }
+
+
+@functools.lru_cache(maxsize=64)
+def _phone_rules(region: str) -> dict[str, Any]:
+    metadata = _metadata(region)
+    country_code = int(metadata.country_code or 0)
+    main = phonenumbers.region_code_for_country_code(country_code)
+    rules: dict[str, Any] = {
+        "region": region,
+        "country_code": country_code,
+        "international_prefix": metadata.international_prefix,
+        **_parsing(metadata),
+        # Every region sharing the country code, in libphonenumber's order: the first whose leading digits (or
+        # numbers) a number matches is the one it is checked against.
+        "regions": [_validity(other) for other in phonenumbers.COUNTRY_CODE_TO_REGION_CODE[country_code]],
+        "example": _example(region),
+    }
+    if main != region:
+        # A number written with its country code is read by the code's main region (+1: the US), whose national
+        # prefix and lengths may differ from this region's.
+        rules["main"] = _parsing(_metadata(main))
+    return rules
+
+
+def phone_rules(region: str | None) -> dict[str, Any]:
+    """What the app needs to tell, as `phone_parse` does, whether a number of the list's country is valid, and its
+    E.164 form: libphonenumber's data for that country, published in the pull (clients/records.py).
+
+    The app reads a number written with another country's code as the server's to decide: it holds no data of
+    that country, so it accepts the number as typed and the server stores it in E.164 or refuses the op (a sync
+    alert with NOT_PHONE's message). The app refuses what it cannot read as digits, spaces, `-.()/` and a leading
+    `+` (a letter, "Tel:"), which libphonenumber may read: the rep is asked for the digits, never let through."""
+    return _phone_rules(phone_region(region))

@@ -11,7 +11,12 @@ from __future__ import annotations
 
 from typing import TYPE_CHECKING, Any
 
+import phonenumbers
+
+from clients.duplicates import duplicate_rules
 from clients.models import Client, ClientList
+from clients.phones import phone_rules
+from clients.schema import AttributeSpec, AttributeType, attribute_rules
 from clients.selectors import client_seers, clients_visible_to, list_rights, list_seers, lists_visible_to
 from fieldsales.sync.lean import lean, moment
 from fieldsales.sync.registry import EntityType
@@ -23,6 +28,32 @@ if TYPE_CHECKING:
 
 CLIENT_LIST_RANK = 10
 CLIENT_RANK = 40
+
+
+def name_max() -> int:
+    """The longest name a client may have: the model's own limit, which `client_create` checks."""
+    return int(Client._meta.get_field("name").max_length or 0)
+
+
+def list_rules(client_list: ClientList) -> dict[str, Any]:
+    """The rules of a client's own fields on this list, for the app's form: its name, and its phone, a number of the
+    list's country (`phone_rules`)."""
+    return {"name": {"max_length": name_max()}, "phone": phone_rules(client_list.country)}
+
+
+def list_rules_signature() -> dict[str, Any]:
+    """What the rules a list record carries are made of, but for its country: when this changes (a limit in
+    clients/schema.py, libphonenumber's data), the pull's rules version does, and devices get their lists again."""
+    kinds = [kind for kind in AttributeType if kind != AttributeType.PHONE]
+    return {
+        "attributes": {kind.value: attribute_rules(AttributeSpec("x", kind.value)) for kind in kinds},
+        "name_max": name_max(),
+        "phonenumbers": phonenumbers.__version__,
+    }
+
+
+# The pull's global rules that come from this app (fieldsales/sync/pull.py publishes them, clients/sync.py registers).
+RULES = {"name_max": name_max, "duplicates": duplicate_rules}
 
 
 def serialize_lists(rep: User, ids: list[str]) -> dict[str, dict[str, Any]]:
@@ -44,10 +75,12 @@ def serialize_lists(rep: User, ids: list[str]) -> dict[str, dict[str, Any]]:
                         "required": spec.required,
                         "important": spec.important,
                         "options": list(spec.options),
+                        "rules": attribute_rules(spec),
                     }
                     for spec in client_list.specs()
                 ],
                 "access": {"create": right.create, "edit": right.edit, "archive": right.archive},
+                "rules": list_rules(client_list),
             },
         }
     return records
@@ -155,6 +188,7 @@ ENTITY_TYPES = (
         serialize_v2=serialize_lists_v2,
         seers=list_seers,
         visible=lambda rep: lists_visible_to(rep).values_list("pk", flat=True),
+        rules=list_rules_signature,
     ),
     EntityType(
         name="client",

@@ -30,12 +30,11 @@ from decimal import Decimal, InvalidOperation
 from typing import Any
 
 from django.core.exceptions import ValidationError
-from django.core.validators import validate_email
 from django.db import models
 from django.utils.translation import get_language
 from django.utils.translation import gettext_lazy as _
 
-from clients.phones import phone_display, phone_parse
+from clients.phones import phone_display, phone_parse, phone_rules
 
 
 class AttributeType(models.TextChoices):
@@ -58,6 +57,34 @@ LONG_TEXT_MAX = 5000
 INTEGER_LIMIT = 2**53  # what a phone's JavaScript number holds exactly
 DECIMAL_MAX_DIGITS = 15
 MULTIPLE_CHOICE_SEPARATOR = ";"
+# The app validates with these same patterns (published by `attribute_rules`), so each is written in the part of
+# regular-expression syntax that Python's `re` and JavaScript's `RegExp` (with its `u` flag) read alike, and is
+# matched whole (`re.fullmatch`; `^(?:…)$` in JavaScript).
+# A date as a person types it: "%Y-%m-%d", "%d/%m/%Y", and the ISO moments an export writes, read as
+# `datetime.strptime` reads those formats (one or two digits for the day and month; "T" of either case) but in ASCII
+# digits only. The groups are the year, month and day, in the order the second item says.
+_YEAR = "([0-9]{4})"
+_MONTH = "(1[0-2]|0[1-9]|[1-9])"
+_DAY = "(3[01]|[12][0-9]|0[1-9]|[1-9]| [1-9])"
+_TIME = "(?:2[0-3]|[01][0-9]|[0-9]):(?:[0-5][0-9]|[0-9]):(?:[0-5][0-9]|[0-9])"
+# What strptime's `\s+` matches in Python: the characters `str.isspace()` calls whitespace (JavaScript's `\s` differs).
+_SPACES = r"[\t-\r\x1c-\x20\x85\xa0\u1680\u2000-\u200a\u2028\u2029\u202f\u205f\u3000]+"
+DATE_FORMATS = (
+    (f"{_YEAR}-{_MONTH}-{_DAY}", "ymd"),
+    (f"{_DAY}/{_MONTH}/{_YEAR}", "dmy"),
+    (f"{_YEAR}-{_MONTH}-{_DAY}[Tt]{_TIME}", "ymd"),
+    (f"{_YEAR}-{_MONTH}-{_DAY}{_SPACES}{_TIME}", "ymd"),
+)
+# An email address as Django's EmailValidator reads it (a dot-atom or quoted local part; a domain of Unicode letters,
+# digits and hyphens with a top-level label), without its IP-address and "localhost" forms, which no client has.
+_ATOM = r"[-!#$%&'*+/=?^_`{|}~0-9A-Za-z]+"
+_QUOTED = r'"(?:[\x01-\x08\x0b\x0c\x0e-\x1f!#-\[\]-\x7f]|\\[\x01-\x09\x0b\x0c\x0e-\x7f])*"'
+_LETTER = r"a-zA-Z\u00a1-\uffff"
+_HOST = f"[{_LETTER}0-9](?:[{_LETTER}0-9-]{{0,61}}[{_LETTER}0-9])?"
+_LABELS = rf"(?:\.(?!-)[{_LETTER}0-9-]{{1,63}}(?<!-))*"
+_TOP = rf"\.(?!-)(?:[{_LETTER}-]{{2,63}}|[xX][nN]--[a-zA-Z0-9]{{1,59}})(?<!-)\.?"
+EMAIL_PATTERN = rf"(?:{_ATOM}(?:\.{_ATOM})*|{_QUOTED})@{_HOST}{_LABELS}{_TOP}"
+EMAIL_MAX_LENGTH = 320  # RFC 3696, as Django's validator
 KEY_RE = re.compile(r"^[a-z][a-z0-9_]{0,49}$")
 # A client's own fields: an attribute may not take one of these keys, so that errors and
 # import columns can name attributes and fields alike by their bare key.
@@ -91,9 +118,9 @@ UNKNOWN = _("This attribute is not in the list's schema.")
 TOO_LONG = _("Enter at most %(max)d characters.")
 NOT_TEXT = _("Enter text.")
 NOT_INTEGER = _("Enter a whole number.")
-INTEGER_RANGE = _("Enter a number between -9007199254740992 and 9007199254740992.")
+INTEGER_RANGE = _("Enter a number between %(min)d and %(max)d.")
 NOT_DECIMAL = _("Enter a number.")
-DECIMAL_DIGITS = _("Enter a number with at most 15 digits.")
+DECIMAL_DIGITS = _("Enter a number with at most %(max)d digits.")
 NOT_DATE = _("Enter a date as YYYY-MM-DD or DD/MM/YYYY.")
 NOT_BOOLEAN = _("Enter yes or no.")
 NOT_OPTION = _("“%(value)s” is not one of the choices: %(options)s.")
@@ -177,6 +204,10 @@ def _clean_long_text(spec: AttributeSpec, value: Any) -> str:
     return _clean_text(spec, value, LONG_TEXT_MAX)
 
 
+def _out_of_range() -> ValidationError:
+    return ValidationError(INTEGER_RANGE, code="range", params={"min": -INTEGER_LIMIT, "max": INTEGER_LIMIT})
+
+
 def _clean_integer(spec: AttributeSpec, value: Any) -> int:
     if isinstance(value, bool):
         raise ValidationError(NOT_INTEGER, code="invalid")
@@ -190,10 +221,10 @@ def _clean_integer(spec: AttributeSpec, value: Any) -> int:
         if not decimal.is_finite() or decimal != decimal.to_integral_value():
             raise ValidationError(NOT_INTEGER, code="invalid")
         if abs(decimal) > INTEGER_LIMIT:
-            raise ValidationError(INTEGER_RANGE, code="range")
+            raise _out_of_range()
         number = int(decimal)
     if abs(number) > INTEGER_LIMIT:
-        raise ValidationError(INTEGER_RANGE, code="range")
+        raise _out_of_range()
     return number
 
 
@@ -211,7 +242,7 @@ def _clean_decimal(spec: AttributeSpec, value: Any) -> str:
         raise ValidationError(NOT_DECIMAL, code="invalid")
     digits = number.as_tuple().digits
     if len(digits) > DECIMAL_MAX_DIGITS or abs(number.adjusted()) > DECIMAL_MAX_DIGITS:
-        raise ValidationError(DECIMAL_DIGITS, code="max_digits")
+        raise ValidationError(DECIMAL_DIGITS, code="max_digits", params={"max": DECIMAL_MAX_DIGITS})
     plain = format(number, "f")
     if "." in plain:
         plain = plain.rstrip("0").rstrip(".")
@@ -226,11 +257,15 @@ def _clean_date(spec: AttributeSpec, value: Any) -> str:
     if not isinstance(value, str):
         raise ValidationError(NOT_DATE, code="invalid")
     text = value.strip()
-    for pattern in ("%Y-%m-%d", "%d/%m/%Y", "%Y-%m-%dT%H:%M:%S", "%Y-%m-%d %H:%M:%S"):
-        try:
-            return dt.datetime.strptime(text, pattern).date().isoformat()
-        except ValueError:
+    for pattern, order in DATE_FORMATS:
+        match = re.fullmatch(pattern, text)
+        if match is None:
             continue
+        parts = dict(zip(order, (int(group) for group in match.groups()), strict=True))
+        try:
+            return dt.date(parts["y"], parts["m"], parts["d"]).isoformat()
+        except ValueError:
+            continue  # 2026-02-30: no such day
     raise ValidationError(NOT_DATE, code="invalid")
 
 
@@ -291,10 +326,8 @@ def _clean_email(spec: AttributeSpec, value: Any) -> str:
     if not isinstance(value, str):
         raise ValidationError(NOT_EMAIL, code="invalid")
     text = value.strip()
-    try:
-        validate_email(text)
-    except ValidationError:
-        raise ValidationError(NOT_EMAIL, code="invalid") from None
+    if len(text) > EMAIL_MAX_LENGTH or not re.fullmatch(EMAIL_PATTERN, text):
+        raise ValidationError(NOT_EMAIL, code="invalid")
     local, _at, domain = text.rpartition("@")
     return f"{local}@{domain.lower()}"
 
@@ -358,6 +391,27 @@ def validate_attributes(
     if errors:
         raise SchemaValidationError(errors)
     return cleaned
+
+
+def attribute_rules(spec: AttributeSpec) -> dict[str, Any]:
+    """The figures and patterns `clean_value` checks a value of `spec` with, as the app reads them (the pull sends
+    them with each attribute of a list and each field of an activity): the app validates from these and restates
+    none. A choice's rule is its `options`, sent already; a boolean or a photo has none the app needs."""
+    kind = AttributeType(spec.type)
+    if kind in (AttributeType.TEXT, AttributeType.LONG_TEXT):
+        return {"max_length": TEXT_MAX if kind == AttributeType.TEXT else LONG_TEXT_MAX}
+    if kind == AttributeType.INTEGER:
+        return {"min": -INTEGER_LIMIT, "max": INTEGER_LIMIT}
+    if kind == AttributeType.DECIMAL:
+        # At most this many significant digits, and a magnitude within 10 to the power of as many.
+        return {"max_digits": DECIMAL_MAX_DIGITS}
+    if kind == AttributeType.DATE:
+        return {"formats": [[pattern, order] for pattern, order in DATE_FORMATS]}
+    if kind == AttributeType.EMAIL:
+        return {"pattern": EMAIL_PATTERN, "max_length": EMAIL_MAX_LENGTH}
+    if kind == AttributeType.PHONE:
+        return {"phone": phone_rules(spec.region or None)}
+    return {}
 
 
 def missing_required(specs: Iterable[AttributeSpec], values: Mapping[str, Any]) -> list[str]:

@@ -15,7 +15,7 @@ from django.db.models import QuerySet
 from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 
-from clients.models import Assignment, Client, ClientList, business_key_of
+from clients.models import Assignment, Client, ClientList, PossibleDuplicate, business_key_of
 from clients.phones import phone_canonical, phone_parse
 from clients.schema import (
     AttributeSpec,
@@ -26,7 +26,7 @@ from clients.schema import (
     search_text,
     validate_attributes,
 )
-from clients.selectors import ListRights, client_missing_required, list_seers
+from clients.selectors import ListRights, client_missing_required, clients_visible_to, list_seers
 from fieldsales.models import SyncEntry
 from fieldsales.sync.feed import descendants, publish, refresh_reps, resend
 from fieldsales.sync.registry import TYPES
@@ -139,14 +139,29 @@ def client_create(
     data: Mapping[str, Any],
     client_id: uuid.UUID | None = None,
     reps: Iterable[User] = (),
+    similar_to: Collection[uuid.UUID] = (),
 ) -> Client:
-    """Create a client from core fields and `attributes`, checked against the list's schema."""
+    """Create a client from core fields and `attributes`, checked against the list's schema.
+
+    `similar_to`: the clients the app warned `user` this one looked like (clients/duplicates.py), created anyway;
+    kept as possible duplicates for the back office, those `user` sees only (others are ignored)."""
     client = _new_client(user=user, client_list=client_list, data=data, client_id=client_id)
     _raise_key_conflicts(client_list, [client])
     client.save(force_insert=True)
     Assignment.objects.bulk_create([Assignment(client=client, rep=rep) for rep in reps], ignore_conflicts=True)
+    if similar_to and user is not None:
+        _record_possible_duplicates(rep=user, client=client, similar_to=similar_to)
     publish("client", [client.pk])
     return client
+
+
+def _record_possible_duplicates(*, rep: User, client: Client, similar_to: Collection[uuid.UUID]) -> None:
+    """Pairs of `client` with each client of `similar_to` that `rep` sees: an id of a client the rep does not see
+    (another rep's, archived since, or none) would tell the back office nothing the rep could know, or leak it."""
+    seen = clients_visible_to(rep).filter(pk__in=list(similar_to)).exclude(pk=client.pk).values_list("pk", flat=True)
+    PossibleDuplicate.objects.bulk_create(
+        [PossibleDuplicate(new_client=client, existing_client_id=pk, rep=rep) for pk in seen], ignore_conflicts=True
+    )
 
 
 @dataclass(frozen=True)
@@ -568,3 +583,31 @@ def clients_write(*, user: User | None, writes: Sequence[ClientWrite]) -> None:
     fields_only = [write.client.pk for write in writes if not write.adding and not write.reps_changed]
     if fields_only:
         resend("client", fields_only)
+
+
+# Possible duplicates: the back office's review ----------------------------------------------------------------------
+
+
+@transaction.atomic
+def possible_duplicates_dismiss(*, user: User | None, duplicates: QuerySet[PossibleDuplicate]) -> int:
+    """Mark the pairs still to review as two different clients; return how many."""
+    return duplicates.filter(status=PossibleDuplicate.Status.OPEN).update(
+        status=PossibleDuplicate.Status.NOT_DUPLICATE, reviewed_at=timezone.now(), reviewed_by=user
+    )
+
+
+@transaction.atomic
+def possible_duplicates_archive_new(*, user: User | None, duplicates: QuerySet[PossibleDuplicate]) -> int:
+    """Archive the new client of each pair still to review (`client_archive`: it leaves the reps' lists, the back
+    office can restore it) and close every pair of those clients still open; return how many clients were archived.
+
+    Nothing is merged: the visits, orders and notes made on the new client stay on it."""
+    new_ids = set(duplicates.filter(status=PossibleDuplicate.Status.OPEN).values_list("new_client_id", flat=True))
+    archived = 0
+    for client in Client.objects.filter(pk__in=new_ids, archived_at__isnull=True).select_for_update():
+        client_archive(user=user, client=client)
+        archived += 1
+    PossibleDuplicate.objects.filter(new_client_id__in=new_ids, status=PossibleDuplicate.Status.OPEN).update(
+        status=PossibleDuplicate.Status.NEW_ARCHIVED, reviewed_at=timezone.now(), reviewed_by=user
+    )
+    return archived

@@ -10,13 +10,15 @@ from __future__ import annotations
 from django.utils.translation import gettext_lazy as _
 
 from clients import ops, records
-from fieldsales.sync.registry import BLOB_READERS, register_op, register_type
+from fieldsales.sync.registry import BLOB_READERS, register_op, register_rules, register_type
 
 
 def register() -> None:
     for entity_type in records.ENTITY_TYPES:
         register_type(entity_type)
     BLOB_READERS.append(records.photo_readable)
+    for name, publish in records.RULES.items():
+        register_rules(name, publish)
     register_op("client.create", ops.handle_client_create, label=_("New client"), entity="client", creates=True)
     register_op("client.update", ops.handle_client_update, label=_("Client edit"), entity="client")
     register_op("client.archive", ops.handle_client_archive, label=_("Client deletion"), entity="client")

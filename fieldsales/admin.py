@@ -66,3 +66,5 @@ class BlobAdmin(admin.ModelAdmin):
 admin.site.site_header = _("FieldSales back office")
 admin.site.site_title = _("FieldSales")
 admin.site.index_title = _("Back office")
+# One sign-in page for everyone (fieldsales/signin.py): the admin's login renders it, with its staff-only form.
+admin.site.login_template = "registration/login.html"

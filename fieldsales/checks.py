@@ -1,15 +1,18 @@
 """Deployment checks of our own, run by `manage.py check --deploy` (and so by `make serve`).
 
 Django's own deploy checks cover HTTPS, cookies and the secret key; these cover the parts production needs that a
-development machine does without: PostgreSQL and Redis.
+development machine does without: PostgreSQL, Redis, hashed static files and the site's public address.
 """
 
 from __future__ import annotations
 
+import ipaddress
 from typing import Any
+from urllib.parse import urlsplit
 
 from django.conf import settings
 from django.core.checks import Tags, Warning, register
+from django.http.request import split_domain_port, validate_host
 
 
 @register(Tags.database, deploy=True)
@@ -47,5 +50,48 @@ def production_static_files(app_configs: Any, **kwargs: Any) -> list[Warning]:
             "Static files are served without hashed names: phones may keep an old app after an update.",
             hint="Leave STATIC_MANIFEST unset (or true) in production and run collectstatic.",
             id="fieldsales.W003",
+        )
+    ]
+
+
+def _loopback(host: str) -> bool:
+    host = host.strip("[]").rstrip(".").lower()
+    if host == "localhost" or host.endswith(".localhost"):
+        return True
+    try:
+        return ipaddress.ip_address(host).is_loopback
+    except ValueError:
+        return False
+
+
+def site_url_problem(url: str, allowed_hosts: list[str]) -> str | None:
+    """What is wrong with `url` as the address phones open statement links at, or None.
+
+    This machine's own address is wrong only when the site answers other hosts: a trial of `make serve` that answers
+    this machine alone (ALLOWED_HOSTS all loopback) has no other address to give.
+    """
+    if not url:
+        return "SITE_URL is not set: the statement links sent by SMS, WhatsApp and email have no address."
+    parts = urlsplit(url)
+    if parts.scheme != "https":
+        return f"SITE_URL ({url}) is not an https:// address: the site answers HTTPS only."
+    host, _port = split_domain_port(parts.netloc.rpartition("@")[2])
+    if _loopback(parts.hostname or "") and not all(_loopback(allowed) for allowed in allowed_hosts):
+        return f"SITE_URL ({url}) is this machine's own address: phones cannot open the statement links."
+    if not validate_host(host, allowed_hosts):
+        return f"SITE_URL ({url}) names a host that ALLOWED_HOSTS refuses: the statement links would answer 400."
+    return None
+
+
+@register(deploy=True)
+def production_site_url(app_configs: Any, **kwargs: Any) -> list[Warning]:
+    problem = site_url_problem(settings.SITE_URL, settings.ALLOWED_HOSTS)
+    if problem is None:
+        return []
+    return [
+        Warning(
+            problem,
+            hint="Set SITE_URL to the address phones reach the site at, e.g. SITE_URL=https://fieldsales.example.com.",
+            id="fieldsales.W004",
         )
     ]

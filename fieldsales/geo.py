@@ -54,8 +54,18 @@ def haversine_m(lat1: float, lng1: float, lat2: float, lng2: float) -> float:
     return 2 * EARTH_RADIUS_M * math.asin(min(1.0, math.sqrt(a)))
 
 
+def offset_point(lat: float, lng: float, distance_m: float, bearing_deg: float) -> tuple[float, float]:
+    """The point `distance_m` from (lat, lng) towards `bearing_deg` (0 north, 90 east): a flat Earth, exact to the
+    centimetre below a kilometre, where the demo and the tests place positions around a client."""
+    bearing = math.radians(bearing_deg)
+    dlat = distance_m * math.cos(bearing) / EARTH_RADIUS_M
+    dlng = distance_m * math.sin(bearing) / (EARTH_RADIUS_M * math.cos(math.radians(lat)))
+    return lat + math.degrees(dlat), lng + math.degrees(dlng)
+
+
 def within_geofence(distance_m: float, accuracy_m: float | None, radius_m: float) -> bool:
-    """Accept when the distance, less the reported accuracy (counted at most 50 m), is within the radius."""
+    """Accept when the distance, less the reported accuracy (counted at most MAX_ACCURACY_CREDIT_M, which the pull
+    publishes to the app as `accuracy_credit_m`), is within the radius."""
     credit = min(max(accuracy_m or 0.0, 0.0), MAX_ACCURACY_CREDIT_M)
     return distance_m - credit <= radius_m
 

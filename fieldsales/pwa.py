@@ -1,4 +1,4 @@
-"""The rep's PWA as the server sees it: the app shell, its manifest, its service worker and its translations.
+"""The rep's PWA as the server sees it: the app shell, its manifest, its service worker, its translations and its icon.
 
 The shell holds nothing of the user: it is cached once by the service worker and started offline; the app
 asks `/api/me` who is signed in and reads everything else from its IndexedDB.
@@ -24,7 +24,7 @@ from django.template.loader import render_to_string
 from django.urls import reverse
 from django.utils import translation
 from django.utils.translation import gettext as _
-from django.views.decorators.cache import never_cache
+from django.views.decorators.cache import cache_control, never_cache
 from django.views.decorators.http import require_GET
 from django.views.i18n import JSONCatalog
 from drf_spectacular.types import OpenApiTypes
@@ -34,8 +34,9 @@ from rest_framework.request import Request
 from rest_framework.response import Response
 from rest_framework.views import APIView
 
-from fieldsales.accounts import REP_LANGUAGES, REPS, rep_language, rep_language_set, user_has_role
+from fieldsales.accounts import REP_LANGUAGES, rep_language, rep_language_set
 from fieldsales.openapi import SIGNED_OUT
+from fieldsales.signin import home_url
 
 # Leaflet ships with django-leaflet; the map needs its script, its style and the images that style names.
 LEAFLET_FILES = (
@@ -50,11 +51,18 @@ LEAFLET_FILES = (
 THEME_COLOR = "#0e6b4f"
 # A classic script, not a module: it paints the last first screen and starts reading IndexedDB before the modules run.
 EARLY_SCRIPT = "js/early.js"
+# The sign-in page's script: precached with the shell for the page's offline copy, but no module of the app.
+SIGN_IN_SCRIPT = "js/login.js"
 # The supervisors' live board (/board/) is a page of its own: the rep's app neither preloads nor precaches it.
 NOT_THE_APP = frozenset({"js/board.js", "css/board.css"})
 # The icons a browser fetches itself to install the app: never needed to run it offline. The favicon is (the shell
 # names it).
 INSTALL_ICONS = frozenset({"icons/icon-512.png", "icons/maskable-512.png", "icons/apple-touch-icon.png"})
+FAVICON = "icons/icon-192.png"
+# The templates and catalogues of what the service worker caches from the server: the shell and the sign-in page's
+# offline copy. A change to one is a new version, which caches them again.
+TEMPLATES = ("pwa/index.html", "pwa/sw.js", "registration/base.html", "registration/login.html")
+CATALOGUES = ("django.mo", "djangojs.mo")
 
 
 def _own_static_files() -> list[str]:
@@ -90,12 +98,13 @@ def _precache() -> Precache:
         path = finders.find(name)
         if path:
             digest.update(Path(str(path)).read_bytes())
-    for template in ("index.html", "sw.js"):
-        digest.update((Path(settings.BASE_DIR) / "templates" / "pwa" / template).read_bytes())
+    for template in TEMPLATES:
+        digest.update((Path(settings.BASE_DIR) / "templates" / template).read_bytes())
     for code, _name in settings.LANGUAGES:
-        catalogue = Path(settings.BASE_DIR) / "locale" / code / "LC_MESSAGES" / "djangojs.mo"
-        if catalogue.exists():
-            digest.update(catalogue.read_bytes())
+        for domain in CATALOGUES:
+            catalogue = Path(settings.BASE_DIR) / "locale" / code / "LC_MESSAGES" / domain
+            if catalogue.exists():
+                digest.update(catalogue.read_bytes())
     digest.update("\n".join([*shell, *later]).encode())
     return Precache(digest.hexdigest()[:16], shell, later)
 
@@ -112,12 +121,15 @@ def precache() -> Precache:
 def index(request: HttpRequest) -> HttpResponse:
     if not request.user.is_authenticated:
         return redirect_to_login(request.get_full_path())
-    if request.user.is_staff and not user_has_role(request.user, REPS):
+    home = home_url(request.user)
+    if home != request.path:
         # Back-office staff work in the admin; the app is the reps'.
-        return redirect("admin:index")
+        return redirect(home)
     # Every module is fetched at once instead of import by import: a cold start waits for one round, not five.
     modules = [
-        staticfiles_storage.url(name) for name in _own_static_files() if name.endswith(".js") and name != EARLY_SCRIPT
+        staticfiles_storage.url(name)
+        for name in _own_static_files()
+        if name.endswith(".js") and name not in (EARLY_SCRIPT, SIGN_IN_SCRIPT)
     ]
     return render(request, "pwa/index.html", {"theme_color": THEME_COLOR, "modules": modules})
 
@@ -132,6 +144,8 @@ def service_worker(request: HttpRequest) -> HttpResponse:
             "version": files.version,
             "precache": json.dumps(files.shell),
             "later": json.dumps(files.later),
+            # The sign-in page, and the copy of it shown offline (it says so, and its form waits for a network).
+            "sign_in": json.dumps({"page": reverse("login"), "copy": f"{reverse('login')}?offline=1"}),
             "static_prefix": json.dumps(settings.STATIC_URL),
             # Hashed names (the manifest storage) never change content: the browser's HTTP cache may serve them to the
             # install, which then downloads nothing the page already has.
@@ -169,6 +183,17 @@ def manifest(request: HttpRequest) -> JsonResponse:
         },
         content_type="application/manifest+json",
     )
+
+
+@require_GET
+@cache_control(max_age=24 * 3600)
+def favicon(request: HttpRequest) -> HttpResponse:
+    """The app's icon, for browsers that ask /favicon.ico of a page that names none (the admin's, a PDF)."""
+    path = finders.find(FAVICON)
+    if not path:
+        raise Http404
+    # A few kilobytes, answered whole: no file left open for a streaming answer.
+    return HttpResponse(Path(str(path)).read_bytes(), content_type="image/png")
 
 
 @require_GET

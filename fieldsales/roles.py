@@ -41,6 +41,8 @@ BACK_OFFICE_READS = [
 # Clients (not their purge), imports, the ledger, targets and statements.
 BACK_OFFICE_WRITES = [
     *model_permissions("clients", "client", "add", "change", "view", "import", "export"),
+    # Reviewing the possible duplicates reps created anyway (clients.PossibleDuplicate).
+    *model_permissions("clients", "possibleduplicate", "change", "view"),
     *model_permissions("workflows", "product", *EDIT, "import", "export"),
     *model_permissions("kpis", "ledgerentry", *EDIT, "import", "export"),
     *model_permissions("kpis", "target", *EDIT, "import", "export"),
@@ -71,6 +73,7 @@ MANAGER_WRITES = [
 SUPERVISOR_READS = [
     *model_permissions("clients", "client", "view", "export"),
     *model_permissions("clients", "clientlist", "view"),
+    *model_permissions("clients", "possibleduplicate", "view"),
     *model_permissions("workflows", "visit", "view", "export"),
     *model_permissions("workflows", "activitysubmission", "view"),
     *model_permissions("workflows", "orderline", "view", "export"),

@@ -168,7 +168,11 @@ STATEMENT_RATE_PER_HOUR = env.int("STATEMENT_RATE_PER_HOUR", default=30)
 STATEMENT_LINK_DAYS = env.int("STATEMENT_LINK_DAYS", default=7)
 # Statement sending and a KPI recompute run in a thread after the request; off, their commands do it.
 BACKGROUND_THREADS = env.bool("BACKGROUND_THREADS", default=True)
-SITE_URL = env.str("SITE_URL", default="http://127.0.0.1:8000")
+# The site's public address (https://fieldsales.example.com), which links sent without a request start with: the
+# statement links of SMS, WhatsApp and email. `make run` and `make serve` set it to the address they serve; a link made
+# in a request starts with the request's own address (fieldsales/site.py). `check --deploy` flags it unset, plain
+# HTTP, or this machine (fieldsales/checks.py).
+SITE_URL = env.str("SITE_URL", default="")
 WHATSAPP_API_URL = env.str("WHATSAPP_API_URL", default="https://graph.facebook.com/v21.0")
 WHATSAPP_PHONE_ID = env.str("WHATSAPP_PHONE_ID", default="")
 WHATSAPP_TOKEN = env.str("WHATSAPP_TOKEN", default="")

@@ -1,22 +1,28 @@
 from django.contrib import admin
-from django.urls import include, path
+from django.contrib.auth import urls as auth_urls
+from django.urls import URLPattern, include, path
 from drf_spectacular.views import SpectacularAPIView, SpectacularSwaggerSplitView
 
-from fieldsales import pwa
+from fieldsales import pwa, signin
 from kpis.api.views import statement_link
 from workflows import views as workflows_views
 
 handler404 = "fieldsales.errors.not_found"
 
+# Django's sign-in, sign-out and password views, but the sign-in page is FieldSales' own (fieldsales/signin.py).
+ACCOUNTS = [url for url in auth_urls.urlpatterns if isinstance(url, URLPattern) and url.name != "login"]
+
 urlpatterns = [
     path("", pwa.index, name="home"),
     path("sw.js", pwa.service_worker, name="pwa-sw"),
     path("manifest.webmanifest", pwa.manifest, name="pwa-manifest"),
+    path("favicon.ico", pwa.favicon, name="favicon"),
     path("app/i18n/<str:language>.json", pwa.i18n_catalog, name="pwa-i18n"),
     path("statements/<str:token>.pdf", statement_link, name="statement-link"),
     path("board/", workflows_views.board, name="board"),
     path("board/visits/", workflows_views.board_visits, name="board-visits"),
-    path("accounts/", include("django.contrib.auth.urls")),
+    path("accounts/login/", signin.SignInView.as_view(), name="login"),
+    path("accounts/", include(ACCOUNTS)),
     path("i18n/", include("django.conf.urls.i18n")),
     path("api/", include("fieldsales.api_urls")),
     path("api/schema/", SpectacularAPIView.as_view(), name="schema"),

@@ -24,11 +24,13 @@ from django.conf import settings
 from django.core import signing
 from django.core.mail import EmailMessage
 from django.db.models import Q
+from django.http import HttpRequest
 from django.urls import reverse
 from django.utils import timezone, translation
 from django.utils.translation import gettext as _
 
 from fieldsales.background import after_commit_in_thread
+from fieldsales.site import site_url
 from kpis.models import StatementDelivery
 from kpis.statements import statement_pdf
 
@@ -54,10 +56,11 @@ class Message:
     link: str
 
 
-def statement_link(delivery: StatementDelivery) -> str:
-    """A signed link to the delivery's PDF, valid `STATEMENT_LINK_DAYS` days."""
+def statement_link(delivery: StatementDelivery, *, request: HttpRequest | None = None) -> str:
+    """A signed link to the delivery's PDF, valid `STATEMENT_LINK_DAYS` days: at the request's address when made in
+    one, at SITE_URL when sent without one (deliveries)."""
     token = signing.dumps(str(delivery.pk), salt=LINK_SALT)
-    return settings.SITE_URL.rstrip("/") + reverse("statement-link", args=[token])
+    return site_url(request) + reverse("statement-link", args=[token])
 
 
 def delivery_from_link(token: str) -> StatementDelivery | None:

@@ -12,14 +12,17 @@ from __future__ import annotations
 import datetime as dt
 from typing import TYPE_CHECKING, Any
 
+from django.conf import settings
 from django.db.models import Prefetch
 from django.utils import timezone
 
+from clients.schema import AttributeSpec, AttributeType, attribute_rules
 from clients.selectors import client_seers, clients_visible_to
 from fieldsales.accounts import seen_by_every_rep
 from fieldsales.sync.lean import lean, moment
 from fieldsales.sync.registry import EntityType
 from workflows.models import ActivityKind, ActivitySubmission, Note, OrderLine, Product, Visit, Workflow
+from workflows.services import MONEY_PLACES, MONEY_ROUNDING
 
 if TYPE_CHECKING:
     from django.contrib.auth.models import User
@@ -41,6 +44,38 @@ def _everyone_if(model: Any, ids: list[str]) -> dict[str, set[int]]:
     return seen_by_every_rep(
         model.objects.filter(pk__in=[int(i) for i in ids], active=True).values_list("pk", flat=True)
     )
+
+
+def money_rules() -> dict[str, Any]:
+    """How the server rounds money and what it is counted in: the app shows an order's lines and total with these."""
+    return {
+        "places": MONEY_PLACES,
+        "rounding": MONEY_ROUNDING.removeprefix("ROUND_").lower(),  # "half_even", Python's decimal's mode
+        "currency": settings.CURRENCY,
+    }
+
+
+# The pull's global rules that come from this app (fieldsales/sync/pull.py publishes them, workflows/sync.py
+# registers).
+RULES = {"money": money_rules}
+
+
+def _with_rules(fields: Any) -> Any:
+    """An activity's form fields, each with the rules its value is checked with (clients.schema.attribute_rules, a
+    phone in the project's country: activity fields have no list)."""
+    if not isinstance(fields, list):
+        return fields
+    return [
+        {**item, "rules": attribute_rules(AttributeSpec(key=str(item.get("key")), type=item["type"]))}
+        if isinstance(item, dict) and item.get("type") in AttributeType.values
+        else item
+        for item in fields
+    ]
+
+
+def fields_rules_signature() -> dict[str, Any]:
+    """What an activity's field rules are made of: when this changes, devices get the workflows again."""
+    return {kind.value: attribute_rules(AttributeSpec("x", kind.value)) for kind in AttributeType}
 
 
 def serialize_workflows(rep: User, ids: list[str]) -> dict[str, dict[str, Any]]:
@@ -66,7 +101,7 @@ def serialize_workflows(rep: User, ids: list[str]) -> dict[str, dict[str, Any]]:
                         "requires_visit": activity.requires_visit,
                         "requires_geo_checkin": activity.requires_geo_checkin,
                         "radius_m": activity.radius_m,
-                        "fields": activity.fields,
+                        "fields": _with_rules(activity.fields),
                     }
                     for activity in workflow.activities.all()
                 ],
@@ -264,6 +299,7 @@ ENTITY_TYPES = (
         serialize_v2=serialize_workflows_v2,
         seers=lambda ids: _everyone_if(Workflow, ids),
         visible=lambda rep: Workflow.objects.filter(active=True).values_list("pk", flat=True),
+        rules=fields_rules_signature,
     ),
     EntityType(
         name="product",

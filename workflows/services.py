@@ -6,7 +6,7 @@ import datetime as dt
 import uuid
 from collections.abc import Iterable, Mapping
 from dataclasses import dataclass
-from decimal import Decimal, InvalidOperation
+from decimal import ROUND_HALF_EVEN, Decimal, InvalidOperation
 from typing import TYPE_CHECKING, Any
 
 from django.core.exceptions import ValidationError
@@ -27,7 +27,11 @@ from workflows.signals import client_history_changed
 if TYPE_CHECKING:
     from django.contrib.auth.models import User
 
-CENT = Decimal("0.01")
+# Money is kept to the cent, rounded half to even (0.125 is 0.12, 0.135 is 0.14): a unit price given with more
+# places, and each line's value. The app shows an order with the same rule, published in the pull (money_rules).
+MONEY_PLACES = 2
+MONEY_ROUNDING = ROUND_HALF_EVEN
+CENT = Decimal(1).scaleb(-MONEY_PLACES)
 MILLI = Decimal("0.001")
 MAX_LINES = 200
 # What the columns hold: quantity (12, 3), unit price (12, 2), line value and order total (14, 2).
@@ -160,7 +164,7 @@ def _order_lines(
         # The sizes first: quantizing a huge number overflows the decimal context.
         if quantity >= MAX_QUANTITY or unit_price >= MAX_UNIT_PRICE or quantity != quantity.quantize(MILLI):
             raise ValidationError({"lines": [BAD_LINE]})
-        parsed.append((product, quantity, unit_price.quantize(CENT)))
+        parsed.append((product, quantity, unit_price.quantize(CENT, rounding=MONEY_ROUNDING)))
     return parsed
 
 
@@ -201,7 +205,12 @@ def activity_submit(
     if activity.kind == ActivityKind.ORDER and not parsed:
         raise ValidationError({"lines": [ORDER_NEEDS_LINES]})
     order_lines = [
-        OrderLine(product=product, quantity=quantity, unit_price=price, value=(quantity * price).quantize(CENT))
+        OrderLine(
+            product=product,
+            quantity=quantity,
+            unit_price=price,
+            value=(quantity * price).quantize(CENT, rounding=MONEY_ROUNDING),
+        )
         for product, quantity, price in parsed
     ]
     if sum((line.value for line in order_lines), Decimal("0")) >= MAX_AMOUNT:

@@ -9,13 +9,15 @@ from __future__ import annotations
 
 from django.utils.translation import gettext_lazy as _
 
-from fieldsales.sync.registry import register_code, register_op, register_type
+from fieldsales.sync.registry import register_code, register_op, register_rules, register_type
 from workflows import ops, records
 
 
 def register() -> None:
     for entity_type in records.ENTITY_TYPES:
         register_type(entity_type)
+    for name, publish in records.RULES.items():
+        register_rules(name, publish)
     register_op("visit.checkin", ops.handle_visit_checkin, label=_("Check-in"), entity="visit", creates=True)
     register_op("activity.submit", ops.handle_activity_submit, label=_("Activity"), entity="visit", creates=True)
     register_op("visit.end", ops.handle_visit_end, label=_("End of visit"), entity="visit")

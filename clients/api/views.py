@@ -60,7 +60,9 @@ def sort_name() -> Any:
 
 def haversine_sql(lat: float, lng: float) -> Any:
     """fieldsales.geo.haversine_m from (lat, lng) to each client, in the database: what the list is sorted,
-    cut and labelled by, so the order, the radius and `distance_m` agree to the millimetre."""
+    cut and labelled by, so the order, the radius and `distance_m` agree to the millimetre. It stays in SQL (the one
+    copy of the formula besides geo.py's and the app's lib/geo.js): the list's pages are keyset-paginated on this
+    distance, which only the database can order by without reading every client of the box."""
     half_dlat = (Radians(F("lat")) - Value(math.radians(lat))) / Value(2.0)
     half_dlng = (Radians(F("lng")) - Value(math.radians(lng))) / Value(2.0)
     a = Power(Sin(half_dlat), 2) + Value(math.cos(math.radians(lat))) * Cos(Radians(F("lat"))) * Power(

@@ -8,7 +8,6 @@ out on any day (their dates move with today, their identities do not).
 from __future__ import annotations
 
 import datetime as dt
-import math
 import random
 from collections import defaultdict
 from dataclasses import dataclass
@@ -20,7 +19,7 @@ from fieldsales.demo.data import HISTORY_DAYS, QUANTITIES, SHELF_COMMENTS, SHELF
 from fieldsales.demo.identity import demo_id, demo_random
 from fieldsales.demo.ledger import build_ledger_entries, draw_payment_habit, money
 from fieldsales.demo.rows import Batch, Demo, SalesByRepMonth
-from fieldsales.geo import EARTH_RADIUS_M, haversine_m
+from fieldsales.geo import haversine_m, offset_point
 from workflows.models import ActivitySubmission, Note, OrderLine, Visit
 
 
@@ -94,7 +93,7 @@ def build_visit(history: ClientHistory, number: int, checked_in_at: dt.datetime,
     """The client's visit `number`: a check-in within 40 m of the shop by one of its reps."""
     rng = history.rng
     client_lat, client_lng = history.position
-    lat, lng = offset_position(client_lat, client_lng, rng.uniform(1, 38), rng.uniform(0, 360))
+    lat, lng = offset_point(client_lat, client_lng, rng.uniform(1, 38), rng.uniform(0, 360))
     lat, lng = round(lat, 6), round(lng, 6)
     rep_id = rng.choice(history.rep_ids)
     visit = Visit(
@@ -195,11 +194,3 @@ def build_note(history: ClientHistory, number: int, visit: Visit, ended_at: dt.d
                 created_at=ended_at,
             )
         )
-
-
-def offset_position(lat: float, lng: float, distance_m: float, bearing_deg: float) -> tuple[float, float]:
-    """The point `distance_m` from (lat, lng) towards `bearing_deg` (a flat earth is exact enough below 1 km)."""
-    bearing = math.radians(bearing_deg)
-    dlat = distance_m * math.cos(bearing) / EARTH_RADIUS_M
-    dlng = distance_m * math.sin(bearing) / (EARTH_RADIUS_M * math.cos(math.radians(lat)))
-    return lat + math.degrees(dlat), lng + math.degrees(dlng)

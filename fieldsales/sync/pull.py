@@ -20,6 +20,12 @@ A pull runs in two phases, both keyset-paginated:
 
 The cursor is the position of the last entry handed out, with its phase.
 
+The pull also publishes the rules the app validates and computes with (`published_rules`: money rounding, the
+geofence's accuracy credit, what the apps register), with a version. A device says which version it holds
+(`rules_version`); a page carries the rules only when that differs, and then, on a pull with a cursor, the records
+that carry rules of their own too (a list's attribute limits), which a device holding other rules holds as they
+were.
+
 A first sync may say where the phone is (`near`): the snapshot then hands out the entries of the types that
 have a position (clients) nearest first, ties and entities without a position last, by id. Their order is
 worked out here, from every entry of those types left in the snapshot, and the cursor keeps the point and
@@ -31,6 +37,8 @@ from __future__ import annotations
 
 import base64
 import binascii
+import dataclasses
+import hashlib
 import json
 from collections.abc import Iterable
 from dataclasses import dataclass
@@ -40,9 +48,9 @@ from django.db import connection
 from django.db.models import Count, Q, QuerySet
 from django.db.models.expressions import RawSQL
 
-from fieldsales.geo import haversine_m, point_of
+from fieldsales.geo import MAX_ACCURACY_CREDIT_M, haversine_m, point_of
 from fieldsales.models import SyncEntry
-from fieldsales.sync.registry import TYPES_BY_RANK
+from fieldsales.sync.registry import RULES, TYPES_BY_RANK
 
 if TYPE_CHECKING:
     from django.contrib.auth.models import User
@@ -115,12 +123,39 @@ class Position:
 
 @dataclass(frozen=True)
 class Page:
-    """`snapshot`: on a page of the snapshot phase, how many entries of each type the whole snapshot holds."""
+    """`snapshot`: on a page of the snapshot phase, how many entries of each type the whole snapshot holds. `rules`:
+    the published rules, when the device holds another version of them."""
 
     cursor: str | None
     more: bool
     changes: list[dict[str, Any]]
     snapshot: dict[str, int] | None = None
+    rules: dict[str, Any] | None = None
+
+
+def published_rules() -> dict[str, Any]:
+    """The rules the app validates and computes with, each from where it lives, and their `version`: a short hash
+    of them and of what the records that carry rules are made of (`EntityType.rules`), so that a change to either
+    reaches the devices."""
+    rules: dict[str, Any] = {"accuracy_credit_m": MAX_ACCURACY_CREDIT_M}
+    rules.update((name, publish()) for name, publish in sorted(RULES.items()))
+    carried = {entity_type.name: entity_type.rules() for entity_type in TYPES_BY_RANK.values() if entity_type.rules}
+    text = json.dumps([rules, carried], sort_keys=True, separators=(",", ":"))
+    return {**rules, "version": hashlib.sha256(text.encode()).hexdigest()[:12]}
+
+
+def _records_with_rules(rep: User, version: int) -> list[dict[str, Any]]:
+    """Every record of the types that carry rules that the rep holds, as now: sent again with new rules.
+
+    Queries: those of each such type's `visible` and serializer (a list's: the rights, the lists, their attributes)."""
+    changes: list[dict[str, Any]] = []
+    for entity_type in (TYPES_BY_RANK[rank] for rank in sorted(TYPES_BY_RANK)):
+        if entity_type.rules is None:
+            continue
+        ids = [str(entity_id) for entity_id in entity_type.visible(rep)]
+        records = entity_type.serializer(version)(rep, ids) if ids else {}
+        changes.extend({"type": entity_type.name, "id": entity_id, **records[entity_id]} for entity_id in records)
+    return changes
 
 
 Row = tuple[int, int, str, bool]
@@ -266,16 +301,32 @@ def sync_pull(
     limit: int = DEFAULT_LIMIT,
     version: int = 1,
     near: tuple[float, float] | None = None,
+    rules_version: str | None = None,
 ) -> Page:
     """One page of `rep`'s changes after `cursor` (from nothing when None), with the records of `version`.
 
     `near` orders a first sync's snapshot (see `_snapshot_near`); with a cursor, the cursor's point counts.
+    `rules_version`: the version of the rules the device holds ("" for none; None: a device that does not ask for
+    them). When it is not the server's, the page carries the rules, and a page after a cursor the records that carry
+    rules (`_records_with_rules`) before its changes.
 
     Queries: one for the page of entries (two on the page where the snapshot ends and the
     changes begin; with `near`, see `_snapshot_near`), one for the snapshot's counts on a page
     of the snapshot phase, then one per entity type present on it (a type may prefetch). None
-    grows with the page size.
+    grows with the page size. New rules add those of `_records_with_rules` after a cursor.
     """
+    page = _page(rep=rep, cursor=cursor, limit=limit, version=version, near=near)
+    if rules_version is None:
+        return page
+    rules = published_rules()
+    if rules_version == rules["version"]:
+        return page
+    again = _records_with_rules(rep, version) if cursor else []
+    return dataclasses.replace(page, changes=again + page.changes, rules=rules)
+
+
+def _page(*, rep: User, cursor: str | None, limit: int, version: int, near: tuple[float, float] | None) -> Page:
+    """The page of changes of `sync_pull`, without the rules."""
     limit = max(1, min(limit, MAX_LIMIT))
     position = Position.decode(cursor) if cursor else None
     if position is not None:

@@ -10,6 +10,8 @@ fieldsales. What is registered, where it is written, and who reads it:
   its label, what the app's sync alerts call it; the entity type whose records it creates or changes.
 - `register_code(code, label)`: a rejection code an op's answer may carry, with what the app says of it. The engine
   registers its own (errors.py); an app registers the codes only its rules raise (workflows: `too_far`).
+- `register_rules(name, publish)`: a rule the app validates or computes with, published in the pull's `rules` under
+  `name` (workflows: `money`), read from where the rule lives so that the app never restates it.
 
 From these and from nothing written by hand: the choices of the OpenAPI document (views.py, read when the document
 is built) and the app's generated module static/js/lib/contract.js (`manage.py sync_contract`; a test fails when it
@@ -59,6 +61,8 @@ class EntityType:
     `serialize` gives the records of version 1 of the pull; `serialize_v2` those of version 2 when they differ.
     `positions`: a first sync asked for `near` a point hands out this type's records nearest first.
     `follows_language`: the records depend on the rep's language, and are sent again when it changes.
+    `rules`: the records carry rules (a list's attribute limits); this gives what those are made of, as JSON. The
+    pull's rules version covers it, and a device holding another version is sent this type's records again.
     """
 
     name: str
@@ -71,6 +75,7 @@ class EntityType:
     serialize_v2: Serializer | None = None
     positions: Positions | None = None
     follows_language: bool = False
+    rules: Callable[[], Any] | None = None
 
     def serializer(self, version: int) -> Serializer:
         return self.serialize_v2 if version >= 2 and self.serialize_v2 is not None else self.serialize
@@ -131,6 +136,8 @@ CREATING_OPS: set[str] = set()
 CODES: dict[str, Promise | str] = {}
 # Who may download a photo besides its uploader and staff: (user, blob) -> bool, one per app that shows photos.
 BLOB_READERS: list[Callable[[Any, Any], bool]] = []
+# The rules the pull publishes, by name: each gives its JSON when a pull asks (settings may differ between calls).
+RULES: dict[str, Callable[[], Any]] = {}
 
 
 def register_type(entity_type: EntityType) -> None:
@@ -154,6 +161,11 @@ def register_op(
 def register_code(code: str, label: Promise | str) -> None:
     """Let op answers carry the rejection code `code`; `label` says to the rep, in a few words, what went wrong."""
     CODES[code] = label
+
+
+def register_rules(name: str, publish: Callable[[], Any]) -> None:
+    """Publish `publish()` in the pull's `rules` as `name`."""
+    RULES[name] = publish
 
 
 def entity_type_names() -> list[str]:

@@ -140,7 +140,16 @@ class PullView(APIView):
             "list or an empty object are left out, moments are UTC to the second (`2026-11-22T09:14:03Z`), "
             "`kpi_card` holds only `texts` {language: {kpi key: text}} (the rep's language when the rep has one), "
             "`visit` only its submissions' `id`, `activity` and `order_total` (orders). `kpi_folder` (both versions): "
-            "`name_en`, `name_fr`, `kpis` [{`key`, `label_en`, `label_fr`, `display`}] in the card's order."
+            "`name_en`, `name_fr`, `kpis` [{`key`, `label_en`, `label_fr`, `display`}] in the card's order.\n\n"
+            "**Rules.** The server publishes the rules the app validates and computes with, so that the app restates "
+            "none: each attribute of a `client_list` (and each field of a workflow's activity) carries `rules` "
+            "(`max_length`; integer `min`/`max`; decimal `max_digits`; date `formats` [[pattern, order]]; email "
+            "`pattern`, `max_length`; phone `phone`: libphonenumber's data for the list's country), a `client_list` "
+            "carries `rules` for the client's own `name` and `phone`, and a page may carry the global `rules` "
+            "(below). Patterns read the same in Python's `re` and JavaScript's `RegExp` with the `u` flag, matched "
+            "whole. A device sends the `version` of the global rules it holds as `rules`; when it is not the "
+            "server's, the page carries `rules`, and a page after a cursor first the device's `client_list` and "
+            "`workflow` records again (their rules may have changed with the version)."
         ),
         parameters=[
             OpenApiParameter("cursor", OpenApiTypes.STR, required=False),
@@ -166,6 +175,15 @@ class PullView(APIView):
                     "ignored on a request with a cursor."
                 ),
             ),
+            OpenApiParameter(
+                "rules",
+                OpenApiTypes.STR,
+                required=False,
+                description=(
+                    "The `version` of the rules the device holds (empty: none). The page carries `rules` only when "
+                    "it is not the server's; without the parameter, never."
+                ),
+            ),
         ],
         responses={
             200: inline_serializer(
@@ -180,6 +198,31 @@ class PullView(APIView):
                             "On a page of a first sync's snapshot: how many records of each type (by its name) the "
                             "whole snapshot holds. Absent on pages of changes."
                         ),
+                    ),
+                    "rules": inline_serializer(
+                        "SyncRules",
+                        {
+                            "version": serializers.CharField(help_text="A short hash of these rules."),
+                            "money": inline_serializer(
+                                "SyncMoneyRules",
+                                {
+                                    "places": serializers.IntegerField(help_text="Amounts are kept to this place."),
+                                    "rounding": serializers.CharField(
+                                        help_text="Python's decimal rounding mode, e.g. `half_even`."
+                                    ),
+                                    "currency": serializers.CharField(),
+                                },
+                            ),
+                            "accuracy_credit_m": serializers.FloatField(
+                                help_text="The most of a position's accuracy a geo check-in credits to the rep."
+                            ),
+                            "name_max": serializers.IntegerField(help_text="The longest name of a client."),
+                            "duplicates": serializers.DictField(
+                                help_text="`radius_m` and `max_edits` of the duplicate-outlet warning."
+                            ),
+                        },
+                        required=False,
+                        help_text="Only when the request's `rules` is not this `version`.",
                     ),
                     "changes": _change_serializer(many=True),
                 },
@@ -212,12 +255,15 @@ class PullView(APIView):
                 limit=limit,
                 version=version,
                 near=near,
+                rules_version=params.get("rules"),
             )
         except InvalidCursor:
             return _error(400, "invalid_cursor", BAD_CURSOR)
         answer: dict[str, Any] = {"cursor": page.cursor, "more": page.more}
         if page.snapshot is not None:
             answer["snapshot"] = page.snapshot
+        if page.rules is not None:
+            answer["rules"] = page.rules
         answer["changes"] = page.changes
         return Response(answer)
 

@@ -98,9 +98,9 @@ function visitBadge() {
   node.hidden = !visit || onVisit;
   if (!visit || onVisit) return;
   const row = state.clients.get(visit.client);
-  node.append(
-    el("a", { href: `#/visit/${visit.id}`, "aria-label": interpolate(gettext("Checked in at %(client)s"), { client: row?.fields.name || "" }) }, checkedInBadge(row)),
-  );
+  // Named by hidden text, not aria-label: a label that leaves out the initials shown would differ from what is seen.
+  const name = interpolate(gettext("Checked in at %(client)s"), { client: row?.fields.name || "" });
+  node.append(el("a", { href: `#/visit/${visit.id}` }, [checkedInBadge(row), el("span", { class: "visually-hidden" }, name)]));
 }
 
 function alertBadge() {

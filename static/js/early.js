@@ -5,9 +5,10 @@
       (lib/state.js) takes that read if it has one; the KPI cards, visits and notes are read later, or on demand. */
 // A block, not a function: its names stay out of the page's global scope.
 {
-  // The names are the app's: views/list.js (FIRST_SCREEN_KEY) and lib/db.js (LIST_STORES).
+  // The names are the app's: views/list.js (FIRST_SCREEN_KEY); the stores to read, lib/db.js's LIST_STORES, which
+  // the app keeps in the database's meta store under this key.
   const FIRST_SCREEN_KEY = "fieldsales.firstScreen";
-  const LIST_STORES = ["client_list", "kpi_folder", "workflow", "product", "client", "outbox", "alerts"];
+  const LIST_STORES_KEY = "listStores";
   const CHUNK = 500;
 
   const paintFirstScreen = () => {
@@ -36,9 +37,13 @@
       request.onerror = () => resolve(null);
       request.onsuccess = () => {
         const db = request.result;
-        const names = LIST_STORES.filter((name) => db.objectStoreNames.contains(name));
+        if (!db.objectStoreNames.contains("meta")) {
+          db.close();
+          return resolve(null);
+        }
         const read = {};
-        const tx = db.transaction(names, "readonly");
+        // One transaction over every store: the names to read come from its first answer.
+        const tx = db.transaction([...db.objectStoreNames], "readonly");
         // A few hundred records an answer: each answer is decoded in a task of its own, so that 10,000 clients never
         // hold the page still for long, and the first screen painted above stays responsive.
         const readAll = (store, name, after) => {
@@ -50,7 +55,12 @@
             if (found.length === CHUNK) readAll(store, name, store.keyPath ? found[found.length - 1][store.keyPath] : undefined);
           };
         };
-        for (const name of names) readAll(tx.objectStore(name), name);
+        const listed = tx.objectStore("meta").get(LIST_STORES_KEY);
+        listed.onsuccess = () => {
+          // None kept (a database this version of the app has not opened yet): the app reads what it needs itself.
+          const names = (listed.result || []).filter((name) => db.objectStoreNames.contains(name));
+          for (const name of names) readAll(tx.objectStore(name), name);
+        };
         tx.oncomplete = () => {
           db.close();
           resolve({ version: db.version, stores: read });

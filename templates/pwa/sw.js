@@ -1,19 +1,21 @@
-{% autoescape off %}/* FieldSales service worker: the shell and static files from the cache, API reads from the network first. */
+{% autoescape off %}/* FieldSales service worker: the shell and static files from the cache, API reads and the sign-in page from the network
+   first. */
 const VERSION = "{{ version }}";
 const PRECACHE = {{ precache }};
 const LATER = {{ later }};
 const STATIC_PREFIX = {{ static_prefix }};
 const IMMUTABLE = {{ immutable }};
+const SIGN_IN = {{ sign_in }};
 const SHELL_CACHE = `fieldsales-shell-${VERSION}`;
 const API_CACHE = "fieldsales-api";
 const API_TIMEOUT_MS = 4000;
 const PRECACHED = new Set([...PRECACHE, ...LATER]);
 
-async function fetchInto(cache, url) {
+async function fetchInto(cache, url, options = {}) {
   // A redirect (to the sign-in page, say) must never be cached as the shell: the install fails and is retried.
   // The shell page and unhashed files are checked with the server; hashed ones may come from the browser's cache.
   const fresh = url === "/" || !url.startsWith(STATIC_PREFIX) || !IMMUTABLE;
-  const response = await fetch(url, { cache: fresh ? "no-cache" : "default", redirect: "manual" });
+  const response = await fetch(url, { cache: fresh ? "no-cache" : "default", redirect: "manual", ...options });
   if (!response.ok) throw new Error(`precache ${url}: ${response.status}`);
   // Kept without its Vary header: the answer is the same whoever asks (the shell names no user), and the browser's
   // static routing matches on it, where the fetch handler could ignore it.
@@ -24,7 +26,11 @@ async function fetchInto(cache, url) {
 
 async function precache() {
   const cache = await caches.open(SHELL_CACHE);
-  await Promise.all(PRECACHE.map((url) => fetchInto(cache, url)));
+  // The sign-in page's offline copy is asked without the session: it must name no one, as the shell names no one.
+  await Promise.all([
+    ...PRECACHE.map((url) => fetchInto(cache, url)),
+    fetchInto(cache, SIGN_IN.copy, { credentials: "omit" }),
+  ]);
 }
 
 /* The map's files, once the app asks (after a sync): what is missing only. */
@@ -45,6 +51,20 @@ async function dropOldCaches() {
 async function cacheFirst(request, key) {
   const cached = await caches.match(key || request, { cacheName: SHELL_CACHE, ignoreSearch: Boolean(key) });
   return cached || fetch(request);
+}
+
+/* The sign-in page from the server (its form carries a fresh CSRF token); without a network, the offline copy, which
+   says what to do, rather than the browser's error page. Known offline, no request is tried (and logged as failed). */
+async function signInPage(request) {
+  const copy = () => caches.match(SIGN_IN.copy, { cacheName: SHELL_CACHE });
+  if (!navigator.onLine) return (await copy()) || fetch(request);
+  try {
+    return await fetch(request);
+  } catch (error) {
+    const cached = await copy();
+    if (cached) return cached;
+    throw error;
+  }
 }
 
 async function networkFirst(request) {
@@ -98,6 +118,8 @@ self.addEventListener("fetch", (event) => {
   if (url.pathname.startsWith("/api/sync/")) return;
   if (request.mode === "navigate" && url.pathname === "/") {
     event.respondWith(cacheFirst(request, "/"));
+  } else if (request.mode === "navigate" && url.pathname === SIGN_IN.page) {
+    event.respondWith(signInPage(request));
   } else if (PRECACHED.has(url.pathname)) {
     event.respondWith(cacheFirst(request));
   } else if (url.pathname.startsWith("/api/")) {

@@ -9,6 +9,7 @@ import pytest
 from django.test import Client as HttpClient
 from django.utils import timezone
 
+from clients.schema import AttributeSpec, attribute_rules
 from tests.api.conftest import follow
 from tests.factories import (
     ActivityFactory,
@@ -204,7 +205,11 @@ def test_workflows_lists_the_active_workflows_with_their_activities_in_order(api
         (activity["id"], activity["name"], activity["kind"], activity["requires_visit"])
         for activity in workflows[0]["activities"]
     ] == [(sales_visit["shelf"].pk, "Shelf check", "form", True), (sales_visit["order"].pk, "Order", "order", True)]
-    assert workflows[0]["activities"][0]["fields"] == sales_visit["shelf"].fields
+    # Each field with the rules its value is checked with (the pull's record, clients.schema.attribute_rules).
+    assert workflows[0]["activities"][0]["fields"] == [
+        {**item, "rules": attribute_rules(AttributeSpec(item["key"], item["type"]))}
+        for item in sales_visit["shelf"].fields
+    ]
     assert [activity["name"] for activity in workflows[1]["activities"]] == ["Shelf photo"]
 
 

@@ -443,7 +443,7 @@ def sign_in(phone: Phone, link: Link | None, until: Iterable[str] = ("rows", "sy
     page.get_by_label(_label("Mot de passe|Password")).fill(PASSWORD)
     if link is not None:
         phone.devtools.set_link(link)
-    page.get_by_role("button", name=_label("Connexion|Log in")).click()
+    page.get_by_role("button", name=_label("Se connecter|Connexion|Log in")).click()
     page.wait_for_url(lambda url: urlsplit(url).path == "/", wait_until="commit")
     for moment in until:
         try:

@@ -75,6 +75,8 @@ def test_a_photo_is_resized_on_the_phone_and_uploaded_before_its_client(phone, p
     page.get_by_label("Photo").set_input_files({"name": "shop.png", "mimeType": "image/png", "buffer": big_photo()})
     wait_for(page, "document.querySelector('#field-photo').files.length === 1")
     page.get_by_role("button", name="Submit").click()
+    # The rep lands on Pending with the new client; once sent, it is under Synced.
+    page.get_by_role("tab", name=re.compile("Synced")).click()
     synced = page.locator("ul.clients li", has_text="Boutique Photo")
     expect(synced.get_by_role("img", name="Synced")).to_be_visible()
     wait_synced(page)
@@ -102,6 +104,8 @@ def test_server_errors_are_retried_until_the_write_is_stored_once(phone, pos_lis
     page.get_by_label("District").fill("Koumassi")
     page.get_by_label("Category").select_option("Boutique")
     page.get_by_role("button", name="Submit").click()
+    # The rep lands on Pending with the new client; once sent, it is under Synced.
+    page.get_by_role("tab", name=re.compile("Synced")).click()
     synced = page.locator("ul.clients li", has_text="Boutique Patiente")
     expect(synced.get_by_role("img", name="Synced")).to_be_visible()
     assert answers[:3] == [503, 503, 200]

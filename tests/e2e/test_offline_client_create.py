@@ -68,6 +68,7 @@ def test_a_lost_push_answer_is_retried_and_the_server_keeps_one_client(phone, po
 
     page.route("**/api/sync/push", drop_first_answer)
     fill_new_client(page, "Kiosque Résilient")
+    page.get_by_role("tab", name=re.compile("Synced")).click()
     synced = page.locator("ul.clients li", has_text="Kiosque Résilient")
     expect(synced.get_by_role("img", name="Synced")).to_be_visible()
     wait_synced(page)

@@ -27,7 +27,7 @@ from django.urls import reverse
 from django.utils import timezone
 from import_export.formats import base_formats
 
-from clients.models import Client
+from clients.models import Client, PossibleDuplicate
 from clients.services import client_archive
 from fieldsales.accounts import REPS
 from fieldsales.models import Blob, Profile
@@ -106,6 +106,10 @@ MATRIX: dict[str, Rights] = {
     "clients.client": Rights(view=READERS, change=OFFICE, add=OFFICE, delete=MANAGEMENT, import_=OFFICE,
                              export=READERS,
                              actions={"archive": OFFICE, "restore": OFFICE, "delete_selected": MANAGEMENT}),
+    # The clients reps created anyway beside a likely duplicate: the back office reviews them; no one deletes one.
+    "clients.possibleduplicate": Rights(view=READERS, change=OFFICE,
+                                        actions={"not_duplicate": OFFICE, "archive_new": OFFICE,
+                                                 "delete_selected": NOBODY}),
     "workflows.workflow": Rights(view=OFFICE, change=MANAGEMENT, add=MANAGEMENT, delete=MANAGEMENT,
                                  actions={"delete_selected": MANAGEMENT}),
     # Records made in the field: read (and exported), never rewritten, by anyone.
@@ -256,8 +260,13 @@ def world(db, settings, tmp_path) -> World:  # type: ignore[no-untyped-def]
         AssignmentFactory(client=client, rep=rep)
         visit = VisitFactory(rep=rep, client=client)
         line = OrderLineFactory(submission=SubmissionFactory(visit=visit))
+        twin = ClientFactory(client_list=pos_list, name=f"{name} bis")
+        AssignmentFactory(client=twin, rep=rep)
         return {
             "clients.client": client,
+            "clients.possibleduplicate": PossibleDuplicate.objects.create(
+                new_client=twin, existing_client=client, rep=rep
+            ),
             "workflows.visit": visit,
             "workflows.orderline": line,
             "workflows.note": NoteFactory(client=client, visit=visit, author=rep, text=f"Note {name}"),
@@ -453,6 +462,7 @@ def test_a_file_posted_to_an_import_page_by_a_role_without_the_import_right_impo
 
 TEAM_MODELS = {
     "clients.client": Client,
+    "clients.possibleduplicate": PossibleDuplicate,
     "workflows.visit": Visit,
     "workflows.orderline": OrderLine,
     "workflows.note": Note,

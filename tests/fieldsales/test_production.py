@@ -29,6 +29,7 @@ PRODUCTION = {
     "DATABASE_URL": "postgres://fieldsales:secret@db.example.com:5432/fieldsales",
     "REDIS_URL": "redis://cache.example.com:6379/0",
     "ALLOWED_HOSTS": "fieldsales.example.com",
+    "SITE_URL": "https://fieldsales.example.com",
 }
 
 

@@ -2,7 +2,7 @@
 import assert from "node:assert/strict";
 import { test } from "node:test";
 
-import { formatMoment, formatMoney, initials } from "../../static/js/lib/format.js";
+import { formatAmount, formatMoment, formatMoney, initials } from "../../static/js/lib/format.js";
 
 // Intl's French separators are narrow no-break spaces: compare with plain spaces.
 const plain = (text) => text.replace(/[\u202f\u00a0]/g, " ");
@@ -24,4 +24,10 @@ test("initials are the first letters of the first two words", () => {
   assert.equal(initials("Kiosque"), "K");
   assert.equal(initials(""), "?");
   assert.equal(initials(undefined), "?");
+});
+
+test("an amount carries the server's places and currency; without its rules, the bare number", () => {
+  assert.equal(plain(formatAmount(13395000, { places: 2, currency: "FCFA" }, "fr")), "13 395 000,00 FCFA");
+  assert.equal(formatAmount("12.5", { places: 0, currency: "€" }, "en"), "13\u00a0€");
+  assert.equal(formatAmount("12.5", null, "en"), "12.5");
 });

@@ -2,7 +2,7 @@
 import assert from "node:assert/strict";
 import { describe, test } from "node:test";
 
-import { applyClientOp, clientRow, importantText, opsByClient, packClient, rebuildClients } from "../../static/js/lib/projection.js";
+import { applyClientOp, clientRow, importantText, opsByClient, packClient, rebuildClients, waitingKinds } from "../../static/js/lib/projection.js";
 
 const LIST = { id: 7, version: 3, data: { attributes: [{ key: "quartier", important: true }, { key: "note", important: false }] } };
 const LISTS = new Map([["7", LIST]]);
@@ -104,8 +104,54 @@ describe("clientRow", () => {
     assert.equal(row.alert, true);
   });
 
+  test("a visit, a note or a statement waiting leaves the client synced, each named on its row", () => {
+    const record = server("a", { name: "Awa" });
+    const ops = [
+      op("note.create", "a", { client: "a", text: "x" }, { seq: 3 }),
+      op("visit.checkin", "v", { client: "a", workflow: 1 }, { seq: 1, client: "a" }),
+      op("activity.submit", "s", { visit: "v" }, { seq: 2, client: "a" }),
+      op("statement.send", "t", { client: "a" }, { seq: 4, client: "a" }),
+    ];
+    const row = clientRow("a", record, ops, LISTS);
+    assert.equal(row.pending, false);
+    assert.deepEqual(row.waiting, ["visit", "note", "statement"]);
+    assert.equal(row.own, null, "its fields stay the server's record, unread until shown");
+    assert.equal(row.name, "Awa");
+  });
+
+  test("only the client's own create, update or archive makes it pending; what else waits is named beside", () => {
+    const row = clientRow("a", server("a", { name: "Awa" }), [op("client.update", "a", { name: "B" }), op("note.create", "a")], LISTS);
+    assert.equal(row.pending, true);
+    assert.deepEqual(row.waiting, ["note"]);
+  });
+
+  test("a refused check-in marks the client with its alert and does not move it out of synced", () => {
+    const refused = { ...op("visit.checkin", "v", { client: "a" }, { client: "a" }), alert: true, status: "rejected" };
+    const row = clientRow("a", server("a", { name: "Awa" }), [refused], LISTS);
+    assert.equal(row.alert, true);
+    assert.equal(row.pending, false);
+    assert.deepEqual(row.waiting, [], "the alert shows it, not a waiting mark");
+  });
+
+  test("a refused edit held by its alert keeps the client pending", () => {
+    const refused = { ...op("client.update", "a", { phone: "bad" }), alert: true, status: "rejected" };
+    assert.equal(clientRow("a", server("a", { name: "Awa" }), [refused], LISTS).pending, true);
+  });
+
+  test("a note on a client that is neither on the server nor created here makes no row", () => {
+    assert.equal(clientRow("gone", undefined, [op("note.create", "gone")], LISTS), null);
+  });
+
   test("an archive queued on the phone marks the row archived", () => {
     assert.equal(clientRow("a", server("a", { name: "Awa" }), [op("client.archive", "a")], LISTS).archived, true);
+  });
+});
+
+describe("waitingKinds", () => {
+  test("names each kind once, in a fixed order, and never the client's own ops", () => {
+    const ops = [op("statement.send", "a"), op("visit.end", "v"), op("client.update", "a"), op("visit.checkin", "v"), op("statement.send", "a")];
+    assert.deepEqual(waitingKinds(ops), ["visit", "statement"]);
+    assert.deepEqual(waitingKinds([op("client.create", "a")]), []);
   });
 });
 
@@ -142,6 +188,17 @@ describe("rebuildClients", () => {
     rebuildClients(state);
     assert.deepEqual([...state.clients.keys()].sort(), ["a", "c"]);
     assert.equal(state.clients.get("c").pending, true);
+  });
+
+  test("an offline day's visits and notes keep every visited client synced", () => {
+    const state = emptyState(
+      [server("a", { name: "A" }), server("b", { name: "B" })],
+      [op("visit.checkin", "v", { client: "a" }, { seq: 1, client: "a" }), op("note.create", "b", {}, { seq: 2 })],
+    );
+    rebuildClients(state);
+    assert.deepEqual([...state.clients.values()].filter((row) => row.pending), []);
+    assert.deepEqual(state.clients.get("a").waiting, ["visit"]);
+    assert.deepEqual(state.clients.get("b").waiting, ["note"]);
   });
 
   test("only the clients named are made again, and no change at all for none", () => {

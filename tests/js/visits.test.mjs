@@ -7,6 +7,7 @@ import {
   checkinRule,
   currentVisit,
   lineValue,
+  lineValueText,
   missingBeforeVisit,
   notesOf,
   orderTotal,
@@ -34,10 +35,17 @@ describe("checkinRule", () => {
     assert.deepEqual([rule.allowed, rule.radius, rule.reason], [false, 100, "too_far"]);
   });
 
-  test("the position's accuracy is credited, at most 50 m", () => {
-    assert.equal(checkinRule(geoWorkflow(100), CLIENT, north(130, 40)).allowed, true);
-    assert.equal(checkinRule(geoWorkflow(100), CLIENT, north(160, 80)).allowed, false);
-    assert.equal(checkinRule(geoWorkflow(100), CLIENT, north(149, 80)).allowed, true);
+  test("the position's accuracy is credited, at most the server's accuracy_credit_m", () => {
+    const rules = { accuracy_credit_m: 50 };
+    assert.equal(checkinRule(geoWorkflow(100), CLIENT, north(130, 40), rules).allowed, true);
+    assert.equal(checkinRule(geoWorkflow(100), CLIENT, north(160, 80), rules).allowed, false);
+    assert.equal(checkinRule(geoWorkflow(100), CLIENT, north(149, 80), rules).allowed, true);
+    assert.equal(checkinRule(geoWorkflow(100), CLIENT, north(159, 80), { accuracy_credit_m: 60 }).allowed, true);
+  });
+
+  test("before the phone has the server's rules, no accuracy is credited", () => {
+    assert.equal(checkinRule(geoWorkflow(100), CLIENT, north(130, 40), null).allowed, false);
+    assert.equal(checkinRule(geoWorkflow(100), CLIENT, north(99, 40), null).allowed, true);
   });
 
   test("no check-in without the client's point or the phone's position", () => {
@@ -68,11 +76,20 @@ describe("before a visit", () => {
   });
 });
 
-test("money as the server computes it: each line rounded to the cent, then the total", () => {
-  assert.equal(lineValue("0.333", "3.00"), 1);
-  assert.equal(lineValue(2, "1999.99"), 3999.98);
-  assert.equal(orderTotal([{ quantity: "3", unit_price: "0.1" }, { quantity: 1, unit_price: "0.2" }]), 0.5);
-  assert.equal(orderTotal([]), 0);
+test("money as the server computes it: each line rounded to the published places with its rounding, then the total", () => {
+  const money = { places: 2, rounding: "half_even", currency: "FCFA" };
+  assert.equal(lineValue("0.333", "3.00", money), 1);
+  assert.equal(lineValue(2, "1999.99", money), 3999.98);
+  assert.equal(lineValue("0.5", "0.25", money), 0.12); // 0.125, half to even
+  assert.equal(lineValue("1", "0.135", money), 0.14); // the unit price is rounded first
+  assert.equal(lineValue("0.5", "0.25", { ...money, rounding: "half_up" }), 0.13);
+  assert.equal(lineValueText("3", "0.1", money), "0.30");
+  assert.equal(orderTotal([{ quantity: "3", unit_price: "0.1" }, { quantity: 1, unit_price: "0.2" }], money), 0.5);
+  assert.equal(orderTotal([], money), 0);
+});
+
+test("before the phone has the server's money rules, a line's value is exact", () => {
+  assert.equal(lineValueText("0.5", "0.25", null), "0.125");
 });
 
 const ME = { id: 11, name: "Awa", username: "rep1" };
@@ -91,7 +108,7 @@ describe("applyVisitOp", () => {
     assert.equal(data.ended_at, end.made_at);
     assert.equal(data.distance_m, 12);
     assert.deepEqual(data.submissions, [
-      { id: "s1", activity: 9, activity_name: "Order", values: { ok: true }, order_total: "2.5", submitted_at: submit.made_at, lines: [{ ...submit.data.lines[0], value: "2.5" }] },
+      { id: "s1", activity: 9, activity_name: "Order", values: { ok: true }, order_total: "2.5", submitted_at: submit.made_at, lines: [{ ...submit.data.lines[0], value: "2.50" }] },
     ]);
   });
 

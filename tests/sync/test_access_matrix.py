@@ -57,6 +57,7 @@ ROUTES: dict[str, Row] = {
     "home": Row(SIGNED_IN),
     "pwa-sw": Row(PUBLIC),
     "pwa-manifest": Row(PUBLIC),
+    "favicon": Row(PUBLIC),
     # The app's strings in one language, cached with the shell for offline use: the same for everyone.
     "pwa-i18n": Row(PUBLIC),
     "statement-link": Row(TOKEN, "delivery"),

@@ -37,7 +37,7 @@ from django.db import OperationalError, connection
 
 from clients.models import Client
 from clients.services import client_create
-from fieldsales.geo import EARTH_RADIUS_M
+from fieldsales.geo import offset_point
 from fieldsales.models import SyncOp
 from tests.factories import ABIDJAN
 from tests.faultproxy import Fault, FaultProxy, Request
@@ -192,11 +192,7 @@ class Tab:
 
 
 def near(lat: float, lng: float, metres: float, bearing: float) -> tuple[float, float]:
-    north, east = metres * math.cos(bearing), metres * math.sin(bearing)
-    return (
-        lat + math.degrees(north / EARTH_RADIUS_M),
-        lng + math.degrees(east / (EARTH_RADIUS_M * math.cos(math.radians(lat)))),
-    )
+    return offset_point(lat, lng, metres, math.degrees(bearing))
 
 
 QUARTIERS = ("Cocody", "Plateau", "Treichville", "Yopougon", "Marcory", "Adjamé", "Koumassi")

@@ -20,6 +20,8 @@ from django.test.utils import CaptureQueriesContext
 from django.utils import timezone, translation
 
 from clients.models import Assignment, Client
+from clients.phones import phone_rules
+from clients.schema import INTEGER_LIMIT, TEXT_MAX, AttributeSpec, attribute_rules
 from clients.services import client_archive, client_update
 from fieldsales.accounts import NOT_A_LANGUAGE
 from fieldsales.geo import BAD_NEAR, Position
@@ -197,8 +199,13 @@ def test_each_version_2_record_holds_exactly_what_the_document_lists(field, rep1
 
     client_list = store[("client_list", str(pos_list_editable.pk))]
     assert set(client_list) == {"type", "id", "version", "data"}
-    assert set(client_list["data"]) == {"name", "attributes", "access"}
+    assert set(client_list["data"]) == {"name", "attributes", "access", "rules"}
     assert client_list["data"]["access"] == {"create": True, "edit": True}  # archive: false, left out
+    # The rules of the client's own fields: its name's length, its phone a number of the list's country.
+    assert client_list["data"]["rules"] == {
+        "name": {"max_length": 200},
+        "phone": phone_rules(pos_list_editable.country),
+    }
     attributes = {attribute["key"]: attribute for attribute in client_list["data"]["attributes"]}
     assert attributes["quartier"] == {
         "key": "quartier",
@@ -207,6 +214,7 @@ def test_each_version_2_record_holds_exactly_what_the_document_lists(field, rep1
         "type": "text",
         "required": True,
         "important": True,
+        "rules": {"max_length": TEXT_MAX},
     }
     assert attributes["categorie"]["options"] == ["Épicerie", "Boutique", "Supermarché"]
     assert attributes["surface_m2"] == {
@@ -214,6 +222,7 @@ def test_each_version_2_record_holds_exactly_what_the_document_lists(field, rep1
         "label_en": "Area (m²)",
         "label_fr": "Surface (m²)",
         "type": "integer",
+        "rules": {"min": -INTEGER_LIMIT, "max": INTEGER_LIMIT},
     }
 
     assert store[("kpi_folder", str(field.sales.pk))] == {
@@ -248,7 +257,10 @@ def test_each_version_2_record_holds_exactly_what_the_document_lists(field, rep1
         "requires_visit": True,
         "requires_geo_checkin": True,
         "radius_m": 100,
-        "fields": field.form.fields,
+        # Each field with the rules its value is checked with, as a list's attributes.
+        "fields": [
+            {**item, "rules": attribute_rules(AttributeSpec(item["key"], item["type"]))} for item in field.form.fields
+        ],
     }
     assert "fields" not in order
 

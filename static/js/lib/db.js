@@ -10,8 +10,10 @@ export const ENTITY_STORES = ENTITY_TYPES;
 export const STORES = [...ENTITY_STORES, "outbox", "alerts", "blobs", "meta"];
 // The copy of the clients list's first screen that early.js paints on a cold start (views/list.js writes it).
 export const FIRST_SCREEN_KEY = "fieldsales.firstScreen";
-// What a start reads before drawing the list (early.js reads the same, by name).
+// What a start reads before drawing the list. Kept in the meta store under LIST_STORES_KEY at each start, for
+// early.js, a classic script that runs before any module: it reads the stores that list names.
 export const LIST_STORES = ["client_list", "kpi_folder", "workflow", "product", "client", "outbox", "alerts"];
+const LIST_STORES_KEY = "listStores";
 
 let opened = null;
 
@@ -46,6 +48,7 @@ export function openDb() {
         req.result.close();
         location.reload();
       };
+      req.result.transaction(["meta"], "readwrite").objectStore("meta").put(LIST_STORES, LIST_STORES_KEY);
       resolve(req.result);
     };
     req.onerror = () => reject(req.error);

@@ -9,6 +9,15 @@ export function formatMoney(amount, lang = pageLanguage()) {
   return Number(amount).toLocaleString(lang, { minimumFractionDigits: 2, maximumFractionDigits: 2 });
 }
 
+/* An amount as the rep reads it, with its currency: "13 395 000,00 FCFA". `money` is the server's money rules
+   (`state.rules.money`: places and currency, from the pull); before the first sync brings them, the bare number. */
+export function formatAmount(amount, money = null, lang = pageLanguage()) {
+  const places = money?.places;
+  const digits = places == null ? { maximumFractionDigits: 20 } : { minimumFractionDigits: places, maximumFractionDigits: places };
+  const text = Number(amount).toLocaleString(lang, digits);
+  return money?.currency ? `${text}\u00a0${money.currency}` : text;
+}
+
 /* A date and time of the server's or the phone's ISO text; the text itself when it is not one. */
 export function formatMoment(iso, lang = pageLanguage()) {
   if (!iso) return "";

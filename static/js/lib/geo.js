@@ -1,5 +1,6 @@
 /* Distances and the device's position. */
-const EARTH_RADIUS_M = 6371008.8;
+// The mean Earth radius of fieldsales/geo.py: distances on the phone and the server agree to the millimetre.
+export const EARTH_RADIUS_M = 6371008.8;
 
 export function distanceM(a, b) {
   if (a?.lat == null || a?.lng == null || b?.lat == null || b?.lng == null) return null;
@@ -27,15 +28,46 @@ export function currentPosition({ timeout = 10000, maximumAge = 30000 } = {}) {
   });
 }
 
-/* Calls `onPosition` with each new position while the position is granted. */
+// Why the app's watch has no position: "denied" (the rep refused location to the app), "unavailable" (location is off
+// or finds nothing) or "timeout"; null while a reading comes or came. The check-in tells the rep what to do for each.
+const PROBLEMS = { 1: "denied", 2: "unavailable", 3: "timeout" };
+let problem = null;
+// The app's watch, for watchAgain: a watch the rep refused once gets no more readings, even once location is allowed.
+let watching = null;
+
+export function positionProblem() {
+  return problem;
+}
+
+/* Calls `onPosition` with each new position while the position is granted, null when a reading fails
+   (positionProblem says why). */
 export function watchPosition(onPosition) {
-  if (!("geolocation" in navigator)) return () => {};
-  const id = navigator.geolocation.watchPosition(
-    (p) => onPosition({ lat: p.coords.latitude, lng: p.coords.longitude, accuracy_m: p.coords.accuracy, at: p.timestamp }),
-    () => onPosition(null),
-    { enableHighAccuracy: true, maximumAge: 30000, timeout: 20000 },
-  );
-  return () => navigator.geolocation.clearWatch(id);
+  if (!("geolocation" in navigator)) {
+    problem = "unavailable";
+    return () => {};
+  }
+  const start = () =>
+    navigator.geolocation.watchPosition(
+      (p) => {
+        problem = null;
+        onPosition({ lat: p.coords.latitude, lng: p.coords.longitude, accuracy_m: p.coords.accuracy, at: p.timestamp });
+      },
+      (error) => {
+        problem = PROBLEMS[error.code] || "unavailable";
+        onPosition(null);
+      },
+      { enableHighAccuracy: true, maximumAge: 30000, timeout: 20000 },
+    );
+  watching = { start, id: start() };
+  return () => navigator.geolocation.clearWatch(watching.id);
+}
+
+/* Asks for the position afresh (Retry, once the rep has turned location on): the watch starts again. */
+export function watchAgain() {
+  if (!watching) return;
+  navigator.geolocation.clearWatch(watching.id);
+  problem = null;
+  watching.id = watching.start();
 }
 
 // Where the phone last was, for the list's order at the next start until the position comes (never for a check-in).

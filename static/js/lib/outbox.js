@@ -3,7 +3,7 @@
 A write stores the rep's change and its op in one IndexedDB transaction: either both are kept or neither. Ops go out
 in the order they were made (their `seq`, IndexedDB's key); sync.js sends them and alerts.js settles each answer.
 */
-import { get, getAll, put, readAll, transact } from "./db.js";
+import { del, get, getAll, put, readAll, transact } from "./db.js";
 import { rebuildClients } from "./projection.js";
 import { changed, state } from "./state.js";
 import { uuid } from "./text.js";
@@ -132,6 +132,22 @@ export async function markSent(ops) {
   if (!fresh.length) return;
   for (const op of fresh) op.sent = true;
   await transact(["outbox"], "readwrite", (s) => Promise.all(fresh.map((op) => put(s.outbox, op))));
+}
+
+/* Takes a queued op back while it has not gone out: true when it was taken back. A push marks its ops sent before
+   sending them, so the caller holds the sync's lock (sync.js withdraw) for no push of any tab to be under way. */
+export async function dropUnsent(op) {
+  const dropped = await transact(["outbox"], "readwrite", async (s) => {
+    const stored = await get(s.outbox, op.seq);
+    if (!stored || stored.sent) return false;
+    await del(s.outbox, op.seq);
+    return true;
+  });
+  if (!dropped) return false;
+  state.outbox = state.outbox.filter((queued) => queued.seq !== op.seq);
+  rebuildClients(state, [op.client]);
+  changed("outbox");
+  return true;
 }
 
 export function pendingCount() {

@@ -1,7 +1,13 @@
 /* Clients as the rep sees them: the server's copy with the rep's unanswered ops and unacknowledged alerts on top.
    Pure functions over the state (lib/state.js holds it), as in visits.js: the list, the client page and the menus
    read the rows `rebuildClients` makes. */
+import { OP_ENTITIES, OP_TYPES } from "./contract.js";
 import { fold } from "./text.js";
+
+// The op types that change a client's own record (create, update, archive): while one waits, the client is Pending.
+export const RECORD_OPS = OP_TYPES.filter((type) => OP_ENTITIES[type] === "client");
+// What else may wait for a client, in the order its card names them: its own sync status is not theirs to change.
+export const WAITING_KINDS = ["visit", "note", "statement"];
 
 /* Applies a client op's data over a client's fields: attributes merge key by key. */
 export function applyClientOp(fields, op) {
@@ -71,6 +77,7 @@ class ClientRow {
     this.archived = false;
     this.pending = false;
     this.alert = false;
+    this.waiting = [];
     this.distance = null;
     this.searchText = null;
     this.sortKey = null;
@@ -97,24 +104,34 @@ class ClientRow {
   }
 }
 
-/* One client's row from its server record (or none) and its ops; null when there is no client to show. An alert's
-   conflicting op is not applied: the server's values won. */
+/* What waits to be sent for a client besides its own record: the kinds of its queued ops ("visit" for a check-in, an
+   activity or an end, "note", "statement"), in WAITING_KINDS' order. An op held by a sync alert is not waiting: the
+   alert shows instead. */
+export function waitingKinds(ops) {
+  const kinds = new Set(ops.filter((op) => !op.alert && !RECORD_OPS.includes(op.type)).map((op) => OP_ENTITIES[op.type] || op.type.split(".")[0]));
+  return WAITING_KINDS.filter((kind) => kinds.has(kind));
+}
+
+/* One client's row from its server record (or none) and its ops; null when there is no client to show. The client is
+   Pending only while a create, update or archive of its own waits, queued or held by a sync alert; a visit, note or
+   statement waiting leaves it where it is, named in `waiting`. An alert's conflicting op is not applied: the server's
+   values won. */
 export function clientRow(id, record, ops, lists) {
-  if (!ops.length) {
-    if (!record) return null;
-    return new ClientRow(id, record, lists.get(String(record.list ?? dataOf(record)?.list)));
+  const own = ops.filter((op) => RECORD_OPS.includes(op.type));
+  if (!record && !own.some((op) => op.type === "client.create")) return null;
+  let row;
+  if (own.length) {
+    let fields = dataOf(record) || {};
+    for (const op of own) if (op.type !== "client.archive" && (!op.alert || op.status !== "conflict")) fields = applyClientOp(fields, op);
+    row = new ClientRow(id, record, lists.get(String(fields.list)), fields);
+    row.archived = own.some((op) => op.type === "client.archive");
+    row.pending = true;
+  } else {
+    // Nothing of its own waits: the record stays as pulled, its fields unread until a screen needs them.
+    row = new ClientRow(id, record, lists.get(String(record.list ?? dataOf(record)?.list)));
   }
-  let fields = dataOf(record) || {};
-  let archived = false;
-  for (const op of ops) {
-    if (op.type === "client.archive") archived = true;
-    else if (!op.alert || op.status !== "conflict") fields = applyClientOp(fields, op);
-  }
-  if (!record && !ops.some((op) => op.type === "client.create")) return null;
-  const row = new ClientRow(id, record, lists.get(String(fields.list)), fields);
-  row.archived = archived;
-  row.pending = true;
   row.alert = ops.some((op) => op.alert);
+  row.waiting = waitingKinds(ops);
   return row;
 }
 

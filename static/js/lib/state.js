@@ -8,6 +8,9 @@ import { rebuildClients } from "./projection.js";
 export const events = new EventTarget();
 export const state = {
   me: null,
+  // The server's rules the app validates and formats with (money, geofence, names, duplicates; their `version`), from
+  // the pull (sync.js), kept in IndexedDB's meta. The rules of each list's fields come with the list.
+  rules: null,
   lists: new Map(),
   workflows: new Map(),
   products: new Map(),
@@ -34,7 +37,8 @@ export async function load({ early = null } = {}) {
   const [lists, folders, workflows, products, clients, outbox, alerts] = stores
     ? LIST_STORES.map((name) => stores[name])
     : await Promise.all(LIST_STORES.map((name) => readAll(name)));
-  const [lastSync, firstSync] = await Promise.all([readMeta("lastSync"), readMeta("firstSync")]);
+  const [lastSync, firstSync, rules] = await Promise.all([readMeta("lastSync"), readMeta("firstSync"), readMeta("rules")]);
+  state.rules = rules || null;
   state.lists = new Map(lists.map((r) => [String(r.id), r]));
   state.kpiFolders = new Map(folders.map((r) => [String(r.id), r]));
   state.workflows = new Map(workflows.map((r) => [String(r.id), r]));

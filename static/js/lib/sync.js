@@ -8,7 +8,7 @@ import { ENTITY_STORES, put, readMeta, transact, writeMeta } from "./db.js";
 import { language, storedLanguage } from "./i18n.js";
 import { countBytes, meterData, photosMustWait, watchPhotoConditions } from "./usage.js";
 import { settle } from "./alerts.js";
-import { blobFor, markSent, pendingBlobs, reloadOutbox, setUploaded } from "./outbox.js";
+import { blobFor, dropUnsent, markSent, pendingBlobs, reloadOutbox, setUploaded } from "./outbox.js";
 import { packClient } from "./projection.js";
 import { applyPulled, changed, events, state } from "./state.js";
 
@@ -170,7 +170,8 @@ const FIRST_PAGE = 100;
 const POSITION_WAIT_MS = 1500;
 
 function pullRequest(cursor, limit) {
-  const query = new URLSearchParams({ v: String(PROTOCOL), limit: String(limit) });
+  // The rules the phone holds: the server sends its own only when they differ (and the lists that carry rules again).
+  const query = new URLSearchParams({ v: String(PROTOCOL), limit: String(limit), rules: state.rules?.version || "" });
   if (cursor) query.set("cursor", cursor);
   else if (state.position) query.set("near", `${state.position.lat.toFixed(5)},${state.position.lng.toFixed(5)}`);
   const request = api(`/api/sync/pull?${query}`);
@@ -206,6 +207,7 @@ async function storePage(page) {
     // short starts again from its last page.
     s.meta.put(page.cursor, "cursor");
     s.meta.put(firstSync, "firstSync");
+    if (page.rules) s.meta.put(page.rules, "rules");
   });
   state.sync.firstSync = firstSync;
   applyPulled(page.changes, packed);
@@ -241,10 +243,13 @@ async function pull() {
     }
     if (!response.ok) throw new RetryLater(`pull: HTTP ${response.status}`);
     const page = await response.json();
+    // Held from now on (stored with the page): the next page, asked for below, need not bring them again.
+    if (page.rules) state.rules = page.rules;
     // The next page travels while this one is stored.
     next = page.more ? pullRequest(page.cursor, PULL_LIMIT) : null;
     await storePage(page);
     cursor = page.cursor;
+    if (page.rules) changed("rules");
     changed("pull");
     if (!page.more) break;
   }
@@ -269,6 +274,12 @@ async function sendLanguage() {
    ops the first already sent, or its own stale copy of an op the first rebased. */
 function oneTabAtATime(work) {
   return navigator.locks ? navigator.locks.request("fieldsales-sync", work) : work();
+}
+
+/* Takes a queued op back (an Undo) if it has not gone out: under the sync's lock, so that no push of this tab or
+   another is sending it meanwhile. True when it was taken back. */
+export function withdraw(op) {
+  return oneTabAtATime(() => dropUnsent(op));
 }
 
 async function once() {

@@ -1,12 +1,13 @@
-/* Visits on the phone: the rules of a check-in (the same as workflows/services.py, so that Check in is enabled
-   only where the server will accept it; the server checks again and its answer wins), and visits as the rep
-   sees them: the server's records with the rep's queued visit ops on top. Pure functions over the state. */
+/* Visits on the phone: the rules of a check-in and of an order's money, read from the rules the server publishes
+   (the pull's `rules`: the geofence's accuracy credit, the money's places and rounding), so that Check in is enabled
+   only where the server will accept it and an order shows what the server will store; the server checks again and
+   its answer wins. And visits as the rep sees them: the server's records with the rep's queued visit ops on top.
+   Pure functions over the state. */
 import { OP_ENTITIES, OP_TYPES } from "./contract.js";
+import { add, multiply, parseDecimal, plainText, quantize } from "./decimal.js";
 import { distanceM } from "./geo.js";
 import { localized } from "./i18n.js";
-
-// A reported accuracy is credited to the rep, at most this much (fieldsales/geo.py).
-export const MAX_ACCURACY_CREDIT_M = 50;
+import { state } from "./state.js";
 // The op types that make or change a visit, from the sync contract.
 export const VISIT_OPS = OP_TYPES.filter((type) => OP_ENTITIES[type] === "visit");
 
@@ -30,8 +31,9 @@ export function missingBeforeVisit(workflow, row) {
 }
 
 /* Whether Check in is allowed from `position`: within the strictest radius of the workflow's geo activities,
-   less the position's accuracy (at most 50 m). */
-export function checkinRule(workflow, client, position) {
+   less the position's accuracy, credited up to the server's `accuracy_credit_m` (fieldsales.geo.within_geofence;
+   none before the phone has the server's rules). */
+export function checkinRule(workflow, client, position, rules = state.rules) {
   const radii = activitiesOf(workflow).filter((a) => a.requires_geo_checkin).map((a) => Number(a.radius_m));
   const hasPoint = client.lat != null && client.lng != null;
   const distance = position && hasPoint ? distanceM(position, client) : null;
@@ -39,18 +41,28 @@ export function checkinRule(workflow, client, position) {
   const radius = Math.min(...radii);
   if (!hasPoint) return { geo: true, allowed: false, distance, radius, reason: "no_client_point" };
   if (!position) return { geo: true, allowed: false, distance, radius, reason: "no_position" };
-  const credit = Math.min(Math.max(position.accuracy_m || 0, 0), MAX_ACCURACY_CREDIT_M);
+  const credit = Math.min(Math.max(position.accuracy_m || 0, 0), rules?.accuracy_credit_m ?? 0);
   const allowed = distance - credit <= radius;
   return { geo: true, allowed, distance, radius, reason: allowed ? null : "too_far" };
 }
 
-/* Money as the server computes it: quantity × unit price rounded to the cent. */
-export function lineValue(quantity, unitPrice) {
-  return Math.round(Number(quantity) * Number(unitPrice) * 100) / 100;
+/* A line's value as the server stores it (workflows.services.activity_submit): the unit price rounded to the
+   money's places, times the quantity, rounded again, with the server's rounding (0.5 × 0.25 is 0.12, half to even),
+   worked out in decimal; exact and unrounded before the phone has the server's `money` rules. As text: "0.12". */
+export function lineValueText(quantity, unitPrice, money = state.rules?.money) {
+  const number = (value) => parseDecimal(String(value)) || parseDecimal("0");
+  const round = (value) => (money ? quantize(value, money.places, money.rounding) : value);
+  return plainText(round(multiply(number(quantity), round(number(unitPrice)))));
 }
 
-export function orderTotal(lines) {
-  return Math.round(lines.reduce((sum, line) => sum + lineValue(line.quantity, line.unit_price), 0) * 100) / 100;
+export function lineValue(quantity, unitPrice, money = state.rules?.money) {
+  return Number(lineValueText(quantity, unitPrice, money));
+}
+
+/* An order's total: the sum of its lines' values, as the server's. */
+export function orderTotal(lines, money = state.rules?.money) {
+  const values = lines.map((line) => parseDecimal(lineValueText(line.quantity, line.unit_price, money)));
+  return Number(plainText(values.reduce(add, parseDecimal("0"))));
 }
 
 /* The id of the visit an op acts on. */
@@ -75,7 +87,7 @@ export function applyVisitOp(data, op, me, activityName = "") {
   if (!data) return data;
   if (op.type === "activity.submit") {
     if ((data.submissions || []).some((submission) => submission.id === op.entity_id)) return data;
-    const lines = (op.data.lines || []).map((line) => ({ ...line, value: String(lineValue(line.quantity, line.unit_price)) }));
+    const lines = (op.data.lines || []).map((line) => ({ ...line, value: lineValueText(line.quantity, line.unit_price) }));
     const submission = {
       id: op.entity_id,
       activity: op.data.activity,

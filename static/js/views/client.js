@@ -2,14 +2,15 @@
    Edit details with full access, Delete (archive) with the archive right. */
 import { activityBlocked, canArchive, canEdit } from "../lib/access.js";
 import { readOne } from "../lib/db.js";
-import { formatMoment } from "../lib/format.js";
+import { formatAmount, formatMoment } from "../lib/format.js";
 import { gettext, interpolate, language, localized } from "../lib/i18n.js";
 import { archiveClient } from "../lib/outbox.js";
 import { display, isEmpty } from "../lib/schema.js";
 import { state } from "../lib/state.js";
 import { api, syncNow } from "../lib/sync.js";
 import { activityName, notesOf, visitMap } from "../lib/visits.js";
-import { el, icon } from "./dom.js";
+import { el, fill, icon } from "./dom.js";
+import { phoneLink, phoneRule } from "./phone.js";
 import { QUIET_CHANGES, bar, blockedBanner, redrawOnChange, syncMark } from "./shared.js";
 import { openStatement } from "./statement.js";
 
@@ -19,19 +20,21 @@ function sectionLabel(section) {
   return { info: gettext("Info"), history: gettext("History"), notes: gettext("Notes"), kpis: gettext("KPIs") }[section];
 }
 
-function info(row) {
-  const attributes = (row.list?.data.attributes || []).filter((a) => !isEmpty(row.fields.attributes?.[a.key]));
-  const items = [];
-  const add = (label, value) => items.push(el("dt", {}, label), el("dd", {}, value));
-  if (row.fields.phone) add(gettext("Phone"), row.fields.phone);
-  for (const attribute of attributes) {
-    if (attribute.type === "photo") continue;
-    add(localized(attribute), display(attribute, row.fields.attributes[attribute.key]));
-  }
-  if (row.fields.lat != null && row.fields.lng != null) {
-    const accuracy = row.fields.accuracy_m != null ? ` (± ${Math.round(row.fields.accuracy_m)} m)` : "";
-    add(gettext("GPS"), `${Number(row.fields.lat).toFixed(5)}, ${Number(row.fields.lng).toFixed(5)}${accuracy}`);
-  }
+/* A number as the rep's language writes it, with the digits it was stored with ("13395000.50" → "13 395 000,50" in
+   French). No unit is added: an attribute's label names its own ("Monthly turnover (FCFA)"). */
+function formatNumber(value) {
+  const places = (String(value).split(".")[1] || "").length;
+  return Number.isFinite(Number(value)) ? formatAmount(value, { places }) : String(value);
+}
+
+function attributeValue(attribute, value, row) {
+  if (attribute.type === "integer" || attribute.type === "decimal") return formatNumber(value);
+  if (attribute.type === "phone") return phoneLink(value, attribute.rules?.phone || phoneRule(row));
+  return display(attribute, value);
+}
+
+/* Who created the client and who last edited it, and when. */
+function metaOf(row) {
   const meta = [];
   if (row.server?.created_at) {
     meta.push(
@@ -44,10 +47,27 @@ function info(row) {
     );
   }
   if (!row.server) meta.push(el("p", {}, gettext("Not on the server yet: it will be sent at the next sync.")));
+  return meta;
+}
+
+/* Every attribute with a value, each label above its value (a long label on a phone leaves no room beside it). */
+function info(row) {
+  const attributes = (row.list?.data.attributes || []).filter((a) => !isEmpty(row.fields.attributes?.[a.key]));
+  const items = [];
+  const add = (label, value) => items.push(el("div", {}, [el("dt", {}, label), el("dd", {}, value)]));
+  if (row.fields.phone) add(gettext("Phone"), phoneLink(row.fields.phone, phoneRule(row)));
+  for (const attribute of attributes) {
+    if (attribute.type === "photo") continue;
+    add(localized(attribute), attributeValue(attribute, row.fields.attributes[attribute.key], row));
+  }
+  if (row.fields.lat != null && row.fields.lng != null) {
+    const accuracy = row.fields.accuracy_m != null ? ` (± ${Math.round(row.fields.accuracy_m)} m)` : "";
+    add(gettext("GPS"), `${Number(row.fields.lat).toFixed(5)}, ${Number(row.fields.lng).toFixed(5)}${accuracy}`);
+  }
   return [
     row.fields.photo ? el("img", { class: "photo", src: `/api/sync/blobs/${row.fields.photo}`, alt: gettext("Photo"), loading: "lazy" }) : null,
     el("dl", { class: "attributes" }, items),
-    el("footer", { class: "meta" }, meta),
+    el("footer", { class: "meta" }, metaOf(row)),
   ];
 }
 
@@ -108,12 +128,19 @@ function notes(row) {
   ];
 }
 
+/* A KPI's value when the card carries no text for it: an amount with the server's currency, a number grouped. */
+function kpiValue(kpi) {
+  if (kpi.value == null) return "—";
+  if (kpi.display === "money") return formatAmount(kpi.value, state.rules?.money);
+  return Number.isFinite(Number(kpi.value)) ? formatNumber(kpi.value) : String(kpi.value);
+}
+
 /* A card's folders as [{name_en, name_fr, kpis: [{label_en, label_fr, text}]}]: from the KPI folders and the card's
    texts (sync protocol v2), or from a card pulled before it, which carried its folders. */
 function cardFolders(card) {
   if (!card) return [];
   if (card.data.folders) {
-    return card.data.folders.map((folder) => ({ ...folder, kpis: folder.kpis.map((kpi) => ({ ...kpi, text: localized(kpi, "text") || String(kpi.value ?? "—") })) }));
+    return card.data.folders.map((folder) => ({ ...folder, kpis: folder.kpis.map((kpi) => ({ ...kpi, text: localized(kpi, "text") || kpiValue(kpi) })) }));
   }
   const texts = card.data.texts || {};
   const mine = texts[language()] || Object.values(texts)[0] || {};
@@ -135,8 +162,11 @@ function kpiTabs(card, view) {
   const folders = cardFolders(card).filter((folder) => folder.kpis?.length).sort((a, b) => localized(a, "name").localeCompare(localized(b, "name")));
   if (!folders.length) return [el("p", { class: "empty" }, gettext("No KPIs yet"))];
   const chosen = Math.max(0, folders.findIndex((folder) => folder.name_en === view.folder));
+  // The tab panel wraps the list: a role on the <dl> itself would hide its terms from screen readers.
   const panel = (folder) =>
-    el("dl", { class: "kpi-folder", role: "tabpanel", "aria-label": localized(folder, "name") }, folder.kpis.flatMap((kpi) => [el("dt", {}, localized(kpi)), el("dd", {}, kpi.text)]));
+    el("div", { role: "tabpanel", "aria-label": localized(folder, "name") }, [
+      el("dl", { class: "kpi-folder" }, folder.kpis.map((kpi) => el("div", { class: "kpi" }, [el("dt", {}, localized(kpi)), el("dd", {}, kpi.text)]))),
+    ]);
   const body = el("div", {}, panel(folders[chosen]));
   const tabs = folders.map((folder, index) =>
     el(
@@ -161,9 +191,8 @@ export function render(main, clientId, section = "info") {
   const view = { folder: null };
   const draw = () => {
     const row = state.clients.get(clientId);
-    main.replaceChildren();
     if (!row) {
-      main.append(bar(gettext("Client"), "#/clients"), el("p", { class: "empty" }, gettext("This client is no longer on your list.")));
+      fill(main, bar(gettext("Client"), "#/clients"), el("p", { class: "empty" }, gettext("This client is no longer on your list.")));
       return;
     }
     const remove = async () => {
@@ -172,7 +201,8 @@ export function render(main, clientId, section = "info") {
       syncNow();
       location.hash = "#/clients";
     };
-    main.append(
+    fill(
+      main,
       bar(row.fields.name, "#/clients", canArchive(row) ? el("button", { class: "icon-button danger", "aria-label": gettext("Delete"), onclick: remove }, icon("trash")) : null),
       activityBlocked(row.id) ? blockedBanner() : null,
       el(

@@ -1,3 +1,20 @@
+/* Appends `children` to `node`: nested arrays flattened, text set as text, and null, undefined and false skipped, so
+   that a part a screen shows only sometimes can be written `condition ? part : null`. */
+function appendAll(node, children) {
+  for (const child of [children].flat(Infinity)) {
+    if (child == null || child === false) continue;
+    node.append(child instanceof Node ? child : document.createTextNode(String(child)));
+  }
+  return node;
+}
+
+/* Replaces what `parent` holds with `children`, by `el`'s rule: a screen fills its <main> with this, never with
+   `append`, which would write a skipped part as the text "null". */
+export function fill(parent, ...children) {
+  parent.replaceChildren();
+  return appendAll(parent, children);
+}
+
 /* A small element builder: el("button", { class: "x", onclick }, [children]). Text is always set as text. */
 export function el(tag, attrs = {}, children = []) {
   const node = document.createElement(tag);
@@ -8,11 +25,7 @@ export function el(tag, attrs = {}, children = []) {
     else if (key in node && key !== "list" && typeof value !== "string") node[key] = value;
     else node.setAttribute(key, value === true ? "" : value);
   }
-  for (const child of [children].flat(Infinity)) {
-    if (child == null || child === false) continue;
-    node.append(child instanceof Node ? child : document.createTextNode(String(child)));
-  }
-  return node;
+  return appendAll(node, children);
 }
 
 /* A sheet over the screen (a native <dialog>): closes on Escape or a tap outside. */

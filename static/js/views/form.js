@@ -1,20 +1,24 @@
 /* New client and Edit details: a form built from the list's schema, red dots on required fields, Submit
-   disabled until every field is valid, the GPS point with its accuracy, a photo resized on the phone. */
-import { currentPosition } from "../lib/geo.js";
-import { gettext, interpolate, localized } from "../lib/i18n.js";
+   disabled until every field is valid, the GPS point with its accuracy, a photo resized on the phone. A new client
+   that looks like one of the rep's clients is flagged as the rep types (lib/duplicates.js). */
+import { findDuplicates } from "../lib/duplicates.js";
+import { currentPosition, formatDistance } from "../lib/geo.js";
+import { gettext, interpolate, localized, ngettext } from "../lib/i18n.js";
 import { createClient, updateClient } from "../lib/outbox.js";
-import { attributeError, canonical, isEmpty, nameError } from "../lib/schema.js";
+import { attributeError, canonical, isEmpty, nameError, phoneError } from "../lib/schema.js";
 import { state } from "../lib/state.js";
 import { syncNow } from "../lib/sync.js";
-import { el } from "./dom.js";
+import { el, toast } from "./dom.js";
 import { attributeInput, label, readAttribute, resizePhoto } from "./fields.js";
 import { bar } from "./shared.js";
 
 const FRESH_MS = 30000;
+// The duplicate check waits for a pause in the typing: a slow phone judges thousands of clients at each one.
+const CHECK_DELAY_MS = 300;
 
 /* The client's GPS point: shown with its accuracy, read again on Capture position. `reading()`: the reading under
-   way, if any, for a Submit that comes before it ends. */
-function gpsPoint(initial) {
+   way, if any, for a Submit that comes before it ends. `onRead` is told when a reading ends. */
+function gpsPoint(initial, onRead = () => {}) {
   const output = el("output", { class: "gps" });
   let position = initial;
   let reading = null;
@@ -35,6 +39,7 @@ function gpsPoint(initial) {
       if (found) position = found;
       show();
       if (!found) output.textContent = gettext("The position is not available: allow location access and try again.");
+      onRead();
     });
     return reading;
   };
@@ -87,12 +92,14 @@ function listField(creatable, listId, onChoose) {
   ]);
 }
 
-/* Name, phone and the list's attributes (photo attributes aside: the client has one photo), filled with `values`. */
-function detailFields(values, attributes) {
+/* Name, phone, `warning` (if any: under the two it is about) and the list's attributes (photo attributes aside: the
+   client has one photo), filled with `values`. */
+function detailFields(values, attributes, warning = null) {
   const fields = [
     field("name", gettext("Name"), true, el("input", { id: "field-name", name: "name", type: "text", "aria-required": "true", value: values.name || "" })),
     field("phone", gettext("Phone"), false, el("input", { id: "field-phone", name: "phone", type: "tel", value: values.phone || "" })),
   ];
+  if (warning) fields.push(warning);
   for (const attribute of attributes) {
     if (attribute.type === "photo") continue;
     fields.push(field(attribute.key, localized(attribute), attribute.required, attributeInput(attribute, values.attributes?.[attribute.key], `field-${attribute.key}`)));
@@ -101,8 +108,8 @@ function detailFields(values, attributes) {
 }
 
 /* Every field's error, shown once the field was touched; true when there is none. */
-function showErrors(form, attributes, touched) {
-  const errors = { name: nameError(form.elements.name.value) };
+function showErrors(form, attributes, touched, rules) {
+  const errors = { name: nameError(form.elements.name.value, rules), phone: phoneError(form.elements.phone.value, rules) };
   for (const attribute of attributes) {
     if (attribute.type === "photo") continue;
     errors[attribute.key] = attributeError(attribute, readAttribute(attribute, form.elements[attribute.key]));
@@ -131,6 +138,67 @@ function clientValues(form, attributes, row, position) {
   return values;
 }
 
+/* Why `match` looks like the new client, in a few words. */
+function matchReason(match) {
+  const distance = formatDistance(match.distance_m);
+  if (!match.reasons.includes("name")) return gettext("Same phone number");
+  if (match.reasons.includes("phone")) return interpolate(gettext("Same phone number, similar name, %(distance)s away"), { distance });
+  return interpolate(gettext("Similar name, %(distance)s away"), { distance });
+}
+
+/* The warning: each client found, why it looks like this one, and Open it (its details). */
+function warningContent(found) {
+  return el("div", { class: "duplicates banner warn" }, [
+    el("strong", {}, ngettext("This client may already be on your lists:", "These clients may already be on your lists:", found.length)),
+    el(
+      "ul",
+      {},
+      found.map((match) =>
+        el("li", {}, [
+          el("span", {}, [el("b", {}, match.name), el("br"), el("span", { class: "hint" }, matchReason(match))]),
+          el("a", { class: "button secondary", href: `#/client/${match.id}/info`, "aria-label": interpolate(gettext("Open it: %(name)s"), { name: match.name }) }, gettext("Open it")),
+        ]),
+      ),
+    ),
+    el("p", { class: "hint" }, gettext("Open it to check. If it is another outlet, create this one anyway.")),
+  ]);
+}
+
+/* The duplicate-outlet warning of a new client, under its name and phone, and Submit read "Create anyway" while it
+   shows. `later()` checks again after a pause in the typing; `confirm()`, at Submit, gives the ids of the clients the
+   rep creates this one beside, or null when the check finds one the rep has not been shown yet (shown now). */
+function duplicateCheck(form, gps, submit) {
+  // Always in the page (empty and without height when nothing matches): a live region added with its text, or
+  // shown from display: none, is not read out.
+  const node = el("div", { id: "duplicates", role: "status" });
+  let shown = [];
+  let timer = null;
+  const find = () => {
+    const draft = { name: form.elements.name?.value, phone: form.elements.phone?.value, point: gps.position() };
+    return findDuplicates(state.clients.values(), draft, state.rules?.duplicates);
+  };
+  const show = (found) => {
+    shown = found;
+    node.replaceChildren(...(found.length ? [warningContent(found)] : []));
+    submit.textContent = found.length ? gettext("Create anyway") : gettext("Submit");
+    if (found.length) submit.setAttribute("aria-describedby", node.id);
+    else submit.removeAttribute("aria-describedby");
+  };
+  const stop = () => clearTimeout(timer);
+  const later = () => {
+    stop();
+    timer = setTimeout(() => show(find()), CHECK_DELAY_MS);
+  };
+  const confirm = () => {
+    stop();
+    const seen = new Set(shown.map((match) => match.id));
+    const found = find();
+    show(found);
+    return found.every((match) => seen.has(match.id)) ? found.map((match) => match.id) : null;
+  };
+  return { node, later, stop, confirm };
+}
+
 /* The edit or the new client goes to the outbox; the rep goes back to where they came from. */
 async function save(row, listId, values, photo) {
   if (row) {
@@ -138,9 +206,26 @@ async function save(row, listId, values, photo) {
     location.hash = `#/client/${row.id}/info`;
   } else {
     await createClient({ list: Number(listId), ...values }, photo);
-    location.hash = "#/clients";
+    // The new client is Pending until it reaches the server: the rep lands where it is, told what happens next.
+    location.hash = "#/clients/pending";
+    toast(gettext("Saved on this phone: it will be sent to the server at the next sync."));
   }
   syncNow();
+}
+
+/* Submit: the client's values once the position and the photo are read, to the outbox; false when a likely duplicate
+   found since the last check is shown instead (nothing is created before the rep sees it). The ones the rep saw and
+   created the client anyway beside go with it, for the back office to review. */
+async function submitForm({ row, listId, form, attributes, gps, photo, duplicates }) {
+  // A rep who submits before the first reading arrives, or before the photo is resized, still gets both.
+  if (gps.reading()) await gps.reading();
+  const picked = await photo.photo();
+  const values = clientValues(form, attributes, row, gps.position());
+  const similar = duplicates ? duplicates.confirm() : [];
+  if (!similar) return false;
+  if (similar.length) values.similar_to = similar;
+  await save(row, listId, values, picked);
+  return true;
 }
 
 export function render(main, clientId = null) {
@@ -152,14 +237,16 @@ export function render(main, clientId = null) {
   }
   let listId = row ? String(row.fields.list) : String(creatable[0].id);
   const back = row ? `#/client/${row.id}/info` : "#/clients";
-  const gps = gpsPoint(row && row.fields.lat != null ? { lat: row.fields.lat, lng: row.fields.lng, accuracy_m: row.fields.accuracy_m } : null);
+  const gps = gpsPoint(row && row.fields.lat != null ? { lat: row.fields.lat, lng: row.fields.lng, accuracy_m: row.fields.accuracy_m } : null, () => duplicates?.later());
   const photo = photoPicker();
   const touched = new Set();
   const form = el("form", { class: "client-form", novalidate: true });
   const submit = el("button", { type: "submit", class: "primary", disabled: true }, gettext("Submit"));
+  // Only a new client can duplicate one: an edit is of a client already there.
+  const duplicates = row ? null : duplicateCheck(form, gps, submit);
   const attributes = () => state.lists.get(listId)?.data.attributes || [];
   const validate = () => {
-    submit.disabled = !showErrors(form, attributes(), touched);
+    submit.disabled = !showErrors(form, attributes(), touched, state.lists.get(listId)?.data.rules);
     return !submit.disabled;
   };
   const build = () => {
@@ -169,7 +256,7 @@ export function render(main, clientId = null) {
     };
     form.replaceChildren(
       ...(!row && creatable.length > 1 ? [listField(creatable, listId, chooseList)] : []),
-      ...detailFields(row ? row.fields : { attributes: {} }, attributes()),
+      ...detailFields(row ? row.fields : { attributes: {} }, attributes(), duplicates?.node),
       gps.node,
       photo.node,
       el("div", { class: "actions" }, [el("a", { class: "secondary button", href: back }, gettext("Cancel")), submit]),
@@ -179,6 +266,7 @@ export function render(main, clientId = null) {
   };
   const touch = (event) => {
     if (event.target.name) touched.add(event.target.name);
+    if (event.target.name === "name" || event.target.name === "phone") duplicates?.later();
     validate();
   };
   form.addEventListener("input", touch);
@@ -187,12 +275,10 @@ export function render(main, clientId = null) {
     event.preventDefault();
     if (!validate()) return;
     submit.disabled = true;
-    // A rep who submits before the first reading arrives, or before the photo is resized, still gets both.
-    if (gps.reading()) await gps.reading();
-    const picked = await photo.photo();
-    await save(row, listId, clientValues(form, attributes(), row, gps.position()), picked);
+    if (!(await submitForm({ row, listId, form, attributes: attributes(), gps, photo, duplicates }))) validate();
   });
   main.append(bar(row ? gettext("Edit details") : gettext("New client"), back), form);
   build();
   if (!row) gps.capture();
+  return () => duplicates?.stop();
 }

@@ -4,7 +4,7 @@
 import { activityBlocked, canCreate } from "../lib/access.js";
 import { FIRST_SCREEN_KEY } from "../lib/db.js";
 import { distanceM, formatDistance, rememberPosition } from "../lib/geo.js";
-import { gettext, interpolate, localized } from "../lib/i18n.js";
+import { gettext, interpolate, localized, ngettext } from "../lib/i18n.js";
 import { display, isEmpty } from "../lib/schema.js";
 import { events, state } from "../lib/state.js";
 import { fold } from "../lib/text.js";
@@ -16,6 +16,9 @@ import { bar, finishButton, syncMark } from "./shared.js";
 const PAGE = 25;
 // Re-sorting 10,000 clients for every GPS jitter is wasted work: only a real move re-sorts the list.
 const RESORT_AFTER_M = 25;
+
+// Each tab's address: "#/clients/pending" opens the list on Pending (after New client → Submit, where the client is).
+const TAB_HASH = { synced: "#/clients", pending: "#/clients/pending" };
 
 const view = {
   tab: "synced",
@@ -136,6 +139,18 @@ function cardOf(row) {
   return node;
 }
 
+// What a card says of a visit, note or statement that waits on the phone: the client itself stays where it is.
+const WAITING = {
+  visit: () => gettext("Visit waiting"),
+  note: () => gettext("Note waiting"),
+  statement: () => gettext("Statement waiting"),
+};
+
+function waitingMarks(row) {
+  if (!row.waiting.length) return null;
+  return el("span", { class: "client-waiting" }, row.waiting.map((kind) => el("span", { class: "waiting" }, WAITING[kind]())));
+}
+
 function card(row) {
   const selected = view.selected.has(row.id);
   return el("li", { class: `client${selected ? " selected" : ""}`, "data-id": row.id }, [
@@ -159,6 +174,7 @@ function card(row) {
         el("span", { class: "client-sub" }, subtitle(row)),
         row.distance != null ? el("span", { class: "client-distance" }, formatDistance(row.distance)) : null,
         syncMark(row),
+        waitingMarks(row),
       ],
     ),
     el(
@@ -180,7 +196,7 @@ function selectionBar() {
   if (!bar) return;
   const count = view.selected.size;
   bar.hidden = count === 0;
-  bar.querySelector("span").textContent = interpolate(gettext("%(count)s selected"), { count });
+  bar.querySelector("span").textContent = interpolate(ngettext("%(count)s selected", "%(count)s selected", count), { count });
   // One client selected: its check-in is a tap away.
   const start = bar.querySelector(".start-visit");
   const [only] = view.selected;
@@ -272,12 +288,21 @@ function keepFirstScreen() {
   else setTimeout(copy, 200);
 }
 
+/* The selection holds only clients the tab shows: a client that moved to the other tab (its edit now waits), or that a
+   search or filter hides, is let go, and the selection bar never acts on a client the rep cannot see. */
+function keepSelectionIn(shown) {
+  if (!view.selected.size) return;
+  const ids = new Set(shown.map((row) => row.id));
+  for (const id of view.selected) if (!ids.has(id)) view.selected.delete(id);
+}
+
 function draw() {
   if (!container) return;
   const rows = matchingRows();
   const pending = rows.filter((row) => row.pending);
   const synced = rows.filter((row) => !row.pending);
   const shown = view.tab === "pending" ? pending : synced;
+  keepSelectionIn(shown);
   for (const [tab, count] of [
     ["synced", synced.length],
     ["pending", pending.length],
@@ -292,7 +317,9 @@ function draw() {
   const listNode = container.querySelector(".clients");
   listNode.replaceChildren(...shown.slice(0, view.limit).map(cardOf));
   const downloading = firstSyncProgress();
-  container.querySelector(".empty").hidden = shown.length > 0 || (downloading && state.clients.size === 0);
+  const empty = container.querySelector(".empty");
+  empty.hidden = shown.length > 0 || (downloading && state.clients.size === 0);
+  empty.textContent = view.tab === "pending" ? gettext("Nothing waits to be sent: every client is on the server.") : gettext("No clients here.");
   container.querySelector(".load-more").hidden = shown.length <= view.limit;
   listNode.dataset.total = String(shown.length);
   selectionBar();
@@ -396,6 +423,8 @@ function tabButtons() {
         onclick: () => {
           view.tab = tab;
           view.limit = PAGE;
+          // Back from a client's page comes to this tab again.
+          history.replaceState(null, "", TAB_HASH[tab]);
           draw();
         },
       },
@@ -449,6 +478,8 @@ function onStoreChange(event) {
 
 export function render(main) {
   container = main;
+  if (location.hash === TAB_HASH.pending) view.tab = "pending";
+  else if (location.hash === TAB_HASH.synced) view.tab = "synced";
   cards = new WeakMap();
   const more = el("div", { class: "load-more", "aria-hidden": "true" });
   main.append(...skeleton(searchInput(), more));

@@ -1,10 +1,11 @@
-/* The ⋮ menu of a client: Show details, Go there, Distance, Call, Info, History, Notes, KPIs, Start visit, and
-   Send account statement where the back office enabled it. */
+/* The ⋮ menu of a client: Show details (the client's page, opened on Info), Go there, Distance, Call, History, Notes,
+   KPIs, Start visit, and Send account statement where the back office enabled it. */
 import { activityBlocked } from "../lib/access.js";
 import { directionsUrl, distanceM } from "../lib/geo.js";
 import { gettext, interpolate } from "../lib/i18n.js";
 import { state } from "../lib/state.js";
 import { el, sheet } from "./dom.js";
+import { dialable, phoneRule, phoneText } from "./phone.js";
 import { openStatement } from "./statement.js";
 
 export function openMenu(clientId) {
@@ -36,8 +37,7 @@ export function openMenu(clientId) {
             : gettext("No GPS point"),
       ),
     ]),
-    phone ? item(gettext("Call"), { href: `tel:${phone.replace(/[^+0-9]/g, "")}` }, el("span", { class: "hint" }, phone)) : item(gettext("Call"), { disabled: true }),
-    item(gettext("Info"), { onclick: go("info") }),
+    phone ? item(gettext("Call"), { href: `tel:${dialable(phone)}` }, el("span", { class: "hint" }, phoneText(phone, phoneRule(row)))) : item(gettext("Call"), { disabled: true }),
     item(gettext("History"), { onclick: go("history") }),
     item(gettext("Notes"), { onclick: go("notes") }),
     item(gettext("KPIs"), { onclick: go("kpis") }),

@@ -2,8 +2,8 @@
    workflow's activities in order (forms, order taking, photos, notes) and Finish visit. Every step is an op in
    the outbox; the server checks each again and a refusal comes back as a sync alert naming the visit. */
 import { activityBlocked } from "../lib/access.js";
-import { formatMoment, formatMoney } from "../lib/format.js";
-import { formatDistance } from "../lib/geo.js";
+import { formatAmount, formatMoment } from "../lib/format.js";
+import { formatDistance, positionProblem, watchAgain } from "../lib/geo.js";
 import { gettext, interpolate, localized } from "../lib/i18n.js";
 import { addNote, fillRequired, startVisit, submitActivity } from "../lib/outbox.js";
 import { state } from "../lib/state.js";
@@ -17,11 +17,32 @@ import { QUIET_CHANGES, bar, blockedBanner, checkedInBadge, finishButton, redraw
 
 function ruleText(rule) {
   if (rule.reason === "no_client_point") return gettext("This client has no GPS point: the check-in cannot be verified.");
-  if (rule.reason === "no_position") return gettext("Waiting for your position…");
   const distance = interpolate(gettext("Distance: %(distance)s"), { distance: formatDistance(rule.distance) });
   if (!rule.geo) return rule.distance != null ? distance : "";
   const radius = interpolate(gettext("check-in radius: %(radius)s m"), { radius: Math.round(rule.radius) });
   return rule.allowed ? `${distance} · ${radius}` : `${distance} · ${radius}. ${gettext("Move closer to the client to check in.")}`;
+}
+
+// What the rep does when the position does not come, by the reason the phone gives (geo.js positionProblem).
+const POSITION_HELP = {
+  denied: () => gettext("Location is off for this app: allow it in your phone's settings, then tap Retry."),
+  unavailable: () => gettext("Your phone cannot find its position: turn location on in your phone's settings, then tap Retry."),
+  timeout: () => gettext("Your position is taking too long to come: move to an open spot, then tap Retry."),
+};
+
+/* Why the position is missing and what to do about it, with Retry; "Waiting for your position…" while it may still
+   come. `onRetry`: redraws the screen once the position is asked for again. */
+function positionHelp(onRetry) {
+  const problem = positionProblem();
+  if (!problem) return el("p", { class: "distance too-far", role: "status", "aria-live": "polite" }, gettext("Waiting for your position…"));
+  const retry = () => {
+    watchAgain();
+    onRetry();
+  };
+  return el("div", { class: "banner warn position-help", role: "alert" }, [
+    el("p", {}, POSITION_HELP[problem]()),
+    el("button", { type: "button", class: "secondary", onclick: retry }, gettext("Retry")),
+  ]);
 }
 
 /* Why no visit can start at this client now (a sync alert on it, or a visit in progress), or null when one can. */
@@ -76,7 +97,7 @@ function requiredForm(row, missing, onSaved) {
 }
 
 /* The position, the geofence's verdict and Check in, enabled only where the server will accept the check-in. */
-function checkInSection(row, workflow) {
+function checkInSection(row, workflow, onRetry) {
   const rule = checkinRule(workflow, row.fields, state.position);
   const accuracy = state.position?.accuracy_m != null ? interpolate(gettext("Your position: ± %(accuracy)s m"), { accuracy: Math.round(state.position.accuracy_m) }) : gettext("Your position is not known yet.");
   const checkIn = el("button", { class: "primary", disabled: !rule.allowed }, gettext("Check in"));
@@ -88,7 +109,9 @@ function checkInSection(row, workflow) {
   });
   return el("section", { class: "checkin" }, [
     el("p", { class: "hint" }, accuracy),
-    el("p", { class: rule.allowed ? "distance ok" : "distance too-far", role: "status", "aria-live": "polite" }, ruleText(rule)),
+    rule.reason === "no_position"
+      ? positionHelp(onRetry)
+      : el("p", { class: rule.allowed ? "distance ok" : "distance too-far", role: "status", "aria-live": "polite" }, ruleText(rule)),
     el("div", { class: "actions" }, [checkIn]),
   ]);
 }
@@ -128,7 +151,7 @@ export function renderStart(main, clientId) {
       syncNow();
       draw();
     };
-    main.append(missing.length ? requiredForm(row, missing, saved) : checkInSection(row, workflow));
+    main.append(missing.length ? requiredForm(row, missing, saved) : checkInSection(row, workflow, draw));
   };
   draw();
   return redrawOnChange(draw, { only: ["position", "alerts", "outbox", "pull"] });
@@ -175,8 +198,8 @@ export function renderVisit(main, visitId, section = null, activityId = null) {
       const complete = done.size >= activities.length;
       const finish = finishButton(visit, {
         className: complete ? "primary" : "secondary",
-        confirmText: complete ? null : gettext("Some activities are not done. Finish the visit anyway?"),
         onDone: () => (location.hash = "#/today"),
+        onUndo: () => (location.hash = `#/visit/${visit.id}`),
       });
       main.append(el("div", { class: "actions" }, [finish]));
     }
@@ -186,6 +209,11 @@ export function renderVisit(main, visitId, section = null, activityId = null) {
 }
 
 // An activity --------------------------------------------------------------------------------
+
+/* An amount with the server's money rules (places, currency). */
+function money(amount) {
+  return formatAmount(amount, state.rules?.money);
+}
 
 function orderPicker(onChange) {
   const quantities = new Map();
@@ -198,7 +226,7 @@ function orderPicker(onChange) {
       .filter(([, quantity]) => quantity > 0)
       .map(([id, quantity]) => ({ product: Number(id), quantity: String(quantity), unit_price: state.products.get(id).data.unit_price }));
   const showTotal = () => {
-    total.textContent = interpolate(gettext("Order total: %(total)s"), { total: formatMoney(orderTotal(lines())) });
+    total.textContent = interpolate(gettext("Order total: %(total)s"), { total: money(orderTotal(lines())) });
   };
   const refresh = () => {
     showTotal();
@@ -211,7 +239,7 @@ function orderPicker(onChange) {
         .filter((product) => !words || `${product.data.name} ${product.data.sku}`.toLowerCase().includes(words))
         .map((product) => {
           const id = String(product.id);
-          const value = el("output", { class: "line-value" }, quantities.get(id) ? formatMoney(lineValue(quantities.get(id), product.data.unit_price)) : "");
+          const value = el("output", { class: "line-value" }, quantities.get(id) ? money(lineValue(quantities.get(id), product.data.unit_price)) : "");
           const input = el("input", {
             type: "number",
             min: "0",
@@ -223,12 +251,12 @@ function orderPicker(onChange) {
               const quantity = Number(event.target.value);
               if (Number.isFinite(quantity) && quantity > 0) quantities.set(id, quantity);
               else quantities.delete(id);
-              value.textContent = quantities.get(id) ? formatMoney(lineValue(quantity, product.data.unit_price)) : "";
+              value.textContent = quantities.get(id) ? money(lineValue(quantity, product.data.unit_price)) : "";
               refresh();
             },
           });
           return el("li", { class: "product" }, [
-            el("span", { class: "product-name" }, [product.data.name, el("span", { class: "hint" }, ` · ${formatMoney(product.data.unit_price)}`)]),
+            el("span", { class: "product-name" }, [product.data.name, el("span", { class: "hint" }, ` · ${money(product.data.unit_price)}`)]),
             input,
             value,
           ]);

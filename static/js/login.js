@@ -1,0 +1,25 @@
+/* The sign-in page without a network. It cannot sign anyone in then, so it says what to do instead of letting the
+   browser fail on its form. The service worker's copy of the page (data-offline-copy, served when the network failed)
+   has its form disabled, for its CSRF token is stale: once the network is back, the page is fetched afresh. */
+(() => {
+  const copy = document.body.hasAttribute("data-offline-copy");
+  const hint = document.getElementById("offline-hint");
+  if (!hint) return;
+
+  const offline = () => copy || !navigator.onLine;
+  const show = () => {
+    hint.hidden = !offline();
+  };
+
+  addEventListener("offline", show);
+  addEventListener("online", () => (copy ? location.reload() : show()));
+  for (const form of document.forms) {
+    form.addEventListener("submit", (event) => {
+      if (!offline()) return;
+      event.preventDefault();
+      show();
+      hint.focus();
+    });
+  }
+  show();
+})();
