@@ -128,6 +128,14 @@ def test_after_new_client_submit_the_rep_is_on_pending_with_the_client_and_told_
     page.get_by_role("link", name="Today").click()
     page.go_back()
     expect(tab(page, "Pending")).to_have_attribute("aria-selected", "true")
+    # The client's page leads back to the tab the client is on.
+    page.locator("ul.clients li", has_text="Épicerie Nouvelle").get_by_role(
+        "button", name="Actions for Épicerie Nouvelle"
+    ).click()
+    page.get_by_role("button", name="Show details").click()
+    expect(page.get_by_role("heading", name="Épicerie Nouvelle")).to_be_visible()
+    page.get_by_role("link", name="Back").click()
+    expect(tab(page, "Pending")).to_have_attribute("aria-selected", "true")
 
     phone.set_offline(False)
     wait_synced(page)
@@ -272,8 +280,9 @@ def test_counts_agree_with_their_number_and_amounts_carry_the_currency_in_french
     wait_synced(page)
 
     # The rep chooses French (Settings keeps the choice so): the app starts again in it.
-    page.evaluate("localStorage.setItem('fieldsales.language', 'fr'); location.hash = '#/today'")
+    page.evaluate("localStorage.setItem('fieldsales.language', 'fr')")
     page.reload()
+    page.get_by_role("link", name="Aujourd'hui").click()
     expect(page.locator(".totals")).to_have_text(re.compile(r"^1 visite aujourd'hui · commandes 3\s000,00\sFCFA$"))
     page.get_by_role("link", name="Clients").click()
     selection = page.locator(".selection span").first

@@ -203,7 +203,8 @@ export function render(main, clientId, section = "info") {
     };
     fill(
       main,
-      bar(row.fields.name, "#/clients", canArchive(row) ? el("button", { class: "icon-button danger", "aria-label": gettext("Delete"), onclick: remove }, icon("trash")) : null),
+      // Back to the tab the client is on: Pending while its own change waits.
+      bar(row.fields.name, row.pending ? "#/clients/pending" : "#/clients", canArchive(row) ? el("button", { class: "icon-button danger", "aria-label": gettext("Delete"), onclick: remove }, icon("trash")) : null),
       activityBlocked(row.id) ? blockedBanner() : null,
       el(
         "nav",
