@@ -50,6 +50,8 @@ def test_the_new_client_form_checks_a_phone_and_a_decimal_with_the_servers_rules
     page.get_by_label("Monthly turnover").fill("1 250 000,50")
     expect(submit).to_be_enabled()
     submit.click()
+    # Kept on the phone first (the save is asynchronous): only then is an empty outbox the sign that it was sent.
+    wait_for(page, "window.fieldsales.state.outbox.length === 1")
 
     phone.set_offline(False)
     wait_for(page, "window.fieldsales.state.outbox.length === 0")
