@@ -165,18 +165,28 @@ def assigned_client(clerk: Any, client_list: Any, rep: Any, name: str, north_m: 
     )
 
 
+def open_phone(browser: Any, url: str, **options: Any) -> Any:
+    """A phone (browser context) on the server at `url`: 390×800, English, the position granted at Abidjan's centre,
+    service workers on; `options` override any of these."""
+    context = browser.new_context(
+        **{
+            "viewport": PHONE,
+            "base_url": url,
+            "locale": "en-GB",
+            "geolocation": {"latitude": ABIDJAN[0], "longitude": ABIDJAN[1], "accuracy": 10},
+            "permissions": ["geolocation"],
+            "service_workers": "allow",
+            **options,
+        }
+    )
+    context.set_default_timeout(TIMEOUT_MS)
+    return context
+
+
 @pytest.fixture
 def phone(browser: Any, live_server: Any) -> Iterator[Any]:
     """A fresh phone (browser context) with the position granted, at Abidjan's centre."""
-    context = browser.new_context(
-        viewport=PHONE,
-        base_url=live_server.url,
-        locale="en-GB",
-        geolocation={"latitude": ABIDJAN[0], "longitude": ABIDJAN[1], "accuracy": 10},
-        permissions=["geolocation"],
-        service_workers="allow",
-    )
-    context.set_default_timeout(TIMEOUT_MS)
+    context = open_phone(browser, live_server.url)
     yield context
     context.close()
 

@@ -24,8 +24,8 @@ from kpis.models import KpiDefinition, KpiFolder
 from kpis.services import kpi_cards_refresh, kpi_folder_changed
 from tests.browser import wait_for
 from tests.e2e.axe import AXE_CONTEXT, audit
-from tests.e2e.conftest import TIMEOUT_MS, assigned_client, go_offline, offset, wait_controlled, wait_synced
-from tests.factories import ABIDJAN, make_visit_workflow
+from tests.e2e.conftest import assigned_client, go_offline, offset, open_phone, wait_controlled, wait_synced
+from tests.factories import make_visit_workflow
 from workflows.models import Activity
 from workflows.services import note_create, product_changed, visit_check_in, visit_end, workflow_changed
 
@@ -37,15 +37,7 @@ NAV = ".nav a"
 def speaking_phone(request: pytest.FixtureRequest, browser: Any, live_server: Any) -> Iterator[tuple[Any, str]]:
     """A phone in French or English (the app speaks the phone's language to a rep who chose none), at Abidjan."""
     locale, language = request.param
-    context = browser.new_context(
-        **AXE_CONTEXT,
-        base_url=live_server.url,
-        locale=locale,
-        geolocation={"latitude": ABIDJAN[0], "longitude": ABIDJAN[1], "accuracy": 10},
-        permissions=["geolocation"],
-        service_workers="allow",
-    )
-    context.set_default_timeout(TIMEOUT_MS)
+    context = open_phone(browser, live_server.url, **AXE_CONTEXT, locale=locale)
     yield context, language
     context.close()
 

@@ -6,14 +6,22 @@ from __future__ import annotations
 import re
 from typing import Any
 
-from django.conf import settings
 from playwright.sync_api import expect
 
 from clients.models import Client, PossibleDuplicate
 from tests.browser import wait_for
 from tests.e2e.axe import AXE_CONTEXT, serious_violations
-from tests.e2e.conftest import TIMEOUT_MS, assigned_client, go_offline, offset, sign_in, wait_controlled, wait_synced
-from tests.factories import ABIDJAN, make_client, signed_in
+from tests.e2e.conftest import (
+    TIMEOUT_MS,
+    assigned_client,
+    go_offline,
+    offset,
+    open_phone,
+    sign_in,
+    wait_controlled,
+    wait_synced,
+)
+from tests.factories import make_client
 
 
 def offline_new_client(context: Any) -> Any:
@@ -123,19 +131,8 @@ def test_the_warning_has_no_serious_accessibility_violation_in_french(
     browser, live_server, pos_list_editable, rep, clerk_user
 ):
     assigned_client(clerk_user, pos_list_editable, rep, "Boutique Chez Awa", north_m=60)
-    context = browser.new_context(
-        **AXE_CONTEXT,
-        base_url=live_server.url,
-        locale="fr-FR",
-        geolocation={"latitude": ABIDJAN[0], "longitude": ABIDJAN[1], "accuracy": 10},
-        permissions=["geolocation"],
-    )
-    context.set_default_timeout(TIMEOUT_MS)
-    session = signed_in(rep).cookies[settings.SESSION_COOKIE_NAME].value
-    context.add_cookies([{"name": settings.SESSION_COOKIE_NAME, "value": session, "url": live_server.url}])
-    page = context.new_page()
-    page.goto("/")
-    wait_synced(page)
+    context = open_phone(browser, live_server.url, **AXE_CONTEXT, locale="fr-FR")
+    page = sign_in(context, rep.username)
     page.get_by_role("link", name="Nouveau client").click()
     page.locator("#field-name").fill("boutique chez awá")
     expect(page.locator("#duplicates li")).to_have_count(1)

@@ -22,10 +22,9 @@ from clients.models import AttributeDefinition, Client
 from kpis.models import KpiDefinition, KpiFolder, LedgerEntry
 from kpis.services import kpi_cards_refresh, kpi_folder_changed
 from tests.browser import wait_for
-from tests.e2e.conftest import TIMEOUT_MS, assigned_client, go_offline, sign_in, wait_controlled
+from tests.e2e.conftest import TIMEOUT_MS, assigned_client, go_offline, open_phone, sign_in, wait_controlled
 from tests.e2e.test_offline_client_create import fill_new_client
 from tests.e2e.test_visits import sales_visit, start_visit  # noqa: F401 (sales_visit is a fixture)
-from tests.factories import ABIDJAN
 
 # The phone of the screenshots.
 FRENCH_PHONE = {"width": 393, "height": 851}
@@ -127,15 +126,7 @@ def french_phone(browser: Any, live_server: Any, rep: Any) -> Iterator[Any]:
     from fieldsales.accounts import rep_language_set
 
     rep_language_set(user=rep, language="fr")
-    context = browser.new_context(
-        viewport=FRENCH_PHONE,
-        base_url=live_server.url,
-        locale="fr-FR",
-        geolocation={"latitude": ABIDJAN[0], "longitude": ABIDJAN[1], "accuracy": 10},
-        permissions=["geolocation"],
-        service_workers="block",
-    )
-    context.set_default_timeout(TIMEOUT_MS)
+    context = open_phone(browser, live_server.url, viewport=FRENCH_PHONE, locale="fr-FR", service_workers="block")
     yield context
     context.close()
 
