@@ -10,9 +10,14 @@ DEMO_PASSWORD ?= fieldsales
 # (HOST=0.0.0.0), this machine's first address, which phones on its network reach.
 SITE_HOST = $(if $(filter 0.0.0.0,$(HOST)),$(or $(firstword $(shell hostname -I 2>/dev/null)),$(HOST)),$(HOST))
 
-.PHONY: install run serve test fuzz lint format messages bench bench-pwa bench-kpis bench-import bench-network bench-realtime load clean
+.PHONY: install run serve test fuzz lint format messages bench bench-pwa bench-kpis bench-import bench-network bench-realtime bench-history load clean
 
 NODE_STAMP := node_modules/.installed
+
+# Modules are compiled once, when first imported, and kept (install skips compiling all of them): without this, an
+# environment that sets PYTHONDONTWRITEBYTECODE makes every process (test workers, the commands tests run) compile
+# every module it imports again.
+unexport PYTHONDONTWRITEBYTECODE
 
 install: $(STAMP) $(NODE_STAMP)
 
@@ -125,6 +130,11 @@ bench-import: install
 # 200 reps' open apps on Redis (REDIS_URL, else the local one): latency from a commit to each app's message, per layer.
 bench-realtime: install
 	SECRET_KEY=bench-only DEBUG=false HTTPS=false STATIC_MANIFEST=false $(BIN)/python -m tests.bench.bench_realtime
+
+# A rep's push of 200 ops with every client change kept in its history, against the same push without (goal: within
+# 10%): 200 client edits, then 200 mixed ops. BENCH_CLIENTS=2000 clients, ROUNDS=9 alternate rounds by default.
+bench-history: install
+	SECRET_KEY=bench-only DEBUG=false HTTPS=false STATIC_MANIFEST=false $(BIN)/python -m tests.bench.bench_history
 
 # 100 reps' apps (Locust) against `make serve` over HTTPS on a throwaway PostgreSQL database (DATABASE_URL, default
 # postgres://postgres@127.0.0.1:5432/fieldsales_load): p50/p95/p99 and failures per endpoint (goal: 0 errors).

@@ -1,5 +1,6 @@
 from __future__ import annotations
 
+import datetime as dt
 import re
 from collections.abc import Callable
 from typing import Any
@@ -13,20 +14,24 @@ from django.db.models import Prefetch, Q, QuerySet
 from django.http import HttpRequest, HttpResponse, HttpResponseRedirect
 from django.template.response import TemplateResponse
 from django.urls import reverse
+from django.utils.formats import date_format
 from django.utils.html import format_html
 from django.utils.translation import gettext_lazy as _
 from django.utils.translation import ngettext
 from import_export.admin import ExportMixin
 
+from clients.admin_impact import SchemaImpactAdminMixin, SchemaImpactFormSet
+from clients.bulk import ACTIONS as BULK_ACTIONS
+from clients.history import AdminChannel, ClientHistoryAdmin
+from clients.list_filters import ClientListFilter, attribute_filters
 from clients.models import AttributeDefinition, Client, ClientList, ListAccess, PossibleDuplicate
 from clients.phones import phone_canonical, phone_display, phone_parse, region_choices
 from clients.resources import ClientImporter, ClientResource
-from clients.schema import AttributeSpec, AttributeType, SchemaValidationError, display_value, normalize_text
+from clients.schema import AttributeSpec, AttributeType, SchemaValidationError, display_value, is_empty, normalize_text
 from clients.schema import validate_attributes as validate_schema
 from clients.selectors import clients_of_team
 from clients.services import (
     CORE_FIELDS,
-    client_archive,
     client_create,
     client_list_access_changed,
     client_list_schema_changed,
@@ -71,6 +76,7 @@ class AttributeDefinitionForm(forms.ModelForm):
 class AttributeDefinitionInline(admin.TabularInline):
     model = AttributeDefinition
     form = AttributeDefinitionForm
+    formset = SchemaImpactFormSet  # a change that touches clients waits for the clerk to confirm it
     extra = 0
 
 
@@ -80,7 +86,7 @@ class ListAccessInline(admin.TabularInline):
 
 
 @admin.register(ClientList)
-class ClientListAdmin(admin.ModelAdmin):
+class ClientListAdmin(SchemaImpactAdminMixin, admin.ModelAdmin):
     list_display = ["name", "country", "version", "updated_at"]
     search_fields = ["name"]
     readonly_fields = ["version"]
@@ -106,6 +112,16 @@ class ClientListAdmin(admin.ModelAdmin):
             client_list_access_changed(client_list=form.instance)
 
 
+def stored_date(value: Any) -> Any:
+    """A date attribute's stored value (ISO text, 2011-09-30) as a date, which the admin writes as its reader does
+    (30 septembre 2011; 30/09/2011 in a French form). A value that is no ISO date (stored before its attribute became
+    a date) as it is."""
+    try:
+        return dt.date.fromisoformat(value) if isinstance(value, str) else value
+    except ValueError:
+        return value
+
+
 def attribute_form_field(spec: AttributeSpec) -> forms.Field:
     """The admin form field for one schema attribute; the schema itself judges the value."""
     common: dict[str, Any] = {"label": spec.label, "required": spec.required}
@@ -128,6 +144,12 @@ def attribute_form_field(spec: AttributeSpec) -> forms.Field:
             choices=[(o, o) for o in spec.options], widget=forms.CheckboxSelectMultiple, **common
         )
     return forms.CharField(**common)
+
+
+MISSING_REQUIRED_HELP = _(
+    "Required, but this client was recorded before it was: it may stay empty here, and reps are asked to fill it "
+    "before their next check-in."
+)
 
 
 class ClientAdminForm(forms.ModelForm):
@@ -162,7 +184,14 @@ class ClientAdminForm(forms.ModelForm):
                     value = "true" if value else "false"
                 if spec.type == AttributeType.PHONE:
                     value = display_value(spec, value) or None
+                if spec.type == AttributeType.DATE:
+                    value = stored_date(value)
                 self.initial[ATTRIBUTE_PREFIX + spec.key] = value
+                if spec.required and is_empty(self.instance.attributes.get(spec.key)):
+                    # Made required after this client was recorded: the client stays editable without it, as on
+                    # the phone (validate_attributes' `stored`); reps are asked for it before their next check-in.
+                    self.fields[ATTRIBUTE_PREFIX + spec.key].required = False
+                    self.fields[ATTRIBUTE_PREFIX + spec.key].help_text = MISSING_REQUIRED_HELP
 
     def clean_phone(self) -> str:
         """The phone rule of the service (clients/phones.py), so that a number it refuses is shown on the field. A
@@ -193,7 +222,8 @@ class ClientAdminForm(forms.ModelForm):
         }
         try:
             judged = {key: value for key, value in self.attributes.items() if key not in kept}
-            validate_schema(specs, judged, partial=not self.adding or bool(failed))
+            stored = None if self.adding else self.instance.attributes
+            validate_schema(specs, judged, partial=not self.adding or bool(failed), stored=stored)
         except SchemaValidationError as error:
             for key, messages_ in error.error_dict.items():
                 self.add_error(ATTRIBUTE_PREFIX + key, messages_)
@@ -241,7 +271,10 @@ class ArchivedFilter(admin.SimpleListFilter):
 
 def _attribute_column(spec: AttributeSpec) -> Callable[[Client], str]:
     def column(client: Client) -> str:
-        return display_value(spec, client.attributes.get(spec.key))
+        value = client.attributes.get(spec.key)
+        if spec.type == AttributeType.DATE and isinstance(day := stored_date(value), dt.date):
+            return date_format(day)
+        return display_value(spec, value)
 
     column.short_description = spec.label  # type: ignore[attr-defined]
     column.__name__ = ATTRIBUTE_PREFIX + spec.key
@@ -251,11 +284,11 @@ def _attribute_column(spec: AttributeSpec) -> Callable[[Client], str]:
 @admin.register(Client)
 # Exports only from django-import-export: files come in through the wizard (fieldsales.imports), which reads what
 # spreadsheets save and imports in the background.
-class ClientAdmin(ImportWizardMixin, SpreadsheetExportMixin, ExportMixin, admin.ModelAdmin):
+class ClientAdmin(ClientHistoryAdmin, ImportWizardMixin, SpreadsheetExportMixin, ExportMixin, admin.ModelAdmin):
     resource_classes = [ClientResource]
     importer_class = ClientImporter
     list_display = ["name", "client_list", "rep_names", "phone_shown", "statement_enabled", "is_active", "updated_at"]
-    list_filter = ["client_list", RepFilter, ArchivedFilter, "statement_enabled"]
+    list_filter = [("client_list", ClientListFilter), RepFilter, ArchivedFilter, "statement_enabled"]
     list_select_related = ["client_list"]
     search_fields = ["name"]
     search_help_text = _("Name, important attributes or phone; accents and case do not matter.")
@@ -269,7 +302,7 @@ class ClientAdmin(ImportWizardMixin, SpreadsheetExportMixin, ExportMixin, admin.
         "archived_at",
         "archived_by",
     ]
-    actions = ["archive", "restore"]
+    actions = [*BULK_ACTIONS, "restore"]
     list_per_page = 50
     form = ClientAdminForm
 
@@ -299,6 +332,9 @@ class ClientAdmin(ImportWizardMixin, SpreadsheetExportMixin, ExportMixin, admin.
         client_list = self._filtered_list(request)
         columns = [_attribute_column(spec) for spec in client_list.specs()] if client_list else []
         return [*self.list_display[:2], *columns, *self.list_display[2:]]
+
+    def get_list_filter(self, request: HttpRequest) -> Any:
+        return [*super().get_list_filter(request), *attribute_filters(self._filtered_list(request))]
 
     @admin.display(description=_("phone"), ordering="phone")
     def phone_shown(self, client: Client) -> str:
@@ -421,14 +457,6 @@ class ClientAdmin(ImportWizardMixin, SpreadsheetExportMixin, ExportMixin, admin.
 
     # Archive, restore, purge ------------------------------------------------------------
 
-    @admin.action(description=_("Archive selected clients"), permissions=["change"])
-    def archive(self, request: HttpRequest, queryset: QuerySet[Client]) -> None:
-        count = 0
-        for client in queryset.filter(archived_at__isnull=True):
-            client_archive(user=request.user, client=client)  # type: ignore[arg-type]
-            count += 1
-        self.message_user(request, ngettext("%d client archived.", "%d clients archived.", count) % count)
-
     @admin.action(description=_("Restore selected archived clients"), permissions=["change"])
     def restore(self, request: HttpRequest, queryset: QuerySet[Client]) -> None:
         count = 0
@@ -497,7 +525,7 @@ def _client_cell(client: Client) -> str:
 
 
 @admin.register(PossibleDuplicate)
-class PossibleDuplicateAdmin(admin.ModelAdmin):
+class PossibleDuplicateAdmin(AdminChannel, admin.ModelAdmin):
     """The clients reps created although the app warned they looked like one already there: the back office checks
     each pair and says they are two outlets, or archives the new one. Merging the two (their visits, orders, notes)
     is not done here."""

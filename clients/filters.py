@@ -87,6 +87,17 @@ def _range_filters(spec: AttributeSpec) -> dict[str, django_filters.Filter]:
     }
 
 
+def with_option(queryset: QuerySet[Client], *, key: str, option: str) -> QuerySet[Client]:
+    """The clients whose multiple-choice attribute `key` holds `option` (the API's filter and the admin's)."""
+    # The stored list, as JSON text, holds the option as a JSON string. PostgreSQL renders jsonb
+    # with the characters themselves; SQLite keeps the text Django wrote (ASCII escapes).
+    needle = json.dumps(option, ensure_ascii=connection.vendor != "postgresql")
+    annotation = f"_mc_{key}"
+    return queryset.annotate(**{annotation: Cast(F(f"attributes__{key}"), TextField())}).filter(
+        **{f"{annotation}__contains": needle}
+    )
+
+
 def _value_filter(spec: AttributeSpec) -> django_filters.Filter:
     if spec.type == T.BOOLEAN:
 
@@ -97,13 +108,7 @@ def _value_filter(spec: AttributeSpec) -> django_filters.Filter:
     if spec.type == T.MULTIPLE_CHOICE:
 
         def contains(queryset: QuerySet[Client], _name: str, value: str) -> QuerySet[Client]:
-            # The stored list, as JSON text, holds the option as a JSON string. PostgreSQL renders jsonb
-            # with the characters themselves; SQLite keeps the text Django wrote (ASCII escapes).
-            needle = json.dumps(value, ensure_ascii=connection.vendor != "postgresql")
-            annotation = f"_mc_{spec.key}"
-            return queryset.annotate(**{annotation: Cast(F(f"attributes__{spec.key}"), TextField())}).filter(
-                **{f"{annotation}__contains": needle}
-            )
+            return with_option(queryset, key=spec.key, option=value)
 
         return django_filters.CharFilter(method=contains, label=spec.label)
     if spec.type in (T.TEXT, T.LONG_TEXT, T.EMAIL, T.PHONE):

@@ -11,6 +11,7 @@ from django.db.models.functions import Length, Substr
 from django.utils.translation import gettext_lazy as _
 
 from clients.phones import validate_region
+from clients.recording import ChangeChannel, ClientHistory
 from clients.schema import (
     BAD_KEY,
     KEY_RE,
@@ -195,6 +196,22 @@ class ListAccess(models.Model):
         return f"{self.client_list} / {self.group}"
 
 
+class ClientChange(models.Model):
+    """What a row of a client's history (django-simple-history's `HistoricalClient`) carries besides the client as it
+    was after the change: the channel the change came through, the phone it was made on, and the reps it added and
+    removed (`{"added": [user ids], "removed": [...]}`, null when they did not change: the client's reps are not
+    copied into every row). Filled by clients/recording.py."""
+
+    history_channel = models.CharField(
+        _("channel"), max_length=10, choices=ChangeChannel.choices, blank=True, default=""
+    )
+    history_device = models.UUIDField(_("device"), null=True, blank=True)
+    history_reps = models.JSONField(_("reps changed"), null=True, blank=True)
+
+    class Meta:
+        abstract = True
+
+
 class Client(models.Model):
     """A point of sale. Its attributes follow its list's schema."""
 
@@ -262,6 +279,17 @@ class Client(models.Model):
         related_name="+",
         editable=False,
         verbose_name=_("archived by"),
+    )
+    # Every change, as the client was after it (clients/recording.py). Not copied: what the services derive from the
+    # rest (the search text, the business key) and the conflict bookkeeping.
+    history = ClientHistory(
+        bases=[ClientChange],
+        excluded_fields=["search_text", "business_key", "field_versions"],
+        # A row is read by its client (`id`) and date; an index on each of its other keys would only slow the insert
+        # that every change pays.
+        no_db_index=["client_list", "photo", "created_by", "updated_by", "archived_by"],
+        verbose_name=_("client change"),
+        verbose_name_plural=_("client changes"),
     )
 
     class Meta:

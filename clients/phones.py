@@ -18,7 +18,7 @@ from django.conf import settings
 from django.core.exceptions import ValidationError
 from django.utils.translation import get_language
 from django.utils.translation import gettext_lazy as _
-from phonenumbers import PhoneMetadata, PhoneNumberDesc, PhoneNumberFormat, geocoder
+from phonenumbers import PhoneMetadata, PhoneNumberDesc, PhoneNumberFormat
 
 NOT_PHONE = _("Enter a phone number, such as %(example)s (%(country)s), or one starting with + and its country code.")
 UNKNOWN_COUNTRY = _("Choose a country that has phone numbers (ISO 3166 code, such as CI or FR).")
@@ -37,6 +37,10 @@ def validate_region(value: str) -> None:
 
 def country_name(region: str) -> str:
     """The country's name in the active language (libphonenumber carries the names)."""
+    # Imported when a name is first asked for: its data take most of a second to load, which every process (each
+    # test worker, each management command) would otherwise pay at start.
+    from phonenumbers import geocoder
+
     example = phonenumbers.example_number(region)
     language = (get_language() or "en").split("-")[0]
     return (geocoder.country_name_for_number(example, language) if example else "") or region

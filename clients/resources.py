@@ -23,6 +23,7 @@ from import_export import fields, resources, widgets
 
 from clients.models import Assignment, AttributeDefinition, Client, ClientList, business_key_of
 from clients.phones import phone_display
+from clients.recording import ChangeChannel, recorded_as
 from clients.schema import AttributeSpec, AttributeType, clean_value, display_value, is_empty, spreadsheet_value
 from clients.services import (
     business_key_conflicts,
@@ -272,7 +273,9 @@ class ClientImporter(Importer):
 
     def write(self, outcomes: list[Outcome]) -> None:
         writes = [outcome.payload for outcome in outcomes if outcome.payload is not None]
-        clients_write(user=self.user, writes=writes)
+        # The clients' history names the file the changes came from.
+        with recorded_as(ChangeChannel.IMPORT, user=self.user, reason=self.job.file_name):
+            clients_write(user=self.user, writes=writes)
 
     # One row ---------------------------------------------------------------------------------------------------
 

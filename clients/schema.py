@@ -52,6 +52,8 @@ class AttributeType(models.TextChoices):
 
 
 CHOICE_TYPES = frozenset({AttributeType.CHOICE, AttributeType.MULTIPLE_CHOICE})
+# The types whose values a field may bound with a minimum and a maximum (activity fields).
+BOUNDED_TYPES = frozenset({AttributeType.INTEGER, AttributeType.DECIMAL})
 TEXT_MAX = 255
 LONG_TEXT_MAX = 5000
 INTEGER_LIMIT = 2**53  # what a phone's JavaScript number holds exactly
@@ -119,6 +121,8 @@ TOO_LONG = _("Enter at most %(max)d characters.")
 NOT_TEXT = _("Enter text.")
 NOT_INTEGER = _("Enter a whole number.")
 INTEGER_RANGE = _("Enter a number between %(min)d and %(max)d.")
+BELOW_MINIMUM = _("Enter a number of at least %(min)s.")
+ABOVE_MAXIMUM = _("Enter a number of at most %(max)s.")
 NOT_DECIMAL = _("Enter a number.")
 DECIMAL_DIGITS = _("Enter a number with at most %(max)d digits.")
 NOT_DATE = _("Enter a date as YYYY-MM-DD or DD/MM/YYYY.")
@@ -149,6 +153,9 @@ class AttributeSpec:
     options: tuple[str, ...] = field(default_factory=tuple)
     # The country a phone typed without its country code is read in: the list's (empty: the project's default).
     region: str = ""
+    # The bounds of a whole number or a decimal (an activity field's), inclusive; None: only the type's own limits.
+    minimum: Decimal | None = None
+    maximum: Decimal | None = None
 
     @property
     def label(self) -> str:
@@ -225,7 +232,23 @@ def _clean_integer(spec: AttributeSpec, value: Any) -> int:
         number = int(decimal)
     if abs(number) > INTEGER_LIMIT:
         raise _out_of_range()
+    _check_bounds(spec, Decimal(number))
     return number
+
+
+def _check_bounds(spec: AttributeSpec, number: Decimal) -> None:
+    if spec.minimum is not None and number < spec.minimum:
+        raise ValidationError(BELOW_MINIMUM, code="min_value", params={"min": plain_number(spec.minimum)})
+    if spec.maximum is not None and number > spec.maximum:
+        raise ValidationError(ABOVE_MAXIMUM, code="max_value", params={"max": plain_number(spec.maximum)})
+
+
+def plain_number(number: Decimal) -> str:
+    """A number in plain notation without trailing zeros ("12.5", "1000"), as a decimal value is stored."""
+    plain = format(number, "f")
+    if "." in plain:
+        plain = plain.rstrip("0").rstrip(".")
+    return "0" if plain in {"-0", ""} else plain
 
 
 def _clean_decimal(spec: AttributeSpec, value: Any) -> str:
@@ -243,10 +266,8 @@ def _clean_decimal(spec: AttributeSpec, value: Any) -> str:
     digits = number.as_tuple().digits
     if len(digits) > DECIMAL_MAX_DIGITS or abs(number.adjusted()) > DECIMAL_MAX_DIGITS:
         raise ValidationError(DECIMAL_DIGITS, code="max_digits", params={"max": DECIMAL_MAX_DIGITS})
-    plain = format(number, "f")
-    if "." in plain:
-        plain = plain.rstrip("0").rstrip(".")
-    return "0" if plain in {"-0", ""} else plain
+    _check_bounds(spec, number)
+    return plain_number(number)
 
 
 def _clean_date(spec: AttributeSpec, value: Any) -> str:
@@ -359,11 +380,15 @@ def validate_attributes(
     values: Mapping[str, Any],
     *,
     partial: bool = False,
+    stored: Mapping[str, Any] | None = None,
 ) -> dict[str, Any]:
     """Check `values` against `specs` and return them in canonical form, empty ones dropped.
 
     With `partial`, only the keys present in `values` are checked (an update); an
-    empty value for a required attribute is still an error. Raises
+    empty value for a required attribute is still an error, unless `stored` (the
+    client's values before the update) has none either: leaving empty what was empty
+    is no change, so a client made before an attribute became required stays editable
+    without it (reps are asked for it at their next visit). Raises
     SchemaValidationError with every problem at once, keyed by attribute key.
     """
     by_key = {spec.key: spec for spec in specs}
@@ -380,7 +405,7 @@ def validate_attributes(
             errors[key] = error.error_list
             continue
         if value is None:
-            if spec.required:
+            if spec.required and not (stored is not None and is_empty(stored.get(key))):
                 errors[key] = [ValidationError(REQUIRED, code="required")]
             continue
         cleaned[key] = value
@@ -401,10 +426,10 @@ def attribute_rules(spec: AttributeSpec) -> dict[str, Any]:
     if kind in (AttributeType.TEXT, AttributeType.LONG_TEXT):
         return {"max_length": TEXT_MAX if kind == AttributeType.TEXT else LONG_TEXT_MAX}
     if kind == AttributeType.INTEGER:
-        return {"min": -INTEGER_LIMIT, "max": INTEGER_LIMIT}
+        return {"min": -INTEGER_LIMIT, "max": INTEGER_LIMIT, **_bound_rules(spec, int)}
     if kind == AttributeType.DECIMAL:
         # At most this many significant digits, and a magnitude within 10 to the power of as many.
-        return {"max_digits": DECIMAL_MAX_DIGITS}
+        return {"max_digits": DECIMAL_MAX_DIGITS, **_bound_rules(spec, plain_number)}
     if kind == AttributeType.DATE:
         return {"formats": [[pattern, order] for pattern, order in DATE_FORMATS]}
     if kind == AttributeType.EMAIL:
@@ -412,6 +437,12 @@ def attribute_rules(spec: AttributeSpec) -> dict[str, Any]:
     if kind == AttributeType.PHONE:
         return {"phone": phone_rules(spec.region or None)}
     return {}
+
+
+def _bound_rules(spec: AttributeSpec, shown: Any) -> dict[str, Any]:
+    """A field's own bounds, as its values are stored (a whole number, a decimal's plain text)."""
+    bounds = {"min_value": spec.minimum, "max_value": spec.maximum}
+    return {name: shown(bound) for name, bound in bounds.items() if bound is not None}
 
 
 def missing_required(specs: Iterable[AttributeSpec], values: Mapping[str, Any]) -> list[str]:
@@ -478,6 +509,65 @@ def spreadsheet_value(spec: AttributeSpec, value: Any) -> Any:
 
 
 BAD_FIELDS = _("Describe the fields as a list of objects with at least a key and a type.")
+UNKNOWN_TYPE = _("Choose one of the types.")
+BOUNDS_FOR_NUMBERS = _("Only a whole number or a decimal has a minimum and a maximum.")
+BOUNDS_ORDER = _("The minimum is above the maximum.")
+
+
+def field_spec(item: Mapping[str, Any]) -> AttributeSpec:
+    """One field of an activity's form (kept as JSON) read with the list schema's rules: its type, key, options and
+    bounds. Raises a ValidationError keyed by the part of the field at fault (`type`, `key`, `options`, `min`,
+    `max`), every problem at once."""
+    errors: dict[str, list[Any]] = {}
+    kind = item.get("type")
+    if kind not in AttributeType.values:
+        errors["type"] = [ValidationError(UNKNOWN_TYPE, code="invalid")]
+    key = str(item.get("key") or "")
+    if not KEY_RE.match(key):
+        errors["key"] = [ValidationError(BAD_KEY, code="invalid")]
+    given_options = item.get("options") or []
+    options = tuple(str(option) for option in given_options) if isinstance(given_options, list | tuple) else ()
+    if not isinstance(given_options, list | tuple):
+        errors["options"] = [ValidationError(BAD_FIELDS, code="invalid")]
+    elif "type" not in errors:
+        try:
+            validate_options(str(kind), options)
+        except ValidationError as error:
+            errors["options"] = error.error_list
+    minimum, maximum = _field_bounds(str(kind), item, errors) if "type" not in errors else (None, None)
+    if errors:
+        raise ValidationError(errors)
+    return AttributeSpec(
+        key=key,
+        type=str(kind),
+        label_en=str(item.get("label_en", "")),
+        label_fr=str(item.get("label_fr", "")),
+        required=bool(item.get("required", False)),
+        options=options,
+        minimum=minimum,
+        maximum=maximum,
+    )
+
+
+def _field_bounds(
+    kind: str, item: Mapping[str, Any], errors: dict[str, list[Any]]
+) -> tuple[Decimal | None, Decimal | None]:
+    """A field's `min` and `max`, read as values of its own type (a whole number's bounds are whole numbers)."""
+    given = {part: item.get(part) for part in ("min", "max") if not is_empty(item.get(part))}
+    if given and kind not in BOUNDED_TYPES:
+        for part in given:
+            errors[part] = [ValidationError(BOUNDS_FOR_NUMBERS, code="no_bounds")]
+        return None, None
+    read: dict[str, Decimal] = {}
+    unbounded = AttributeSpec(key="x", type=kind)
+    for part, raw in given.items():
+        try:
+            read[part] = Decimal(str(clean_value(unbounded, raw)))
+        except ValidationError as error:
+            errors[part] = error.error_list
+    if "min" in read and "max" in read and read["min"] > read["max"]:
+        errors["max"] = [ValidationError(BOUNDS_ORDER, code="bounds_order")]
+    return read.get("min"), read.get("max")
 
 
 def specs_from_json(data: Any) -> list[AttributeSpec]:
@@ -486,24 +576,12 @@ def specs_from_json(data: Any) -> list[AttributeSpec]:
         raise ValidationError(BAD_FIELDS, code="invalid")
     specs: list[AttributeSpec] = []
     for item in data:
-        if not isinstance(item, dict) or item.get("type") not in AttributeType.values:
+        if not isinstance(item, dict):
             raise ValidationError(BAD_FIELDS, code="invalid")
-        key = str(item.get("key", ""))
-        if not KEY_RE.match(key):
-            raise ValidationError(BAD_KEY, code="invalid")
-        options = tuple(str(option) for option in item.get("options") or ())
-        validate_options(item["type"], options)
-        specs.append(
-            AttributeSpec(
-                key=key,
-                type=item["type"],
-                label_en=str(item.get("label_en", "")),
-                label_fr=str(item.get("label_fr", "")),
-                required=bool(item.get("required", False)),
-                important=False,
-                options=options,
-            )
-        )
+        try:
+            specs.append(field_spec(item))
+        except ValidationError as error:
+            raise ValidationError([message for messages in error.error_dict.values() for message in messages]) from None
     if len({spec.key for spec in specs}) != len(specs):
         raise ValidationError(DUPLICATE_KEY, code="duplicate_key")
     return specs

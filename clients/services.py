@@ -4,20 +4,24 @@ from __future__ import annotations
 
 import copy
 import dataclasses
+import json
 import uuid
 from collections.abc import Collection, Iterable, Mapping, Sequence
 from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any
 
 from django.core.exceptions import PermissionDenied, ValidationError
-from django.db import transaction
-from django.db.models import QuerySet
+from django.db import connection, transaction
+from django.db.models import Case, Field, Model, QuerySet, Value, When
+from django.db.models.functions import Cast
 from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 
 from clients.models import Assignment, Client, ClientList, PossibleDuplicate, business_key_of
 from clients.phones import phone_canonical, phone_parse
+from clients.recording import ChangeChannel, clients_history_record, note_reps_change
 from clients.schema import (
+    UNKNOWN,
     AttributeSpec,
     AttributeType,
     SchemaValidationError,
@@ -26,7 +30,8 @@ from clients.schema import (
     search_text,
     validate_attributes,
 )
-from clients.selectors import ListRights, client_missing_required, clients_visible_to, list_seers
+from clients.selectors import ListRights, client_missing_required, clients_of_team, clients_visible_to, list_seers
+from fieldsales.accounts import team_of
 from fieldsales.models import SyncEntry
 from fieldsales.sync.feed import descendants, publish, refresh_reps, resend
 from fieldsales.sync.registry import TYPES
@@ -76,7 +81,8 @@ def _clean_attributes(
     client_list: ClientList, values: Mapping[str, Any], *, partial: bool, stored: Mapping[str, Any] | None = None
 ) -> tuple[dict[str, Any], dict[str, list[Any]]]:
     """`values` by the list's schema. A phone attribute sent back exactly as `stored` is kept unjudged: a number
-    stored before the phone rule, that the rule cannot read, must not stop an edit of the client's other fields."""
+    stored before the phone rule, that the rule cannot read, must not stop an edit of the client's other fields; nor
+    must a required attribute that `stored` has no value for, left empty (`validate_attributes`)."""
     kept = {
         spec.key: values[spec.key]
         for spec in client_list.specs()
@@ -88,7 +94,7 @@ def _clean_attributes(
     }
     judged = {key: value for key, value in values.items() if key not in kept}
     try:
-        return {**validate_attributes(client_list.specs(), judged, partial=partial), **kept}, {}
+        return {**validate_attributes(client_list.specs(), judged, partial=partial, stored=stored), **kept}, {}
     except SchemaValidationError as error:
         return {}, dict(error.error_dict)
 
@@ -147,6 +153,8 @@ def client_create(
     kept as possible duplicates for the back office, those `user` sees only (others are ignored)."""
     client = _new_client(user=user, client_list=client_list, data=data, client_id=client_id)
     _raise_key_conflicts(client_list, [client])
+    reps = list(reps)
+    note_reps_change(client, added=[rep.pk for rep in reps], removed=[])
     client.save(force_insert=True)
     Assignment.objects.bulk_create([Assignment(client=client, rep=rep) for rep in reps], ignore_conflicts=True)
     if similar_to and user is not None:
@@ -355,6 +363,8 @@ def client_archive(*, user: User | None, client: Client) -> Client:
     if not client.is_archived:
         client.archived_at = timezone.now()
         client.archived_by = user
+        # Its history names who archived it (the save leaves `updated_by` as it was).
+        client._history_user = user  # type: ignore[attr-defined]
         client.version += 1
         client.save(update_fields=["archived_at", "archived_by", "version", "updated_at"])
         publish("client", [client.pk])
@@ -408,6 +418,7 @@ def _set_reps(client: Client, reps: Iterable[User]) -> bool:
     Assignment.objects.bulk_create(
         [Assignment(client=client, rep_id=rep_id) for rep_id in wanted - current], ignore_conflicts=True
     )
+    note_reps_change(client, added=wanted - current, removed=current - wanted)
     return wanted != current
 
 
@@ -523,17 +534,21 @@ def client_write_plan(
     if client is None:
         new = _new_client(user=user, client_list=client_list, data=data, client_id=client_id)
         rep_list = list(reps or ())
+        note_reps_change(new, added=[rep.pk for rep in rep_list], removed=[])
         return ClientWrite(client=new, adding=True, reps=rep_list, reps_changed=bool(rep_list))
     changed = _apply_update(client, data)
     given = None if reps is None else list(reps)
     reps_changed = given is not None and {rep.pk for rep in given} != set(current_rep_ids)
+    if given is not None:
+        wanted, current = {rep.pk for rep in given}, set(current_rep_ids)
+        note_reps_change(client, added=wanted - current, removed=current - wanted)
     return ClientWrite(client=client, adding=False, changed=changed, reps=given, reps_changed=reps_changed)
 
 
 @transaction.atomic
 def clients_write(*, user: User | None, writes: Sequence[ClientWrite]) -> None:
-    """Write planned creates and updates as `client_create` and `client_update` would, in bulk: the queries depend
-    on the number of batches of 500, not of clients."""
+    """Write planned creates and updates as `client_create` and `client_update` would, in bulk, and record them in
+    the clients' history: the queries depend on the number of batches of 500, not of clients."""
     writes = [write for write in writes if write.writes]
     now = timezone.now()
     created = [write.client for write in writes if write.adding]
@@ -577,6 +592,8 @@ def clients_write(*, user: User | None, writes: Sequence[ClientWrite]) -> None:
         batch_size=500,
         ignore_conflicts=True,
     )
+    clients_history_record(clients=created, created=True, user=user)
+    clients_history_record(clients=updated, user=user)
     audience_changed = [write.client.pk for write in writes if write.adding or write.reps_changed]
     if audience_changed:
         publish("client", audience_changed)
@@ -611,3 +628,228 @@ def possible_duplicates_archive_new(*, user: User | None, duplicates: QuerySet[P
         status=PossibleDuplicate.Status.NEW_ARCHIVED, reviewed_at=timezone.now(), reviewed_by=user
     )
     return archived
+
+
+# Bulk work on clients: the back office's actions on many clients at once ------------------------------------------
+
+# Clients one statement writes: their ids and values stay well within the parameters SQLite (32766) and PostgreSQL
+# (65535) take, and a per-client CASE over that many rows stays quick (it is quadratic). A bulk action on 1,000
+# clients costs the queries of one on 10.
+BULK_CHUNK = 1000
+# Assignments one INSERT writes: three parameters each.
+ASSIGNMENT_CHUNK = 5000
+
+NOT_BULK_ATTRIBUTE = _("This attribute cannot be set on many clients at once: each client has its own.")
+NOT_TEAM_REPS = _("You can only assign your own team's reps.")
+
+
+def _bulk_chunks(items: Sequence[Any], size: int = BULK_CHUNK) -> Iterable[Sequence[Any]]:
+    for start in range(0, len(items), size):
+        yield items[start : start + size]
+
+
+def _clients_acted_on(*, user: User | None, clients: QuerySet[Client]) -> list[Client]:
+    """The clients of `clients` a bulk action changes: those `user` may act on (a supervisor: their team's), not
+    archived (an archived client is read-only until restored), locked until the transaction ends so that a rep's edit
+    pushed meanwhile waits instead of being overwritten. One query."""
+    chosen = Client.objects.filter(pk__in=clients.order_by().values("pk"), archived_at__isnull=True)
+    if user is not None:
+        chosen = clients_of_team(chosen, user=user)
+    return list(chosen.select_for_update().order_by("pk"))
+
+
+def _team_rep_ids(*, user: User | None, reps: Iterable[User]) -> set[int]:
+    """The ids of `reps`, which a supervisor may only take among their team (fieldsales.accounts.team_of)."""
+    rep_ids = {rep.pk for rep in reps}
+    team = team_of(user=user) if user is not None else None
+    if team is not None and rep_ids and team.filter(pk__in=rep_ids).count() != len(rep_ids):
+        raise PermissionDenied(NOT_TEAM_REPS)
+    return rep_ids
+
+
+def _bulk_stamp(clients: Iterable[Client], changed: Collection[str], *, user: User | None) -> None:
+    """`_stamp` for a bulk write, in memory: a new version each, the keys `changed` at it. The search text is the
+    caller's (only an attribute can change it)."""
+    now = timezone.now()
+    for client in clients:
+        client.version += 1
+        client.field_versions = {**client.field_versions, **dict.fromkeys(changed, client.version)}
+        client.updated_by = user
+        client.updated_at = now
+
+
+def _column(model: type[Model], name: str) -> Field[Any, Any]:
+    """The column field `name` of `model`."""
+    return next(field for field in model._meta.concrete_fields if field.name == name)
+
+
+def _column_value(clients: Sequence[Client], name: str) -> Any:
+    """What an UPDATE of `clients` sets column `name` to: their common value, or a CASE on the value, each with the
+    clients that have it (a bulk write gives many clients the same version, the same field versions)."""
+    field = _column(Client, name)
+    groups: dict[str, tuple[Any, list[uuid.UUID]]] = {}
+    for client in clients:
+        value = getattr(client, field.attname)
+        groups.setdefault(json.dumps(value, sort_keys=True, default=str), (value, []))[1].append(client.pk)
+    if len(groups) == 1:
+        return Value(next(iter(groups.values()))[0], output_field=field)
+    case = Case(
+        *(When(pk__in=ids, then=Value(value, output_field=field)) for value, ids in groups.values()), output_field=field
+    )
+    # PostgreSQL types a CASE's branches by their first: Django's own bulk_update casts the same way.
+    return Cast(case, output_field=field) if connection.features.requires_casted_case_in_updates else case
+
+
+def _clients_save(*, clients: Sequence[Client], fields: Collection[str], user: User | None) -> None:
+    """Write `fields` of `clients`, changed in memory by a bulk service, and record the change in their history (by
+    `user`, as a bulk action): the one place where the bulk services write clients. A statement per BULK_CHUNK
+    clients, where Django's `bulk_update` would split them by SQLite's old limit of 999 parameters."""
+    for chunk in _bulk_chunks(clients):
+        columns = {_column(Client, name).attname: _column_value(chunk, name) for name in fields}
+        Client.objects.filter(pk__in=[client.pk for client in chunk]).update(**columns)
+        clients_history_record(clients=chunk, user=user, channel=ChangeChannel.BULK)
+
+
+def _assignments_insert(pairs: Sequence[tuple[uuid.UUID, int]]) -> None:
+    """Assign each (client, rep) of `pairs`, ASSIGNMENT_CHUNK a statement (`bulk_create` would split them by SQLite's
+    old limit of 999 parameters: a statement per 333). A pair assigned meanwhile is left as it is."""
+    table, qn = Assignment._meta.db_table, connection.ops.quote_name
+    columns = ", ".join(qn(str(_column(Assignment, name).column)) for name in ("client", "rep", "assigned_at"))
+    now = _column(Assignment, "assigned_at").get_db_prep_value(timezone.now(), connection)
+    client_key = Client._meta.pk.get_db_prep_value  # type: ignore[union-attr]
+    for chunk in _bulk_chunks(pairs, ASSIGNMENT_CHUNK):
+        values = [value for client_id, rep_id in chunk for value in (client_key(client_id, connection), rep_id, now)]
+        with connection.cursor() as cursor:
+            cursor.execute(
+                f"INSERT INTO {qn(table)} ({columns}) VALUES "  # noqa: S608 (names from the models, values as parameters)
+                + ", ".join(["(%s, %s, %s)"] * len(chunk))
+                + " ON CONFLICT DO NOTHING",
+                values,
+            )
+
+
+@transaction.atomic
+def clients_reps_add(*, user: User | None, clients: QuerySet[Client], reps: Collection[User]) -> int:
+    """Assign `reps` to each of `clients` besides the reps it has; return how many clients gained one. The clients
+    reach each rep's next pull, and the reps' open apps are told once this commits (fieldsales.sync.feed)."""
+    rep_ids = _team_rep_ids(user=user, reps=reps)
+    gained: list[Client] = []
+    for chunk in _bulk_chunks(_clients_acted_on(user=user, clients=clients) if rep_ids else []):
+        held = set(
+            Assignment.objects.filter(client_id__in=[client.pk for client in chunk], rep_id__in=rep_ids).values_list(
+                "client_id", "rep_id"
+            )
+        )
+        pairs = [
+            (client.pk, rep_id) for client in chunk for rep_id in sorted(rep_ids) if (client.pk, rep_id) not in held
+        ]
+        _assignments_insert(pairs)
+        added: dict[uuid.UUID, list[int]] = {}
+        for client_id, rep_id in pairs:
+            added.setdefault(client_id, []).append(rep_id)
+        for client in chunk:
+            if client.pk in added:
+                note_reps_change(client, added=added[client.pk], removed=())
+                gained.append(client)
+    return _reps_changed(gained, user=user)
+
+
+@transaction.atomic
+def clients_reps_remove(*, user: User | None, clients: QuerySet[Client], reps: Collection[User]) -> int:
+    """Take `reps` off each of `clients`; return how many clients lost one. The clients leave those reps' feeds (their
+    devices get `deleted` at the next pull) and the reps' open apps are told once this commits."""
+    rep_ids = _team_rep_ids(user=user, reps=reps)
+    lost: list[Client] = []
+    for chunk in _bulk_chunks(_clients_acted_on(user=user, clients=clients) if rep_ids else []):
+        gone = Assignment.objects.filter(client_id__in=[client.pk for client in chunk], rep_id__in=rep_ids)
+        removed: dict[uuid.UUID, list[int]] = {}
+        for client_id, rep_id in gone.values_list("client_id", "rep_id"):
+            removed.setdefault(client_id, []).append(rep_id)
+        gone.delete()
+        for client in chunk:
+            if client.pk in removed:
+                note_reps_change(client, added=(), removed=removed[client.pk])
+                lost.append(client)
+    return _reps_changed(lost, user=user)
+
+
+def _reps_changed(clients: Sequence[Client], *, user: User | None) -> int:
+    """After their reps changed: a new version each (as `client_update` gives a change of reps alone), and the feeds
+    of the reps who gained or lost them."""
+    _bulk_stamp(clients, (), user=user)
+    _clients_save(clients=clients, fields=("version", "updated_by", "updated_at"), user=user)
+    publish("client", [client.pk for client in clients])
+    return len(clients)
+
+
+@transaction.atomic
+def clients_statement_set(*, user: User | None, clients: QuerySet[Client], enabled: bool) -> int:
+    """Enable (or disable) the account statement of each of `clients`; return how many changed."""
+    changed = [
+        client for client in _clients_acted_on(user=user, clients=clients) if client.statement_enabled != enabled
+    ]
+    for client in changed:
+        client.statement_enabled = enabled
+    _bulk_stamp(changed, ("statement_enabled",), user=user)
+    _clients_save(
+        clients=changed,
+        fields=("statement_enabled", "field_versions", "version", "updated_by", "updated_at"),
+        user=user,
+    )
+    resend("client", [client.pk for client in changed])
+    return len(changed)
+
+
+def bulk_attribute(*, client_list: ClientList, key: str) -> AttributeSpec:
+    """The attribute `key` of `client_list`'s schema if a bulk action may set it, or the ValidationError (on `key`)
+    that says why not: not in the schema, or a value each client has its own of (the business key, a photo)."""
+    spec = next((spec for spec in client_list.specs() if spec.key == key), None)
+    if spec is None:
+        raise ValidationError({key: [ValidationError(UNKNOWN, code="unknown")]})
+    if key == client_list.key_attribute() or spec.type == AttributeType.PHOTO:
+        raise ValidationError({key: [ValidationError(NOT_BULK_ATTRIBUTE, code="not_bulk")]})
+    return spec
+
+
+@transaction.atomic
+def clients_attribute_set(
+    *, user: User | None, client_list: ClientList, clients: QuerySet[Client], key: str, value: Any
+) -> int:
+    """Set attribute `key` of `client_list`'s schema to `value` on each of `clients` of that list; return how many
+    changed. The schema judges `value` (`validate_attributes`: an empty one clears the attribute, unless it is
+    required); a value it refuses raises its SchemaValidationError, on `key`, before anything is written."""
+    spec = bulk_attribute(client_list=client_list, key=key)
+    cleaned = validate_attributes([spec], {key: value}, partial=True).get(key)
+    chosen = _clients_acted_on(user=user, clients=clients.filter(client_list=client_list))
+    changed = [client for client in chosen if client.attributes.get(key) != cleaned]
+    for client in changed:
+        client.attributes = {name: kept for name, kept in client.attributes.items() if name != key}
+        if cleaned is not None:
+            client.attributes[key] = cleaned
+        client.search_text = search_text(client_list.specs(), client.name, client.attributes)
+    _bulk_stamp(changed, (key,), user=user)
+    # Only an important attribute is searched: the search text of the others stays as it is, and is not written again.
+    searched = ("search_text",) if spec.important else ()
+    _clients_save(
+        clients=changed,
+        fields=("attributes", *searched, "field_versions", "version", "updated_by", "updated_at"),
+        user=user,
+    )
+    resend("client", [client.pk for client in changed])
+    return len(changed)
+
+
+@transaction.atomic
+def clients_archive(*, user: User | None, clients: QuerySet[Client]) -> int:
+    """Archive each of `clients` not archived yet, as `client_archive` does one; return how many. They leave every
+    rep's list at the next pull."""
+    archived = _clients_acted_on(user=user, clients=clients)
+    now = timezone.now()
+    for client in archived:
+        client.archived_at = now
+        client.archived_by = user
+        client.version += 1
+        client.updated_at = now
+    _clients_save(clients=archived, fields=("archived_at", "archived_by", "version", "updated_at"), user=user)
+    publish("client", [client.pk for client in archived])
+    return len(archived)

@@ -10,6 +10,7 @@ from __future__ import annotations
 from django.utils.translation import gettext_lazy as _
 
 from clients import ops, records
+from clients.recording import from_phone
 from fieldsales.sync.registry import BLOB_READERS, register_op, register_rules, register_type
 
 
@@ -19,6 +20,9 @@ def register() -> None:
     BLOB_READERS.append(records.photo_readable)
     for name, publish in records.RULES.items():
         register_rules(name, publish)
-    register_op("client.create", ops.handle_client_create, label=_("New client"), entity="client", creates=True)
-    register_op("client.update", ops.handle_client_update, label=_("Client edit"), entity="client")
-    register_op("client.archive", ops.handle_client_archive, label=_("Client deletion"), entity="client")
+    # Their changes are recorded in the client's history as the rep's, made on the pushing device.
+    register_op(
+        "client.create", from_phone(ops.handle_client_create), label=_("New client"), entity="client", creates=True
+    )
+    register_op("client.update", from_phone(ops.handle_client_update), label=_("Client edit"), entity="client")
+    register_op("client.archive", from_phone(ops.handle_client_archive), label=_("Client deletion"), entity="client")

@@ -55,6 +55,8 @@ EARLY_SCRIPT = "js/early.js"
 SIGN_IN_SCRIPT = "js/login.js"
 # The supervisors' live board (/board/) is a page of its own: the rep's app neither preloads nor precaches it.
 NOT_THE_APP = frozenset({"js/board.js", "css/board.css"})
+# Nor the back office's own scripts and styles (the admin's form builder, the dashboard…).
+BACK_OFFICE = ("css/admin/", "js/admin/")
 # The icons a browser fetches itself to install the app: never needed to run it offline. The favicon is (the shell
 # names it).
 INSTALL_ICONS = frozenset({"icons/icon-512.png", "icons/maskable-512.png", "icons/apple-touch-icon.png"})
@@ -68,7 +70,7 @@ CATALOGUES = ("django.mo", "djangojs.mo")
 def _own_static_files() -> list[str]:
     root = Path(settings.BASE_DIR) / "static"
     names = (path.relative_to(root).as_posix() for path in root.rglob("*") if path.is_file())
-    return sorted(name for name in names if name not in NOT_THE_APP)
+    return sorted(name for name in names if name not in NOT_THE_APP and not name.startswith(BACK_OFFICE))
 
 
 def _catalog_urls() -> list[str]:

@@ -32,6 +32,7 @@ BACK_OFFICE_READS = [
     *model_permissions("workflows", "visit", "view", "export"),
     *model_permissions("workflows", "activitysubmission", "view"),
     *model_permissions("workflows", "orderline", "view", "export"),
+    *model_permissions("workflows", "submissionphoto", "view"),
     *model_permissions("workflows", "note", "view"),
     *model_permissions("kpis", "kpifolder", "view"),
     *model_permissions("kpis", "kpidefinition", "view"),
@@ -44,6 +45,8 @@ BACK_OFFICE_WRITES = [
     # Reviewing the possible duplicates reps created anyway (clients.PossibleDuplicate).
     *model_permissions("clients", "possibleduplicate", "change", "view"),
     *model_permissions("workflows", "product", *EDIT, "import", "export"),
+    # Orders move through their statuses (confirmed, delivered, cancelled): their only change.
+    *model_permissions("workflows", "order", "change", "view", "export"),
     *model_permissions("kpis", "ledgerentry", *EDIT, "import", "export"),
     *model_permissions("kpis", "target", *EDIT, "import", "export"),
     # Retrying a delivery changes it; sending a statement from the API adds one. Deleting the log: superusers only.
@@ -77,6 +80,8 @@ SUPERVISOR_READS = [
     *model_permissions("workflows", "visit", "view", "export"),
     *model_permissions("workflows", "activitysubmission", "view"),
     *model_permissions("workflows", "orderline", "view", "export"),
+    *model_permissions("workflows", "order", "view", "export"),
+    *model_permissions("workflows", "submissionphoto", "view"),
     *model_permissions("workflows", "note", "view"),
     *model_permissions("kpis", "ledgerentry", "view", "export"),
     *model_permissions("kpis", "target", "view"),

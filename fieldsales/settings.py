@@ -45,8 +45,10 @@ INSTALLED_APPS = [
     "drf_spectacular",
     "drf_spectacular_sidecar",
     "import_export",
+    "simple_history",
     "csp",
-    "axes",
+    # django-axes, named in the admin's language (fieldsales/lockouts.py).
+    "fieldsales.lockouts.SignInSecurityConfig",
     "fieldsales",
     "clients",
     "workflows",
@@ -98,9 +100,15 @@ DATABASES = {
 }
 DATABASES["default"]["ATOMIC_REQUESTS"] = False
 if DATABASES["default"]["ENGINE"] == "django.db.backends.sqlite3":
-    # Writers wait for the lock instead of failing at once; WAL lets readers run beside a writer.
+    # Writers wait for the lock instead of failing at once; WAL lets readers run beside a writer. A transaction takes
+    # the write lock when it begins (IMMEDIATE): one begun as a reader that writes after another writer committed
+    # fails at once with "database is locked", whatever the timeout (the admin's saves beside a KPI recompute did).
     DATABASES["default"].setdefault("OPTIONS", {}).update(
-        {"timeout": 20, "init_command": "PRAGMA journal_mode=WAL; PRAGMA synchronous=NORMAL;"}
+        {
+            "timeout": 20,
+            "init_command": "PRAGMA journal_mode=WAL; PRAGMA synchronous=NORMAL;",
+            "transaction_mode": "IMMEDIATE",
+        }
     )
 else:
     # Under ASGI every request runs in a thread of its own, so a connection kept by CONN_MAX_AGE is never used again:

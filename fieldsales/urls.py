@@ -5,6 +5,7 @@ from drf_spectacular.views import SpectacularAPIView, SpectacularSwaggerSplitVie
 
 from fieldsales import pwa, signin
 from kpis.api.views import statement_link
+from kpis.dashboard import views as dashboard_views
 from workflows import views as workflows_views
 
 handler404 = "fieldsales.errors.not_found"
@@ -21,6 +22,7 @@ urlpatterns = [
     path("statements/<str:token>.pdf", statement_link, name="statement-link"),
     path("board/", workflows_views.board, name="board"),
     path("board/visits/", workflows_views.board_visits, name="board-visits"),
+    path("dashboard/", dashboard_views.dashboard, name="dashboard"),
     path("accounts/login/", signin.SignInView.as_view(), name="login"),
     path("accounts/", include(ACCOUNTS)),
     path("i18n/", include("django.conf.urls.i18n")),

@@ -1,6 +1,5 @@
 from typing import Any
 
-from django import forms
 from django.contrib import admin
 from django.db.models import Q, QuerySet
 from django.http import HttpRequest
@@ -15,7 +14,7 @@ from fieldsales.imports.admin import ImportWizardMixin
 from fieldsales.spreadsheets import SpreadsheetExportMixin
 from fieldsales.sync.feed import publish
 from kpis.delivery import deliveries_kick
-from kpis.metrics import metric_choices
+from kpis.forms import KpiDefinitionForm
 from kpis.models import KpiDefinition, KpiFolder, LedgerEntry, StatementDelivery, Target
 from kpis.resources import LedgerEntryResource, LedgerImporter, TargetImporter
 from kpis.services import (
@@ -67,17 +66,14 @@ class LedgerEntryAdmin(ImportWizardMixin, RefreshCardsMixin, SpreadsheetExportMi
         kpi_cards_refresh(client_ids={entry.client_id for entry in objs})
 
 
-class KpiDefinitionInline(admin.TabularInline):
+class KpiDefinitionInline(admin.StackedInline):
+    """The metric from the registry and its parameters as its own typed inputs (kpis/forms.py). Stacked, a few
+    fields a line: a table of them all was wider than a laptop's screen, the parameters out of sight."""
+
     model = KpiDefinition
+    form = KpiDefinitionForm
     extra = 0
-
-    def formfield_for_dbfield(self, db_field: Any, request: HttpRequest, **kwargs: Any) -> Any:
-        # The metric is one the registry knows: a typo would be a KPI that never shows.
-        if db_field.name == "metric":
-            return forms.ChoiceField(choices=metric_choices(), label=db_field.verbose_name)
-        return super().formfield_for_dbfield(db_field, request, **kwargs)
-
-    fields = ["order", "key", "label_en", "label_fr", "metric", "params", "display", "active"]
+    fields = [("label_en", "label_fr"), ("metric", "params"), ("display", "order"), ("key", "active")]
 
 
 @admin.register(KpiFolder)

@@ -1,5 +1,8 @@
 """The metrics a KPI definition can name: each a plain function of one client, its parameters and a day.
 
+Each metric declares its parameters (`Param`): the KPI form is built from them and `metric_params_clean` checks a
+definition's against them, so that a definition the registry cannot compute is refused where it is written.
+
 A metric reads what it needs with aggregate queries, so that a card costs the same number of queries for a client
 with ten orders as for one with a hundred thousand order lines. Metrics that several definitions share (the last
 order, the ledger) are read once per card through `Facts`.
@@ -13,9 +16,12 @@ from dataclasses import dataclass, field
 from decimal import Decimal
 from typing import Any
 
+from django import forms
+from django.core.exceptions import ValidationError
 from django.db.models import F, Q
 from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
+from django.utils.translation import ngettext_lazy
 
 from kpis.models import LedgerEntry, Target
 from workflows.selectors import (
@@ -94,9 +100,9 @@ def days_since_last_visit(facts: Facts, params: dict[str, Any]) -> int | None:
 
 
 def activity_status(facts: Facts, params: dict[str, Any]) -> str:
-    """New: first visited within `new_days` (30); active: ordered within `active_days` (60); inactive otherwise."""
-    new_days = int(params.get("new_days", 30))
-    active_days = int(params.get("active_days", 60))
+    """New: first visited within `new_days`; active: ordered within `active_days`; inactive otherwise."""
+    new_days = int(params["new_days"])
+    active_days = int(params["active_days"])
     first, _last = _visit_dates(facts)
     if first is None or (facts.today - timezone.localdate(first)).days <= new_days:
         return NEW
@@ -112,6 +118,11 @@ class Debt:
     overdue: Decimal
     oldest_overdue_days: int | None
     status: str
+    # The unpaid part of each overdue debit, with the days since it fell due.
+    late: tuple[tuple[int, Decimal], ...] = ()
+
+    def overdue_for_more_than(self, days: int) -> Decimal:
+        return sum((amount for late_days, amount in self.late if late_days > days), ZERO)
 
 
 def debt(facts: Facts) -> Debt:
@@ -121,8 +132,7 @@ def debt(facts: Facts) -> Debt:
     def read() -> Debt:
         entries = LedgerEntry.objects.filter(client=facts.client)
         balance = entries.balance()
-        overdue = ZERO
-        oldest: dt.date | None = None
+        late: list[tuple[int, Decimal]] = []
         left = balance
         invoices = entries.debits().order_by("-date", "-id").values_list("amount", "due_date")
         start, size = 0, UNPAID_PAGE
@@ -132,21 +142,21 @@ def debt(facts: Facts) -> Debt:
                 unpaid = min(amount, left)
                 left -= unpaid
                 if due_date is not None and due_date < facts.today:
-                    overdue += unpaid
-                    oldest = due_date if oldest is None else min(oldest, due_date)
+                    late.append(((facts.today - due_date).days, unpaid))
                 if left <= 0:
                     break
             if len(page) < size:
                 break
             start, size = start + size, size * 4
+        overdue = sum((amount for _days, amount in late), ZERO)
         if balance < 0:
             status = DEBT_CREDIT
         elif balance == 0:
             status = DEBT_CLEAR
         else:
             status = DEBT_OVERDUE if overdue > 0 else DEBT_CURRENT
-        days = (facts.today - oldest).days if oldest else None
-        return Debt(balance=balance, overdue=overdue, oldest_overdue_days=days, status=status)
+        days = max((late_days for late_days, _amount in late), default=None)
+        return Debt(balance=balance, overdue=overdue, oldest_overdue_days=days, status=status, late=tuple(late))
 
     return facts.once("debt", read)
 
@@ -156,7 +166,8 @@ def debt_balance(facts: Facts, params: dict[str, Any]) -> Decimal:
 
 
 def debt_overdue(facts: Facts, params: dict[str, Any]) -> Decimal:
-    return debt(facts).overdue
+    """What is unpaid of the debits overdue by more than `days` (0: all that are overdue)."""
+    return debt(facts).overdue_for_more_than(int(params["days"]))
 
 
 def debt_overdue_days(facts: Facts, params: dict[str, Any]) -> int | None:
@@ -168,15 +179,15 @@ def debt_status(facts: Facts, params: dict[str, Any]) -> str:
 
 
 def average_order_value(facts: Facts, params: dict[str, Any]) -> Decimal | None:
-    """Mean order value over the last `days` (90) days."""
-    since = facts.days_ago(int(params.get("days", 90)))
+    """Mean order value over the last `days` days."""
+    since = facts.days_ago(int(params["days"]))
     average = orders_average_value(client=facts.client, since=since)
     return Decimal(average).quantize(Decimal("0.01")) if average is not None else None
 
 
 def visits_count(facts: Facts, params: dict[str, Any]) -> int:
-    """Visits over the last `days` (30) days."""
-    return visits_count_since(client=facts.client, since=facts.days_ago(int(params.get("days", 30))))
+    """Visits over the last `days` days."""
+    return visits_count_since(client=facts.client, since=facts.days_ago(int(params["days"])))
 
 
 def target_achievement(facts: Facts, params: dict[str, Any]) -> Decimal | None:
@@ -201,31 +212,143 @@ def target_achievement(facts: Facts, params: dict[str, Any]) -> Decimal | None:
     return (done * 100 / target["value"]).quantize(Decimal("0.1"))
 
 
+INTEGER = "integer"
+DECIMAL = "decimal"
+# The longest period a parameter counts back over: ten years.
+MAX_DAYS = 3650
+
+
+@dataclass(frozen=True)
+class Param:
+    """A parameter a metric declares: its type, its label in the KPI form, its default and its bounds."""
+
+    name: str
+    label: Any
+    default: int | Decimal
+    min_value: int | Decimal | None = None
+    max_value: int | Decimal | None = None
+    kind: str = INTEGER
+    help_text: Any = ""
+
+    def form_field(self) -> forms.Field:
+        field_class = forms.DecimalField if self.kind == DECIMAL else forms.IntegerField
+        return field_class(
+            label=self.label,
+            help_text=self.help_text,
+            initial=self.default,
+            min_value=self.min_value,  # type: ignore[arg-type]  # an int for an integer, a Decimal for a decimal
+            max_value=self.max_value,  # type: ignore[arg-type]
+        )
+
+    def clean(self, value: Any) -> Any:
+        """The value typed and within bounds, as stored in JSON (a decimal as text, to stay exact)."""
+        cleaned = self.form_field().clean(value)
+        return str(cleaned) if self.kind == DECIMAL else cleaned
+
+
 @dataclass(frozen=True)
 class Metric:
     compute: Callable[[Facts, dict[str, Any]], Any]
     label: Any
     display: str
+    params: tuple[Param, ...] = ()
+
+    def with_defaults(self, params: Mapping[str, Any]) -> dict[str, Any]:
+        return {param.name: params.get(param.name, param.default) for param in self.params}
+
+
+def _period(default: int) -> Param:
+    return Param(
+        "days",
+        _("Period (days)"),
+        default,
+        min_value=1,
+        max_value=MAX_DAYS,
+        help_text=_("Counted over this many days up to today."),
+    )
 
 
 METRICS: dict[str, Metric] = {
     "previous_order_value": Metric(previous_order_value, _("Previous order value"), "money"),
     "previous_order_quantity": Metric(previous_order_quantity, _("Previous order quantity"), "number"),
     "days_since_last_visit": Metric(days_since_last_visit, _("Days since the last visit"), "days"),
-    "activity_status": Metric(activity_status, _("Activity status"), "text"),
+    "activity_status": Metric(
+        activity_status,
+        _("Activity status"),
+        "text",
+        (
+            Param("new_days", _("New: first visit within (days)"), 30, min_value=0, max_value=MAX_DAYS),
+            Param("active_days", _("Active: ordered within (days)"), 60, min_value=1, max_value=MAX_DAYS),
+        ),
+    ),
     "debt_balance": Metric(debt_balance, _("Balance"), "money"),
-    "debt_overdue": Metric(debt_overdue, _("Overdue amount"), "money"),
+    "debt_overdue": Metric(
+        debt_overdue,
+        _("Overdue amount"),
+        "money",
+        (
+            Param(
+                "days",
+                _("Overdue by more than (days)"),
+                0,
+                min_value=0,
+                max_value=MAX_DAYS,
+                help_text=_("0 counts everything past its due date."),
+            ),
+        ),
+    ),
     "debt_overdue_days": Metric(debt_overdue_days, _("Days of the oldest overdue item"), "days"),
     "debt_status": Metric(debt_status, _("Debt status"), "text"),
-    "average_order_value": Metric(average_order_value, _("Average order value"), "money"),
-    "visits_count": Metric(visits_count, _("Visits"), "number"),
+    "average_order_value": Metric(average_order_value, _("Average order value"), "money", (_period(90),)),
+    "visits_count": Metric(visits_count, _("Visits"), "number", (_period(30),)),
     "target_achievement": Metric(target_achievement, _("Target achievement"), "percent"),
 }
+
+UNKNOWN_METRIC = _("“%(metric)s” is not a metric FieldSales knows: choose one from the list.")
+PARAMS_NOT_A_MAPPING = _("The parameters must be a set of named values.")
+TAKES_NO_PARAMS = _("%(metric)s takes no parameters: remove %(names)s.")
+UNKNOWN_PARAMS = ngettext_lazy(
+    "%(metric)s has no parameter %(names)s; its parameters are: %(known)s.",
+    "%(metric)s has no parameters %(names)s; its parameters are: %(known)s.",
+    "count",
+)
+PARAM_INVALID = _("%(label)s: %(error)s")
 
 
 def metric_choices() -> list[tuple[str, Any]]:
     return [(key, metric.label) for key, metric in METRICS.items()]
 
 
+def metric_params_clean(*, metric: str, params: Any) -> dict[str, Any]:
+    """A definition's parameters checked against what its metric declares: each typed and within its bounds, the
+    missing ones at their default. Raises a ValidationError naming the field at fault (`metric` or `params`)."""
+    if metric not in METRICS:
+        raise ValidationError({"metric": ValidationError(UNKNOWN_METRIC, "unknown_metric", {"metric": metric})})
+    if not isinstance(params, Mapping):
+        raise ValidationError({"params": ValidationError(PARAMS_NOT_A_MAPPING, "not_a_mapping")})
+    declared = METRICS[metric]
+    unknown = sorted(set(params) - {param.name for param in declared.params})
+    if unknown:
+        names = ", ".join(unknown)
+        known = ", ".join(param.name for param in declared.params)
+        message = UNKNOWN_PARAMS if known else TAKES_NO_PARAMS
+        words = {"metric": declared.label, "names": names, "known": known, "count": len(unknown)}
+        raise ValidationError({"params": ValidationError(message, "unknown_params", words)})
+    cleaned: dict[str, Any] = {}
+    errors: list[ValidationError] = []
+    for param in declared.params:
+        try:
+            cleaned[param.name] = param.clean(params.get(param.name, param.default))
+        except ValidationError as error:
+            errors.extend(
+                ValidationError(PARAM_INVALID, "invalid_param", {"label": param.label, "error": message})
+                for message in error.messages
+            )
+    if errors:
+        raise ValidationError({"params": errors})
+    return cleaned
+
+
 def compute(metric: str, facts: Facts, params: dict[str, Any]) -> Any:
-    return METRICS[metric].compute(facts, params or {})
+    declared = METRICS[metric]
+    return declared.compute(facts, declared.with_defaults(params or {}))

@@ -6,6 +6,7 @@ from decimal import Decimal
 from django.conf import settings
 from django.core.exceptions import ValidationError
 from django.db import models
+from django.utils.formats import date_format
 from django.utils.translation import gettext_lazy as _
 
 from clients.schema import localized
@@ -134,6 +135,15 @@ class KpiDefinition(models.Model):
     def label(self) -> str:
         return localized(self.label_en, self.label_fr)
 
+    def clean(self) -> None:
+        """The metric is one the registry knows and the parameters are those it declares, typed: anything else is
+        a KPI the reps never see, or one computed with a parameter silently ignored."""
+        # The registry reads these models to compute: imported here, once the models are defined.
+        from kpis.metrics import metric_params_clean
+
+        if self.metric:  # an empty metric is the field's own error (blank)
+            self.params = metric_params_clean(metric=self.metric, params=self.params)
+
 
 OWNER_NEEDED = _("A target belongs to a client or to a rep.")
 
@@ -180,7 +190,8 @@ class Target(models.Model):
 
     def __str__(self) -> str:
         owner = self.client or self.rep
-        return f"{owner} {self.period_start}–{self.period_end}: {self.value}"
+        period = "–".join(date_format(day, "SHORT_DATE_FORMAT") for day in (self.period_start, self.period_end))
+        return f"{owner} {period}: {self.value}"
 
     def clean(self) -> None:
         if self.client_id is None and self.rep_id is None:

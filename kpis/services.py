@@ -20,7 +20,7 @@ from django.utils.translation import gettext_lazy, ngettext
 from clients.phones import phone_parse
 from clients.schema import NOT_EMAIL
 from clients.selectors import clients_in_use, clients_of_reps, clients_with_ids
-from fieldsales.background import after_commit_in_thread
+from fieldsales.background import after_commit_in_one_thread
 from fieldsales.sync.feed import batched, publish
 from kpis.delivery import deliveries_kick
 from kpis.metrics import METRICS, STATUS_LABELS, Facts, compute
@@ -28,8 +28,11 @@ from kpis.models import KpiCard, KpiDefinition, KpiFolder, StatementDelivery, Ta
 from kpis.statements import DEFAULT_DAYS, NOT_ENABLED, StatementError
 
 LANGUAGES = ("en", "fr")
-# Cards recomputed per transaction when all of them are: bounds the locks held and the memory.
+# Cards recomputed per transaction by `kpi_cards_refresh_in_batches`: bounds the locks held and the memory.
 REFRESH_BATCH = 500
+# Cards computed, then written in one short transaction, by `kpi_cards_refresh_all`: SQLite has one writer at a time,
+# and the admin's saves and sign-ins beside a recompute of every card wait for a few milliseconds, not for minutes.
+QUIET_BATCH = 50
 
 
 def _format(display: str, value: Any) -> str:
@@ -80,6 +83,22 @@ def kpi_folder_changed(*, folder: KpiFolder) -> None:
     KpiFolder.objects.filter(pk=folder.pk).update(version=F("version") + 1)
     folder.refresh_from_db(fields=["version"])
     publish("kpi_folder", [folder.pk])
+
+
+# The data migration that mended the stored definitions (unknown metrics and parameters).
+MENDING_MIGRATION = ("kpis", "0008_kpi_definitions_known_metrics")
+
+
+def kpi_folders_after_migrate(*, plan: Any = None, **kwargs: Any) -> None:
+    """Receiver of `post_migrate`: once the mending migration has run, every folder reaches the phones again with a
+    new version (a migration cannot publish: the feed is live code). The cards follow at their next refresh."""
+    if not any(
+        (migration.app_label, migration.name) == MENDING_MIGRATION and not back for migration, back in plan or ()
+    ):
+        return
+    with transaction.atomic():
+        KpiFolder.objects.update(version=F("version") + 1)
+        publish("kpi_folder", KpiFolder.objects.values_list("pk", flat=True))
 
 
 def kpi_card_folders(*, client: Any, definitions: list[KpiDefinition], today: dt.date) -> list[dict[str, Any]]:
@@ -183,16 +202,60 @@ def kpi_cards_refresh_in_batches(*, client_ids: Iterable[Any], today: dt.date | 
     )
 
 
+def kpi_cards_refresh_quietly(*, client_ids: Iterable[Any], today: dt.date | None = None) -> list[str]:
+    """`kpi_cards_refresh` for work beside live traffic: the cards are computed outside any transaction, then written
+    in a short one. A card another refresh wrote meanwhile (its version moved) is left as that one wrote it: it was
+    computed after this one read the card. Returns the ids of the clients whose card changed."""
+    today = today or timezone.localdate()
+    ids = sorted({str(client_id) for client_id in client_ids})
+    definitions = active_definitions()
+    held = {
+        str(client_id): (version, folders)
+        for client_id, version, folders in KpiCard.objects.filter(client_id__in=ids).values_list(
+            "client_id", "version", "folders"
+        )
+    }
+    computed = {
+        str(client.pk): kpi_card_folders(client=client, definitions=definitions, today=today)
+        for client in clients_with_ids(ids)
+    }
+    now = timezone.now()
+    with transaction.atomic():
+        new = [
+            KpiCard(client_id=client_id, folders=folders, computed_on=today, computed_at=now)
+            for client_id, folders in computed.items()
+            if client_id not in held and definitions  # no KPIs defined: no card ("No KPIs yet" on the phone)
+        ]
+        KpiCard.objects.bulk_create(new, ignore_conflicts=True)
+        changed = [str(card.client_id) for card in new]
+        for client_id, folders in computed.items():
+            if client_id not in held or held[client_id][1] == folders:
+                continue
+            version = held[client_id][0]
+            if KpiCard.objects.filter(client_id=client_id, version=version).update(
+                folders=folders, version=version + 1, computed_on=today, computed_at=now
+            ):
+                changed.append(client_id)
+        if changed:
+            publish("kpi_card", changed)
+    return changed
+
+
 def kpi_cards_refresh_all(*, today: dt.date | None = None) -> tuple[int, int]:
-    """Recompute every card of the clients in use, a batch per transaction. Returns (changed, clients)."""
-    ids = list(clients_in_use().order_by("pk").values_list("pk", flat=True))
-    return kpi_cards_refresh_in_batches(client_ids=ids, today=today), len(ids)
+    """Recompute every card of the clients in use, QUIET_BATCH at a time, each batch's writes in a short transaction:
+    run beside the admin and the phones (after a KPI definition changes, and daily). Returns (changed, clients)."""
+    ids = [str(pk) for pk in clients_in_use().order_by("pk").values_list("pk", flat=True)]
+    changed = sum(
+        len(kpi_cards_refresh_quietly(client_ids=ids[start : start + QUIET_BATCH], today=today))
+        for start in range(0, len(ids), QUIET_BATCH)
+    )
+    return changed, len(ids)
 
 
 def kpi_cards_refresh_all_soon() -> None:
-    """After a change to the KPI definitions commits, recompute every card in a thread: the clerk does not wait for
-    20,000 cards."""
-    after_commit_in_thread(kpi_cards_refresh_all)
+    """After a change to the KPI definitions commits, recompute every card in a thread, one at a time: the clerk does
+    not wait for 20,000 cards, and saves in a row make one more recompute, not one each."""
+    after_commit_in_one_thread(kpi_cards_refresh_all)
 
 
 NOT_A_CHANNEL = gettext_lazy("Choose email, WhatsApp or SMS.")

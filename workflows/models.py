@@ -5,7 +5,10 @@ from django.conf import settings
 from django.core.exceptions import ValidationError
 from django.core.validators import MaxValueValidator, MinValueValidator
 from django.db import models
+from django.utils import timezone
+from django.utils.formats import date_format
 from django.utils.translation import gettext_lazy as _
+from django.utils.translation import pgettext_lazy
 
 from clients.schema import AttributeSpec, localized, specs_from_json
 
@@ -131,7 +134,8 @@ class Visit(models.Model):
         ]
 
     def __str__(self) -> str:
-        return f"{self.client} — {self.checked_in_at:%Y-%m-%d %H:%M}"
+        # In the reader's format and time zone: the admin shows it as the visit's name.
+        return f"{self.client} — {date_format(timezone.localtime(self.checked_in_at), 'SHORT_DATETIME_FORMAT')}"
 
 
 class ActivitySubmission(models.Model):
@@ -243,3 +247,112 @@ class Note(models.Model):
 
     def __str__(self) -> str:
         return self.text[:60]
+
+
+class OrderStatus(models.TextChoices):
+    SUBMITTED = "submitted", _("Submitted")
+    CONFIRMED = "confirmed", _("Confirmed")
+    DELIVERED = "delivered", _("Delivered")
+    CANCELLED = "cancelled", _("Cancelled")
+
+
+class Order(models.Model):
+    """An order as a document: the header of an order activity's submission (whose lines are the order's) and where
+    it stands, submitted → confirmed → delivered, or cancelled. Its number is its id.
+
+    The client, rep, date and total are the submission's, copied once when it is recorded and never changed: the back
+    office lists, sorts, filters and sums orders by them through this table's own indexes. Each step keeps who took
+    it and when; the steps allowed are `workflows.services.ORDER_TRANSITIONS`."""
+
+    submission = models.OneToOneField(
+        ActivitySubmission, on_delete=models.CASCADE, related_name="order", editable=False, verbose_name=_("submission")
+    )
+    client = models.ForeignKey(
+        "clients.Client", on_delete=models.CASCADE, related_name="orders", editable=False, verbose_name=_("client")
+    )
+    rep = models.ForeignKey(
+        settings.AUTH_USER_MODEL, on_delete=models.PROTECT, related_name="orders", editable=False, verbose_name=_("rep")
+    )
+    ordered_at = models.DateTimeField(_("date"), editable=False)
+    total = models.DecimalField(_("total"), max_digits=14, decimal_places=2, editable=False)
+    status = models.CharField(
+        _("status"), max_length=10, choices=OrderStatus.choices, default=OrderStatus.SUBMITTED, editable=False
+    )
+    confirmed_at = models.DateTimeField(_("confirmed at"), null=True, blank=True, editable=False)
+    confirmed_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL,
+        on_delete=models.SET_NULL,
+        null=True,
+        blank=True,
+        related_name="+",
+        editable=False,
+        verbose_name=_("confirmed by"),
+    )
+    delivered_at = models.DateTimeField(_("delivered at"), null=True, blank=True, editable=False)
+    delivered_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL,
+        on_delete=models.SET_NULL,
+        null=True,
+        blank=True,
+        related_name="+",
+        editable=False,
+        verbose_name=_("delivered by"),
+    )
+    cancelled_at = models.DateTimeField(_("cancelled at"), null=True, blank=True, editable=False)
+    cancelled_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL,
+        on_delete=models.SET_NULL,
+        null=True,
+        blank=True,
+        related_name="+",
+        editable=False,
+        verbose_name=_("cancelled by"),
+    )
+
+    class Meta:
+        ordering = ["-ordered_at", "-id"]
+        # "order" is also a position (Workflow.order), which French says otherwise.
+        verbose_name = pgettext_lazy("sales", "order")
+        verbose_name_plural = pgettext_lazy("sales", "orders")
+        permissions = [("export_order", "Can export orders")]
+        indexes = [
+            models.Index(fields=["-ordered_at", "-id"], name="order_time"),
+            models.Index(fields=["rep", "-ordered_at"], name="order_rep_time"),
+            models.Index(fields=["client", "-ordered_at"], name="order_client_time"),
+            models.Index(fields=["status", "-ordered_at"], name="order_status_time"),
+        ]
+        constraints = [
+            models.CheckConstraint(condition=models.Q(status__in=OrderStatus.values), name="order_status_known"),
+        ]
+
+    def __str__(self) -> str:
+        return _("Order no. %(number)s") % {"number": self.pk}
+
+
+class SubmissionPhoto(models.Model):
+    """A photo a rep took for a photo field of an activity: the submission's value names the photo (a Blob) by its
+    id; this row lets the back office find, filter and show the photos without reading every submission's values."""
+
+    submission = models.ForeignKey(
+        ActivitySubmission, on_delete=models.CASCADE, related_name="photos", verbose_name=_("submission")
+    )
+    key = models.CharField(_("field"), max_length=50)
+    blob = models.ForeignKey("fieldsales.Blob", on_delete=models.CASCADE, related_name="+", verbose_name=_("photo"))
+
+    class Meta:
+        ordering = ["-submission__submitted_at", "-id"]
+        verbose_name = _("visit photo")
+        verbose_name_plural = _("visit photos")
+        constraints = [models.UniqueConstraint(fields=["submission", "key"], name="submission_photo_per_field")]
+
+    def __str__(self) -> str:
+        return f"{self.submission} — {self.key}"
+
+    @property
+    def label(self) -> str:
+        """Its field's label in the active language; its key if the field has since left the form."""
+        try:
+            specs = self.submission.activity.specs()
+        except ValidationError:
+            specs = []
+        return next((spec.label for spec in specs if spec.key == self.key), self.key)

@@ -3,9 +3,8 @@
 
 A handler reads the op (the rep's position, the moment, the visit, workflow and activity it names), calls one service
 of workflows/services.py and turns its answer into an `Outcome`, or its ValidationError into a `Rejected`: the
-geofence (`TooFar`) answers `too_far`, a client missing required fields (`ClientIncomplete`) `client_incomplete`,
-codes of this app's own, registered in workflows/sync.py. The rules (geofence, required fields, order lines) are the
-services'. A client is reached through clients/selectors.py, as the rep sees it.
+geofence (`TooFar`) answers `too_far`, a code of this app's own, registered in workflows/sync.py. The rules
+(geofence, order lines) are the services'. A client is reached through clients/selectors.py, as the rep sees it.
 """
 
 from __future__ import annotations
@@ -27,7 +26,6 @@ from fieldsales.sync.errors import INVALID, NOT_A_NUMBER, Rejected, missing, par
 from fieldsales.sync.registry import Op, Outcome
 from workflows.models import ActivitySubmission, Note, Visit, Workflow
 from workflows.services import (
-    ClientIncomplete,
     TooFar,
     activity_submit,
     note_create,
@@ -36,7 +34,6 @@ from workflows.services import (
 )
 
 TOO_FAR = "too_far"
-CLIENT_INCOMPLETE = "client_incomplete"
 
 BAD_COORDINATES = _("Enter a latitude between -90 and 90 and a longitude between -180 and 180.")
 UNKNOWN_WORKFLOW = _("Unknown workflow.")
@@ -145,8 +142,6 @@ def _created(op: Op, model: Any, message: Any, create: Callable[[], Any]) -> Any
 def _rejected_from(error: ValidationError) -> Rejected:
     if isinstance(error, TooFar):
         return Rejected(TOO_FAR, error.message_dict)
-    if isinstance(error, ClientIncomplete):
-        return Rejected(CLIENT_INCOMPLETE, error.message_dict)
     return Rejected.from_validation(error)
 
 

@@ -13,10 +13,11 @@ import datetime as dt
 from typing import TYPE_CHECKING, Any
 
 from django.conf import settings
+from django.core.exceptions import ValidationError
 from django.db.models import Prefetch
 from django.utils import timezone
 
-from clients.schema import AttributeSpec, AttributeType, attribute_rules
+from clients.schema import AttributeSpec, AttributeType, attribute_rules, field_spec
 from clients.selectors import client_seers, clients_visible_to
 from fieldsales.accounts import seen_by_every_rep
 from fieldsales.sync.lean import lean, moment
@@ -62,15 +63,23 @@ RULES = {"money": money_rules}
 
 def _with_rules(fields: Any) -> Any:
     """An activity's form fields, each with the rules its value is checked with (clients.schema.attribute_rules, a
-    phone in the project's country: activity fields have no list)."""
+    phone in the project's country: activity fields have no list), its bounds among them."""
     if not isinstance(fields, list):
         return fields
     return [
-        {**item, "rules": attribute_rules(AttributeSpec(key=str(item.get("key")), type=item["type"]))}
+        {**item, "rules": attribute_rules(_field_spec(item))}
         if isinstance(item, dict) and item.get("type") in AttributeType.values
         else item
         for item in fields
     ]
+
+
+def _field_spec(item: dict[str, Any]) -> AttributeSpec:
+    try:
+        return field_spec(item)
+    except ValidationError:
+        # Fields saved before the form builder checked them: the type's own rules, the server judges the rest.
+        return AttributeSpec(key=str(item.get("key")), type=item["type"])
 
 
 def fields_rules_signature() -> dict[str, Any]:
@@ -158,6 +167,7 @@ def visit_record(visit: Visit) -> dict[str, Any]:
                     "activity_name": submission.activity.name,
                     "values": submission.values,
                     "order_total": str(submission.order_total),
+                    "status": order_status(submission),
                     "submitted_at": submission.submitted_at.isoformat(),
                     "lines": [
                         {
@@ -175,11 +185,17 @@ def visit_record(visit: Visit) -> dict[str, Any]:
     }
 
 
+def order_status(submission: ActivitySubmission) -> str | None:
+    """Where the submission's order stands (submitted, confirmed, delivered, cancelled); None if it is no order."""
+    order = getattr(submission, "order", None)
+    return order.status if order is not None else None
+
+
 def visits_with_history() -> Any:
     return Visit.objects.select_related("rep").prefetch_related(
         Prefetch(
             "submissions",
-            queryset=ActivitySubmission.objects.select_related("activity").prefetch_related(
+            queryset=ActivitySubmission.objects.select_related("activity", "order").prefetch_related(
                 Prefetch("lines", queryset=OrderLine.objects.order_by("id"))
             ),
         )
@@ -211,6 +227,7 @@ def visit_record_v2(visit: Visit) -> dict[str, Any]:
                             "order_total": str(submission.order_total)
                             if submission.activity.kind == ActivityKind.ORDER
                             else None,
+                            "status": order_status(submission),
                         }
                     )
                     for submission in visit.submissions.all()
@@ -221,8 +238,8 @@ def visit_record_v2(visit: Visit) -> dict[str, Any]:
 
 
 def serialize_visits_v2(rep: User, ids: list[str]) -> dict[str, dict[str, Any]]:
-    submissions = ActivitySubmission.objects.select_related("activity").only(
-        "id", "visit_id", "activity_id", "order_total", "activity__kind"
+    submissions = ActivitySubmission.objects.select_related("activity", "order").only(
+        "id", "visit_id", "activity_id", "order_total", "activity__kind", "order__id", "order__status"
     )
     visits = Visit.objects.select_related("rep").prefetch_related(Prefetch("submissions", queryset=submissions))
     return {str(visit.pk): visit_record_v2(visit) for visit in visits.filter(pk__in=ids)}

@@ -13,7 +13,7 @@ from clients.schema import REQUIRED, AttributeSpec, AttributeType, clean_value
 from fieldsales.imports.base import ERROR, NEW, UNCHANGED, UPDATE, Importer, Outcome, Row, duplicates, messages_of
 from fieldsales.imports.columns import Column, in_both_languages
 from fieldsales.spreadsheets import SpreadsheetSafeResource
-from workflows.models import OrderLine, Product, Visit
+from workflows.models import Order, OrderLine, Product, Visit
 from workflows.services import products_write
 
 
@@ -67,6 +67,51 @@ class OrderLineResource(SpreadsheetSafeResource, resources.ModelResource):
     def filter_export(self, queryset, **kwargs):  # type: ignore[no-untyped-def]
         """Whatever queryset the admin hands over (filtered changelist), one query for the related names."""
         return queryset.select_related("submission__visit__client", "submission__visit__rep", "product")
+
+
+class OrderResource(SpreadsheetSafeResource, resources.ModelResource):
+    """An order a row: its number, date, client, rep, status (as the reader's language says it), total, and who
+    moved it on and when."""
+
+    number = fields.Field(attribute="id", column_name="number")
+    client = fields.Field(attribute="client__name", column_name="client")
+    client_id = fields.Field(attribute="client_id", column_name="client_id")
+    rep = fields.Field(attribute="rep__username", column_name="rep")
+    status = fields.Field(attribute="status", column_name="status")
+    visit = fields.Field(attribute="submission__visit_id", column_name="visit")
+    confirmed_by = fields.Field(attribute="confirmed_by__username", column_name="confirmed_by")
+    delivered_by = fields.Field(attribute="delivered_by__username", column_name="delivered_by")
+    cancelled_by = fields.Field(attribute="cancelled_by__username", column_name="cancelled_by")
+
+    class Meta:
+        model = Order
+        fields = (
+            "number",
+            "ordered_at",
+            "client",
+            "client_id",
+            "rep",
+            "status",
+            "total",
+            "visit",
+            "confirmed_at",
+            "confirmed_by",
+            "delivered_at",
+            "delivered_by",
+            "cancelled_at",
+            "cancelled_by",
+        )
+        export_order = fields
+
+    def dehydrate_status(self, order: Order) -> str:
+        return str(order.get_status_display())
+
+    def get_queryset(self):  # type: ignore[no-untyped-def]
+        return self.filter_export(Order.objects.all())
+
+    def filter_export(self, queryset, **kwargs):  # type: ignore[no-untyped-def]
+        """Whatever queryset the admin hands over (filtered changelist), one query for the related names."""
+        return queryset.select_related("client", "rep", "submission", "confirmed_by", "delivered_by", "cancelled_by")
 
 
 # The product catalogue (the import wizard) ----------------------------------------------------------------------

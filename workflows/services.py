@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import datetime as dt
+import io
 import uuid
 from collections.abc import Iterable, Mapping
 from dataclasses import dataclass
@@ -10,18 +11,33 @@ from decimal import ROUND_HALF_EVEN, Decimal, InvalidOperation
 from typing import TYPE_CHECKING, Any
 
 from django.core.exceptions import ValidationError
+from django.core.files.base import ContentFile
+from django.core.files.storage import default_storage
 from django.db import transaction
-from django.db.models import F
+from django.db.models import F, QuerySet
 from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
+from PIL import Image
 
 from clients.models import Client
-from clients.schema import validate_attributes
-from clients.selectors import client_missing_required
+from clients.schema import AttributeSpec, AttributeType, validate_attributes
 from fieldsales.geo import Position, haversine_m, within_geofence
+from fieldsales.models import Blob
 from fieldsales.sync.feed import publish, resend
 from workflows.board import board_visit_changed
-from workflows.models import Activity, ActivityKind, ActivitySubmission, Note, OrderLine, Product, Visit, Workflow
+from workflows.models import (
+    Activity,
+    ActivityKind,
+    ActivitySubmission,
+    Note,
+    Order,
+    OrderLine,
+    OrderStatus,
+    Product,
+    SubmissionPhoto,
+    Visit,
+    Workflow,
+)
 from workflows.signals import client_history_changed
 
 if TYPE_CHECKING:
@@ -42,7 +58,6 @@ MAX_AMOUNT = Decimal(10**12)
 TOO_FAR_MESSAGE = _("You are %(distance)d m from the client; this activity allows a check-in within %(radius)d m.")
 NO_CLIENT_POSITION = _("The client has no GPS position yet; edit the client to record it before a geo check-in.")
 NO_POSITION = _("Your position is needed for this check-in.")
-REQUIRED_BEFORE_VISIT = _("Fill this field before visiting the client.")
 WORKFLOW_INACTIVE = _("This workflow is not active.")
 WORKFLOW_NOT_FOR_LIST = _("This workflow is not used for this client's list.")
 VISIT_ENDED = _("This visit has already ended.")
@@ -61,10 +76,6 @@ END_BEFORE_START = _("A visit cannot end before its check-in.")
 
 class TooFar(ValidationError):
     """The rep is beyond the activity's radius (sync code `too_far`)."""
-
-
-class ClientIncomplete(ValidationError):
-    """Required client fields are empty before a visit that needs them (sync code `client_incomplete`)."""
 
 
 @dataclass(frozen=True)
@@ -99,18 +110,19 @@ def visit_check_in(
     position: Position | None,
     at: dt.datetime | None = None,
 ) -> Visit:
-    """Start a visit. Checks, in this order: the workflow is active; required client fields are filled when an
-    activity requires a visit; the rep is within the strictest radius of the workflow's geo activities."""
+    """Start a visit. Checks, in this order: the workflow is active and used for the client's list; the rep is within
+    the strictest radius of the workflow's geo activities.
+
+    A client missing required fields (made required after it was recorded) is checked in all the same: the app asks
+    the rep for them before the check-in, from the schema it pulled (clients.schema.missing_required), but a visit
+    that happened is never refused for a rule the phone may not have had yet (a field made required while the rep
+    was offline would lose the visit and all that was recorded in it)."""
     if not workflow.active:
         raise ValidationError({"workflow": [WORKFLOW_INACTIVE]}, code="invalid")
     lists = [client_list.pk for client_list in workflow.client_lists.all()]
     if lists and client.client_list_id not in lists:
         raise ValidationError({"workflow": [WORKFLOW_NOT_FOR_LIST]}, code="invalid")
     activities = list(workflow.activities.all())
-    if any(activity.requires_visit for activity in activities):
-        missing = client_missing_required(client)
-        if missing:
-            raise ClientIncomplete({key: [REQUIRED_BEFORE_VISIT] for key in missing}, code="client_incomplete")
     distance = None
     radii = [activity.radius_m for activity in activities if activity.requires_geo_checkin]
     if radii:
@@ -227,12 +239,128 @@ def activity_submit(
     for line in order_lines:
         line.submission = submission
     OrderLine.objects.bulk_create(order_lines)
+    _submission_documents(submission=submission, visit=visit, activity=activity)
     Visit.objects.filter(pk=visit.pk).update(version=F("version") + 1)
     resend("visit", [visit.pk])
     if order_lines:
         client_history_changed.send(sender=ActivitySubmission, client_ids=[visit.client_id])
         board_visit_changed(visit.pk)
     return submission
+
+
+def _submission_documents(*, submission: ActivitySubmission, visit: Visit, activity: Activity) -> None:
+    """What a submission brings besides itself: the order of an order activity, the photos of its photo fields."""
+    if activity.kind == ActivityKind.ORDER:
+        Order.objects.create(
+            submission=submission,
+            client_id=submission.client_id,
+            rep_id=visit.rep_id,
+            ordered_at=submission.submitted_at,
+            total=submission.order_total,
+        )
+    SubmissionPhoto.objects.bulk_create(submission_photos(submission=submission, specs=activity.specs()))
+
+
+def submission_photos(*, submission: ActivitySubmission, specs: Iterable[AttributeSpec]) -> list[SubmissionPhoto]:
+    """The photos the submission's values name in its photo fields (unsaved), those whose photo was uploaded: a
+    phone uploads a photo before the op that names it, so a missing one was never sent and has nothing to show."""
+    named = {
+        spec.key: str(submission.values[spec.key])
+        for spec in specs
+        if spec.type == AttributeType.PHOTO and submission.values.get(spec.key)
+    }
+    if not named:
+        return []
+    uploaded = {str(pk) for pk in Blob.objects.filter(pk__in=list(named.values())).values_list("pk", flat=True)}
+    return [
+        SubmissionPhoto(submission=submission, key=key, blob_id=blob_id)
+        for key, blob_id in named.items()
+        if blob_id in uploaded
+    ]
+
+
+# Orders -------------------------------------------------------------------------------------------------------------
+
+# Where an order may go from where it is; delivered and cancelled are final.
+ORDER_TRANSITIONS: dict[str, frozenset[str]] = {
+    OrderStatus.SUBMITTED: frozenset({OrderStatus.CONFIRMED, OrderStatus.CANCELLED}),
+    OrderStatus.CONFIRMED: frozenset({OrderStatus.DELIVERED, OrderStatus.CANCELLED}),
+}
+ORDER_TRANSITION_REFUSED = _("This order is “%(current)s”: it cannot become “%(status)s”.")
+
+
+def order_next_statuses(*, order: Order) -> list[str]:
+    """The statuses `order` may go to from its own, in the order of the statuses."""
+    allowed = ORDER_TRANSITIONS.get(order.status, frozenset())
+    return [status for status in OrderStatus.values if status in allowed]
+
+
+@transaction.atomic
+def orders_transition(*, user: User, orders: QuerySet[Order], status: str) -> list[Order]:
+    """Move each of `orders` that may go to `status` from its own (ORDER_TRANSITIONS) there, stamped with `user` and
+    the moment; the others stay as they are. Returns the orders moved. Their visits reach the reps' phones again
+    (their records say where each order stands); a cancelled order leaves the client's figures (its KPI cards
+    follow). Queries: a few, whatever the number of orders."""
+    sources = [source for source, targets in ORDER_TRANSITIONS.items() if status in targets]
+    # Locked, so that two clerks moving the same order apply one after the other, the second from where the first
+    # left it. Read through a subquery: the admin's selection may be a DISTINCT, which cannot be locked.
+    moved = list(
+        Order.objects.select_for_update(of=("self",))
+        .filter(pk__in=orders.values("pk"), status__in=sources)
+        .select_related("submission")
+        .order_by("pk")
+    )
+    if not moved:
+        return []
+    now = timezone.now()
+    stamps = {f"{status}_at": now, f"{status}_by": user}
+    Order.objects.filter(pk__in=[order.pk for order in moved]).update(status=status, **stamps)
+    for order in moved:
+        order.status = status
+        for name, value in stamps.items():
+            setattr(order, name, value)
+    # The rep's phone shows where the order stands in the visit's record.
+    visit_ids = sorted({order.submission.visit_id for order in moved})
+    Visit.objects.filter(pk__in=visit_ids).update(version=F("version") + 1)
+    resend("visit", visit_ids)
+    if status == OrderStatus.CANCELLED:
+        client_history_changed.send(sender=Order, client_ids=sorted({order.client_id for order in moved}))
+    return moved
+
+
+def order_transition(*, user: User, order: Order, status: str) -> Order:
+    """Move `order` to `status`, or raise a ValidationError on `status` saying why not (ORDER_TRANSITIONS)."""
+    moved = orders_transition(user=user, orders=Order.objects.filter(pk=order.pk), status=status)
+    if not moved:
+        current = Order.objects.filter(pk=order.pk).values_list("status", flat=True).first() or order.status
+        labels = dict(OrderStatus.choices)
+        message = ORDER_TRANSITION_REFUSED % {
+            "current": labels.get(current, current),
+            "status": labels.get(status, status),
+        }
+        raise ValidationError({"status": [ValidationError(message, code="invalid_transition")]})
+    return moved[0]
+
+
+# Photos -------------------------------------------------------------------------------------------------------------
+
+# A thumbnail's longer side: twice the back office's grid cell, for screens of two pixels a point.
+THUMBNAIL_SIDE = 400
+THUMBNAIL_QUALITY = 80
+
+
+def photo_thumbnail(*, blob: Blob) -> str:
+    """The storage name of a small JPEG of `blob`, made the first time it is asked for and kept beside the photos.
+    Photos are stored already turned upright and without metadata (fieldsales.sync.blobs)."""
+    name = f"thumbnails/{blob.pk.hex[:2]}/{blob.pk}.jpg"
+    if default_storage.exists(name):
+        return name
+    with blob.file.open("rb") as source, Image.open(source) as image:
+        image.thumbnail((THUMBNAIL_SIDE, THUMBNAIL_SIDE), Image.Resampling.LANCZOS)
+        output = io.BytesIO()
+        image.convert("RGB").save(output, "JPEG", quality=THUMBNAIL_QUALITY, optimize=True)
+    # Two first requests at once may both write it: the second copy gets another name, the same picture.
+    return default_storage.save(name, ContentFile(output.getvalue()))
 
 
 @transaction.atomic

@@ -23,4 +23,3 @@ def register() -> None:
     register_op("visit.end", ops.handle_visit_end, label=_("End of visit"), entity="visit")
     register_op("note.create", ops.handle_note_create, label=_("Note"), entity="note", creates=True)
     register_code(ops.TOO_FAR, _("You were too far from the client."))
-    register_code(ops.CLIENT_INCOMPLETE, _("Fill in the client's required fields first."))

@@ -427,7 +427,7 @@ KPIS: tuple[tuple[tuple[str, str], tuple[tuple[str, str, dict[str, Any], str, st
             (
                 "target_achievement",
                 "target_achievement",
-                {"period": "month"},
+                {},  # the target's own period: the demo's targets are monthly
                 "Monthly target achieved",
                 "Objectif du mois atteint",
                 Display.PERCENT,
@@ -438,10 +438,10 @@ KPIS: tuple[tuple[tuple[str, str], tuple[tuple[str, str, dict[str, Any], str, st
         ("Debt", "Dette"),
         (
             ("debt_balance", "debt_balance", {}, "Balance due", "Solde dû", Display.MONEY),
-            ("overdue_amount", "overdue_amount", {}, "Overdue", "Montant échu", Display.MONEY),
+            ("overdue_amount", "debt_overdue", {"days": 0}, "Overdue", "Montant échu", Display.MONEY),
             (
                 "overdue_amount_30d",
-                "overdue_amount",
+                "debt_overdue",
                 {"days": 30},
                 "Overdue by more than 30 days",
                 "Échu depuis plus de 30 jours",
@@ -468,7 +468,14 @@ KPIS: tuple[tuple[tuple[str, str], tuple[tuple[str, str, dict[str, Any], str, st
                 "Visites (90 jours)",
                 Display.NUMBER,
             ),
-            ("activity_status", "activity_status", {"days": 60}, "Activity status", "Statut d'activité", Display.TEXT),
+            (
+                "activity_status",
+                "activity_status",
+                {"active_days": 60},
+                "Activity status",
+                "Statut d'activité",
+                Display.TEXT,
+            ),
         ),
     ),
 )

@@ -20,7 +20,7 @@ from fieldsales.demo.identity import demo_id, demo_random
 from fieldsales.demo.ledger import build_ledger_entries, draw_payment_habit, money
 from fieldsales.demo.rows import Batch, Demo, SalesByRepMonth
 from fieldsales.geo import haversine_m, offset_point
-from workflows.models import ActivitySubmission, Note, OrderLine, Visit
+from workflows.models import ActivitySubmission, Note, Order, OrderLine, OrderStatus, Visit
 
 
 @dataclass(frozen=True)
@@ -54,6 +54,8 @@ def build_history(
         visit = build_visit(history, number, checked_in_at, ended_at)
         total = build_visit_activities(history, number, visit, ended_at)
         sales[(visit.rep_id, day.year, day.month)] += total
+        if not total:
+            continue
         batch.ledger.extend(
             build_ledger_entries(
                 rng,
@@ -113,11 +115,12 @@ def build_visit(history: ClientHistory, number: int, checked_in_at: dt.datetime,
 
 
 def build_visit_activities(history: ClientHistory, number: int, visit: Visit, ended_at: dt.datetime) -> Decimal:
-    """What the rep did during the visit: a shelf check (six visits in ten), an order (always) and a note (one in
-    four). Returns the order's total."""
+    """What the rep did during the visit: a shelf check (six visits in ten), an order (four visits in five: the
+    strike rate a supervisor reads) and a note (one in four). Returns the order's total, 0 without one."""
     shelf_draw, note_draw = history.rng.random(), history.rng.random()
     build_shelf_check(history, number, visit, made=shelf_draw < 0.6)
-    total = build_order(history, number, visit, ended_at)
+    ordered = demo_random("order-made", history.index * 1000 + number).random() < 0.8
+    total = build_order(history, number, visit, ended_at) if ordered else Decimal(0)
     build_note(history, number, visit, ended_at, made=note_draw < 0.25)
     return total
 
@@ -166,18 +169,41 @@ def build_order(history: ClientHistory, number: int, visit: Visit, ended_at: dt.
                 value=value,
             )
         )
-    history.batch.submissions.append(
-        ActivitySubmission(
-            id=order_id,
-            visit_id=visit.id,
-            client_id=visit.client_id,
-            activity_id=demo.order_taking_id,
-            values={},
-            order_total=total,
-            submitted_at=ended_at - dt.timedelta(minutes=rng.randint(1, 3)),
-        )
+    submission = ActivitySubmission(
+        id=order_id,
+        visit_id=visit.id,
+        client_id=visit.client_id,
+        activity_id=demo.order_taking_id,
+        values={},
+        order_total=total,
+        submitted_at=ended_at - dt.timedelta(minutes=rng.randint(1, 3)),
     )
+    history.batch.submissions.append(submission)
+    history.batch.orders.append(build_order_document(history, number, submission, visit.rep_id))
     return total
+
+
+def build_order_document(history: ClientHistory, number: int, submission: ActivitySubmission, rep_id: int) -> Order:
+    """The order as the back office has followed it: confirmed by the clerk a day or two later, delivered two days
+    after that; the last days' still waiting. None cancelled: every order of the demo is invoiced (its ledger). Drawn
+    apart from the history's draws, which stay the same."""
+    rng = demo_random("order-status", history.index * 1000 + number)
+    order = Order(
+        submission_id=submission.id,
+        client_id=submission.client_id,
+        rep_id=rep_id,
+        ordered_at=submission.submitted_at,
+        total=submission.order_total,
+    )
+    age = (history.demo.today - submission.submitted_at.date()).days
+    confirmed = submission.submitted_at + dt.timedelta(days=rng.randint(1, 2), hours=rng.randint(1, 6))
+    steps = [(OrderStatus.CONFIRMED, confirmed)] if age >= 2 else []
+    steps += [(OrderStatus.DELIVERED, confirmed + dt.timedelta(days=2))] if age >= 5 else []
+    for status, at in steps:
+        order.status = status
+        setattr(order, f"{status}_at", at)
+        setattr(order, f"{status}_by_id", history.demo.clerk_id)
+    return order
 
 
 def build_note(history: ClientHistory, number: int, visit: Visit, ended_at: dt.datetime, *, made: bool) -> None:

@@ -12,7 +12,8 @@ from kpis.models import KpiDefinition, KpiFolder, Target
 
 
 def seed_kpi_definitions() -> None:
-    """The KPI folders and their definitions, numbered in the order the cards show them."""
+    """The KPI folders and their definitions, numbered in the order the cards show them. `ensure` runs the model's
+    validation: a metric the registry does not know, or a parameter it does not declare, stops the seed."""
     for position, ((folder_en, folder_fr), definitions) in enumerate(KPIS, start=1):
         folder = ensure(KpiFolder, {"name_en": folder_en}, {"name_fr": folder_fr})[0]
         for order, (key, metric, params, label_en, label_fr, display) in enumerate(definitions, start=1):

@@ -3,8 +3,8 @@
 An op handler (`<app>/ops.py`) that cannot apply an op raises `Rejected(code, {field: [message]})`; the push
 engine (push.py) undoes the op's writes and answers `rejected` with that code and those messages, in the rep's
 language. The codes here are the engine's, registered by `register()` (from `FieldsalesConfig.ready()`); a code
-that only one app's rule raises lives in that app and is registered there (`too_far` and `client_incomplete` in
-workflows/sync.py). A handler turns a service's ValidationError into a rejection with `Rejected.from_validation`.
+that only one app's rule raises lives in that app and is registered there (`too_far` in workflows/sync.py). A
+handler turns a service's ValidationError into a rejection with `Rejected.from_validation`.
 
 Also here, for handlers and REST views alike: `missing` (the answer for a record the rep cannot reach) and the
 readers of op values whose failure is a rejection (`uuid_or_none`, `parse_moment`). Import these from this module;

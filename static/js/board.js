@@ -1,7 +1,8 @@
 /* The supervisors' live board (/board/): today's visits of the reps they follow, on a map, in a table and as
    totals. Painted from the JSON endpoint, then kept live by the board socket. Messages sent while the socket is
    down are lost, so each time it opens the JSON is read again; a visit's version grows with each order and with
-   its end, so whichever of the two arrives last, the newer summary is kept. */
+   its end, so whichever of the two arrives last, the newer summary is kept. A supervisor may choose one rep (the
+   live messages of the others are then left out) or another day (shown as it stands, without the socket). */
 import { formatMoney } from "./lib/format.js";
 import { gettext, loadLanguage } from "./lib/i18n.js";
 import { el } from "./views/dom.js";
@@ -11,6 +12,22 @@ const ABIDJAN = [5.345, -4.024];
 const RECONNECT_S = [1, 2, 5, 10, 30, 60];
 // Never re-read the day sooner than this after the last time: a clock ahead of the server's would loop.
 const MIN_DAY_WAIT_MS = 60_000;
+
+/* The JSON's query for the day and rep chosen: today and every rep when none is. */
+export function visitsQuery({ day = "", rep = "" }) {
+  const query = new URLSearchParams();
+  if (day) query.set("day", day);
+  if (rep) query.set("rep", rep);
+  const text = query.toString();
+  return text ? `?${text}` : "";
+}
+
+/* Whether a live message's visit belongs on the board: its rep is the one chosen (if any) and it was checked in
+   during the board's day (`from` to `until`, in ms; a message may arrive after midnight). */
+export function shown({ rep = "", from = -Infinity, until = Infinity }, visit) {
+  const at = Date.parse(visit.checked_in_at);
+  return (!rep || String(visit.rep_id) === String(rep)) && at >= from && at < until;
+}
 
 /* Adds or replaces each incoming visit unless the one held is newer. */
 export function merge(held, incoming) {
@@ -44,11 +61,15 @@ function latestFirst(visits) {
 /* The board's state: the page's nodes, the visits held by id, the map, and how the server's amounts and times read. */
 function boardOf(root) {
   const lang = document.documentElement.lang;
-  const { currency, timeZone } = root.dataset;
+  const { currency, timeZone, day, rep } = root.dataset;
   const body = document.getElementById("board-rows");
   return {
     root,
     lang,
+    day,
+    rep,
+    from: -Infinity,
+    until: Infinity,
     held: new Map(),
     status: document.getElementById("board-status"),
     body,
@@ -91,7 +112,8 @@ function paint(board) {
 async function resync(board, { replace = false } = {}) {
   let response;
   try {
-    response = await fetch(board.root.dataset.visitsUrl, { headers: { Accept: "application/json" } });
+    const url = board.root.dataset.visitsUrl + visitsQuery(board);
+    response = await fetch(url, { headers: { Accept: "application/json" } });
   } catch {
     return; // No network: the socket's next opening reads again.
   }
@@ -104,9 +126,11 @@ async function resync(board, { replace = false } = {}) {
   const data = await response.json();
   if (replace) board.held.clear();
   merge(board.held, data.visits);
+  board.from = Date.parse(data.from);
+  board.until = Date.parse(data.until);
   clearTimeout(board.dayTimer);
-  // At midnight (the server's), the board starts the new day empty.
-  board.dayTimer = setTimeout(() => resync(board, { replace: true }), Math.max(MIN_DAY_WAIT_MS, Date.parse(data.until) - Date.now()));
+  // At midnight (the server's), the live board starts the new day empty; another day's stays as it is.
+  if (!board.day) board.dayTimer = setTimeout(() => resync(board, { replace: true }), Math.max(MIN_DAY_WAIT_MS, board.until - Date.now()));
   paint(board);
 }
 
@@ -122,7 +146,7 @@ function connect(board, failures) {
   socket.addEventListener("message", (event) => {
     const message = JSON.parse(event.data);
     if (message.type !== "visits") return;
-    merge(board.held, message.visits);
+    merge(board.held, message.visits.filter((visit) => shown(board, visit)));
     paint(board);
   });
   socket.addEventListener("close", () => {
@@ -138,7 +162,8 @@ function start(root) {
   const board = boardOf(root);
   paint(board);
   resync(board);
-  connect(board, 0);
+  // Another day than today: nothing live to hear of it.
+  if (!board.day) connect(board, 0);
 }
 
 /* Markers by visit: amber while in progress, green once finished. Only the tiles need a network. */
@@ -178,7 +203,8 @@ function drawMap(node) {
   };
 }
 
-const root = document.getElementById("board");
+// Imported by Node's tests for its pure functions: no page there.
+const root = typeof document === "undefined" ? null : document.getElementById("board");
 if (root) {
   loadLanguage(document.documentElement.lang)
     .catch(() => {}) // The board stays usable in English.

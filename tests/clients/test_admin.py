@@ -78,7 +78,7 @@ def shops(pos_list, wholesalers, awa, koffi, clerk):  # type: ignore[no-untyped-
 def test_archive_action_archives_selected_clients_and_bumps_their_version(clerk_client, clerk, shops):
     chosen = [shops["marche"], shops["koffi"]]
 
-    response = post_action(clerk_client, "archive", chosen)
+    response = post_action(clerk_client, "archive", chosen, post="yes")  # confirmed (tests/clients/test_bulk.py)
 
     assert response.status_code == 302
     assert messages_of(response) == ["2 clients archived."]

@@ -24,7 +24,7 @@ SHOWN = {
     "Category": "Épicerie",
     "Area (m²)": "120",
     "Monthly turnover": "12.5",
-    "Opened on": "2024-01-15",
+    "Opened on": "Jan. 15, 2024",
     "Fridge": "Yes",
     "Services": "Mobile money; Crédit",
     "Manager email": "awa@example.com",

@@ -8,6 +8,7 @@ rep they supervise; the records of a rep they do not supervise are tried at the 
 
 from __future__ import annotations
 
+import io
 import re
 import uuid
 from dataclasses import dataclass, field
@@ -19,6 +20,7 @@ from axes.models import AccessAttempt, AccessFailureLog, AccessLog
 from django.contrib import admin
 from django.contrib.auth import get_user_model
 from django.contrib.auth.models import Group, Permission
+from django.core.files.base import ContentFile
 from django.core.files.uploadedfile import SimpleUploadedFile
 from django.db.models import Model
 from django.test import Client as HttpClient
@@ -26,6 +28,7 @@ from django.test import RequestFactory
 from django.urls import reverse
 from django.utils import timezone
 from import_export.formats import base_formats
+from PIL import Image
 
 from clients.models import Client, PossibleDuplicate
 from clients.services import client_archive
@@ -51,7 +54,7 @@ from tests.factories import (
     reps_may_edit,
 )
 from tests.routes import all_routes, body
-from workflows.models import Note, OrderLine, Visit
+from workflows.models import ActivitySubmission, Note, Order, OrderLine, SubmissionPhoto, Visit
 
 SUPERUSER, MANAGER, BACK_OFFICE, SUPERVISOR, REP, ANONYMOUS = ROLES = (
     "superuser",
@@ -89,7 +92,8 @@ MATRIX: dict[str, Rights] = {
     "auth.group": Rights(view=MANAGEMENT, change=SUPERUSERS, add=SUPERUSERS, delete=SUPERUSERS,
                          actions={"delete_selected": SUPERUSERS}),
     "auth.user": Rights(view=MANAGEMENT, change=MANAGEMENT, add=MANAGEMENT, delete=SUPERUSERS,
-                        actions={"delete_selected": SUPERUSERS}),
+                        actions={"delete_selected": SUPERUSERS, "assign_supervisor": MANAGEMENT,
+                                 "deactivate": MANAGEMENT}),
     # Sign-in lockouts: the back office unlocks a username by deleting its attempt.
     "axes.accessattempt": Rights(view=OFFICE, change=SUPERUSERS, delete=OFFICE,
                                  actions={"delete_selected": OFFICE, "cleanup_expired_attempts": OFFICE}),
@@ -105,7 +109,9 @@ MATRIX: dict[str, Rights] = {
     # Clients: the back office; purge (delete) the managers; supervisors read and export.
     "clients.client": Rights(view=READERS, change=OFFICE, add=OFFICE, delete=MANAGEMENT, import_=OFFICE,
                              export=READERS,
-                             actions={"archive": OFFICE, "restore": OFFICE, "delete_selected": MANAGEMENT}),
+                             actions={"reps_add": OFFICE, "reps_remove": OFFICE, "statement_enable": OFFICE,
+                                      "statement_disable": OFFICE, "attribute_set": OFFICE, "archive": OFFICE,
+                                      "restore": OFFICE, "delete_selected": MANAGEMENT}),
     # The clients reps created anyway beside a likely duplicate: the back office reviews them; no one deletes one.
     "clients.possibleduplicate": Rights(view=READERS, change=OFFICE,
                                         actions={"not_duplicate": OFFICE, "archive_new": OFFICE,
@@ -115,6 +121,14 @@ MATRIX: dict[str, Rights] = {
     # Records made in the field: read (and exported), never rewritten, by anyone.
     "workflows.visit": Rights(view=READERS, export=READERS, actions={"delete_selected": NOBODY}),
     "workflows.orderline": Rights(view=READERS, export=READERS, actions={"delete_selected": NOBODY}),
+    # Orders: read and exported by all; only their status changes, by the back office (its page's buttons and the
+    # actions); never deleted.
+    "workflows.order": Rights(view=READERS, change=OFFICE, export=READERS,
+                              actions={"confirm": OFFICE, "deliver": OFFICE, "cancel": OFFICE,
+                                       "delete_selected": NOBODY}),
+    "workflows.activitysubmission": Rights(view=READERS, actions={"delete_selected": NOBODY}),
+    # The photo gallery, and each photo and its thumbnail (read as the gallery's pages).
+    "workflows.submissionphoto": Rights(view=READERS, actions={"delete_selected": NOBODY}),
     "workflows.note": Rights(view=READERS, actions={"delete_selected": NOBODY}),
     "workflows.product": Rights(view=OFFICE, change=OFFICE, add=OFFICE, delete=OFFICE, import_=OFFICE,
                                 actions={"delete_selected": OFFICE}),
@@ -140,6 +154,11 @@ PAGES = {
     "import": "import_",
     "process_import": "import_",
     "export": "export",
+    # An order's status, moved on by the buttons of its page (a POST; a GET goes back to the page).
+    "status": "change",
+    # A photo of the gallery and its thumbnail.
+    "image": "view",
+    "thumbnail": "view",
     # The import wizard (fieldsales.imports): its pages, and those of one import (job_id).
     "import_wizard": "import_",
     "import_template": "import_",
@@ -149,7 +168,7 @@ PAGES = {
 }
 # Pages that, let in, act on what the request names (an import, a file format, a confirmed import), which here is
 # nothing: let in, they answer 404 or 400, or send back to the form.
-PAGES_OF_NOTHING = {"process_import", "import_template", "import_job", "import_status", "import_errors"}
+PAGES_OF_NOTHING = {"process_import", "import_template", "import_job", "import_status", "import_errors", "status"}
 # The admin's own pages, which are about no model: the index and the app pages list what the user may see.
 SITE_PAGES = {
     "admin:index",
@@ -259,7 +278,14 @@ def world(db, settings, tmp_path) -> World:  # type: ignore[no-untyped-def]
         client = ClientFactory(client_list=pos_list, name=name)
         AssignmentFactory(client=client, rep=rep)
         visit = VisitFactory(rep=rep, client=client)
-        line = OrderLineFactory(submission=SubmissionFactory(visit=visit))
+        submission = SubmissionFactory(visit=visit)
+        line = OrderLineFactory(submission=submission)
+        order = Order.objects.create(
+            submission=submission, client=client, rep=rep, ordered_at=submission.submitted_at, total=line.value
+        )
+        blob = Blob(content_type="image/jpeg", size=1, width=1, height=1, uploaded_by=rep)
+        blob.file.save("photo.jpg", ContentFile(tiny_jpeg()), save=False)
+        blob.save()
         twin = ClientFactory(client_list=pos_list, name=f"{name} bis")
         AssignmentFactory(client=twin, rep=rep)
         return {
@@ -269,6 +295,9 @@ def world(db, settings, tmp_path) -> World:  # type: ignore[no-untyped-def]
             ),
             "workflows.visit": visit,
             "workflows.orderline": line,
+            "workflows.order": order,
+            "workflows.activitysubmission": submission,
+            "workflows.submissionphoto": SubmissionPhoto.objects.create(submission=submission, key="photo", blob=blob),
             "workflows.note": NoteFactory(client=client, visit=visit, author=rep, text=f"Note {name}"),
             "kpis.ledgerentry": LedgerEntryFactory(client=client, reference=f"F-{name}"),
             "kpis.target": Target.objects.create(
@@ -318,6 +347,12 @@ def world(db, settings, tmp_path) -> World:  # type: ignore[no-untyped-def]
         theirs=theirs,
         pos_list=pos_list,
     )
+
+
+def tiny_jpeg() -> bytes:
+    output = io.BytesIO()
+    Image.new("RGB", (4, 3), "white").save(output, "JPEG")
+    return output.getvalue()
 
 
 def http_for(user: Any) -> HttpClient:
@@ -465,6 +500,9 @@ TEAM_MODELS = {
     "clients.possibleduplicate": PossibleDuplicate,
     "workflows.visit": Visit,
     "workflows.orderline": OrderLine,
+    "workflows.order": Order,
+    "workflows.activitysubmission": ActivitySubmission,
+    "workflows.submissionphoto": SubmissionPhoto,
     "workflows.note": Note,
     "kpis.ledgerentry": LedgerEntry,
     "kpis.target": Target,
@@ -491,7 +529,9 @@ def test_a_supervisor_reads_only_their_reps_records_in_the_admin(world, label):
     assert [status for status, _location in answers(ours.pk)] == [200, 200, 403]
 
 
-@pytest.mark.parametrize("label", ["clients.client", "workflows.visit", "workflows.orderline", "kpis.ledgerentry"])
+@pytest.mark.parametrize(
+    "label", ["clients.client", "workflows.visit", "workflows.orderline", "workflows.order", "kpis.ledgerentry"]
+)
 def test_a_supervisors_export_holds_only_their_reps_records(world, label):
     http = http_for(world.users[SUPERVISOR])
     url = reverse(f"admin:{label.replace('.', '_')}_export")

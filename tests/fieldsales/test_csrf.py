@@ -145,8 +145,10 @@ CASES: dict[str, Case] = {
     ),
     "admin action": Case(
         "clerk",
+        # Confirmed at once (`post`): the action's confirmation page is itself a form posted with the CSRF token.
         lambda world: form(
-            "/admin/clients/client/", {"action": "archive", "_selected_action": [str(world.shop.pk)], "index": "0"}
+            "/admin/clients/client/",
+            {"action": "archive", "_selected_action": [str(world.shop.pk)], "index": "0", "post": "yes"},
         ),
         302,
         lambda world, http: Client.objects.filter(pk=world.shop.pk, archived_at__isnull=False).exists(),

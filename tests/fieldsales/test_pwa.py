@@ -78,6 +78,9 @@ def test_the_service_worker_precaches_the_shell_and_every_app_file_then_leaflet(
         and staticfiles_storage.url("leaflet/leaflet.js") not in urls
     )
     assert staticfiles_storage.url("icons/icon-512.png") not in urls + later
+    # The back office's own files (the live board, the admin's form builder) are none of the rep's business.
+    for name in ["js/board.js", "css/board.css", "js/admin/fields_builder.js", "css/admin/workflows.css"]:
+        assert staticfiles_storage.url(name) not in urls + later, name
     for url in urls[2:] + later:
         assert client.get(url).status_code == 200, url
 

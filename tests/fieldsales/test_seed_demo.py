@@ -188,7 +188,9 @@ def test_orders_add_up_and_each_is_invoiced():
     orders = ActivitySubmission.objects.filter(activity__kind=ActivityKind.ORDER).annotate(
         lines_total=Sum("lines__value"), line_count=Count("lines")
     )
-    assert orders.count() == Visit.objects.count(), "each visit takes an order"
+    # Most visits take an order, not all: the strike rate the supervisor's dashboard shows is not 100 %.
+    visits = Visit.objects.count()
+    assert 0.7 * visits <= orders.count() < visits
     invoices = {
         (entry.client_id, entry.date): entry for entry in LedgerEntry.objects.filter(kind=LedgerEntry.Kind.INVOICE)
     }

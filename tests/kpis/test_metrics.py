@@ -145,6 +145,19 @@ def test_debt_unpaid_over_more_invoices_than_one_read_counts_them_all():
     assert kpi(client, "debt_overdue_days") == 570
 
 
+def test_overdue_by_more_than_some_days_counts_only_what_fell_due_before_them():
+    client = ClientFactory()
+    LedgerEntryFactory(client=client, date=days_before(90), due_date=days_before(60), amount=Decimal("4000"))
+    LedgerEntryFactory(client=client, date=days_before(60), due_date=days_before(30), amount=Decimal("3000"))
+    LedgerEntryFactory(client=client, date=days_before(40), due_date=days_before(10), amount=Decimal("2000"))
+    LedgerEntryFactory(client=client, kind=LedgerEntry.Kind.PAYMENT, date=days_before(5), amount=Decimal("1000"))
+    # The payment settles 1000 of the oldest: unpaid 3000 (60 days late), 3000 (30 days), 2000 (10 days).
+    assert kpi(client, "debt_overdue") == kpi(client, "debt_overdue", days=0) == Decimal("8000")
+    assert kpi(client, "debt_overdue", days=10) == Decimal("6000")  # more than 10 days: not the 10-day one
+    assert kpi(client, "debt_overdue", days=30) == Decimal("3000")
+    assert kpi(client, "debt_overdue", days=60) == Decimal("0")
+
+
 def test_a_future_due_date_is_owed_but_not_overdue():
     client = ClientFactory()
     LedgerEntryFactory(

@@ -64,6 +64,8 @@ ROUTES: dict[str, Row] = {
     # The supervisors' board.
     "board": Row(SIGNED_IN),
     "board-visits": Row(SIGNED_IN),
+    # The supervisors' dashboard.
+    "dashboard": Row(SIGNED_IN),
     # Signing in and out, and what comes with it: the way in has to be open.
     "login": Row(PUBLIC),
     "logout": Row(PUBLIC),

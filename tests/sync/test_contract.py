@@ -45,7 +45,6 @@ def test_the_contract_module_lists_types_in_rank_order_and_labels_ops_and_codes_
     # The English msgids, as djangojs.po translates them.
     assert '"client.create": () => gettext("New client"),' in text
     assert '"too_far": () => gettext("You were too far from the client."),' in text
-    assert '"client_incomplete": () => gettext("Fill in the client\'s required fields first."),' in text
     assert {"invalid", "forbidden", "not_found", "op_id_reused", "depends_on_rejected", "missing_blob"} <= set(CODES)
 
 

@@ -317,7 +317,12 @@ def test_each_version_2_record_holds_exactly_what_the_document_lists(field, rep1
             "ended_at": moment_of(field.ended_visit.ended_at),
             "submissions": [
                 {"id": str(field.form_submission.pk), "activity": field.form.pk},
-                {"id": str(field.order_submission.pk), "activity": field.order.pk, "order_total": "3000.00"},
+                {
+                    "id": str(field.order_submission.pk),
+                    "activity": field.order.pk,
+                    "order_total": "3000.00",
+                    "status": "submitted",
+                },
             ],
         },
     }

@@ -635,7 +635,6 @@ def test_every_rejection_is_explained_in_french_to_a_rep_whose_phone_speaks_fren
     from clients.schema import NOT_OPTION, REQUIRED
     from clients.services import NO_EDIT
     from tests.factories import make_pos_list
-    from workflows.services import REQUIRED_BEFORE_VISIT
 
     device = french_device(rep1)
     read_only = make_pos_list("Grossistes")
@@ -672,7 +671,6 @@ def test_every_rejection_is_explained_in_french_to_a_rep_whose_phone_speaks_fren
         "forbidden",
         "not_found",
         "too_far",
-        "client_incomplete",
         "op_id_reused",
         "depends_on_rejected",
         "missing_blob",
@@ -683,7 +681,6 @@ def test_every_rejection_is_explained_in_french_to_a_rep_whose_phone_speaks_fren
         ("forbidden", "non_field_errors"): (NO_CREATE, {}),
         ("not_found", "non_field_errors"): (NOT_FOUND_MESSAGE, {}),
         ("too_far", "distance_m"): (TOO_FAR_MESSAGE, {"distance": 300, "radius": 100}),
-        ("client_incomplete", "surface_m2"): (REQUIRED_BEFORE_VISIT, {}),
         ("op_id_reused", "non_field_errors"): (OP_ID_REUSED_MESSAGE, {}),
         ("depends_on_rejected", "non_field_errors"): (DEPENDS_MESSAGE, {}),
         ("missing_blob", "photo"): (BLOB_MISSING, {}),

@@ -17,7 +17,7 @@ from fieldsales.sync.errors import DEPENDS_MESSAGE, NOT_FOUND_MESSAGE
 from tests.factories import ABIDJAN, ActivityFactory, ProductFactory, WorkflowFactory, make_client, make_pos_list
 from tests.sync.conftest import new_id, op
 from tests.sync.test_push import checkin_data, push_one
-from workflows.models import ActivityKind, ActivitySubmission, Note, OrderLine, Visit
+from workflows.models import Activity, ActivityKind, ActivitySubmission, Note, OrderLine, Visit
 from workflows.ops import UNKNOWN_ACTIVITY, UNKNOWN_WORKFLOW
 from workflows.services import (
     BAD_LINE,
@@ -27,7 +27,6 @@ from workflows.services import (
     NOTE_VISIT_ELSEWHERE,
     ORDER_NEEDS_LINES,
     ORDER_TOO_LARGE,
-    REQUIRED_BEFORE_VISIT,
     TOO_FAR_MESSAGE,
     VISIT_ENDED,
     WORKFLOW_INACTIVE,
@@ -224,30 +223,28 @@ def make_required(client_list: Any, key: str) -> None:
     AttributeDefinition.objects.filter(client_list=client_list, key=key).update(required=True)
 
 
-def test_a_checkin_at_a_client_missing_a_required_field_is_rejected_client_incomplete_naming_it(
+def test_a_checkin_at_a_client_missing_fields_made_required_is_applied_the_visit_is_never_lost(
     device1, pos_list_editable, client, workflow
 ):
+    # The fields became required while the rep was offline: the phone could not ask for them before the check-in.
     make_required(pos_list_editable, "surface_m2")
     make_required(pos_list_editable, "frigo")
 
     result = push_one(device1, op("visit.checkin", data=checkin_data(client, workflow)))
 
-    assert (result["status"], result["code"]) == ("rejected", "client_incomplete")
-    assert result["errors"] == {"surface_m2": [str(REQUIRED_BEFORE_VISIT)], "frigo": [str(REQUIRED_BEFORE_VISIT)]}
-    assert Visit.objects.count() == 0
+    assert (result["status"], result["code"]) == ("applied", None)
+    assert Visit.objects.filter(client=client).count() == 1
 
 
-def test_filling_the_missing_fields_lets_the_same_checkin_apply_when_sent_again(
-    device1, pos_list_editable, client, workflow
-):
+def test_missing_fields_filled_after_the_checkin_are_applied_too(device1, pos_list_editable, client, workflow):
     make_required(pos_list_editable, "surface_m2")
     checkin = op("visit.checkin", data=checkin_data(client, workflow))
     fill = op("client.update", str(client.pk), {"attributes": {"surface_m2": 25}}, base_version=1)
 
-    first, filled, again = device1.push(checkin, fill, checkin)
+    checked_in, filled = device1.push(checkin, fill)
 
-    assert (first["code"], filled["status"], again["status"]) == ("client_incomplete", "applied", "applied")
-    assert Visit.objects.filter(pk=checkin["entity_id"]).exists()
+    assert (checked_in["status"], filled["status"]) == ("applied", "applied")
+    assert ClientModel.objects.get(pk=client.pk).attributes["surface_m2"] == 25
 
 
 def test_a_workflow_whose_activities_need_no_visit_ignores_missing_client_fields(device1, pos_list_editable, client):
@@ -624,13 +621,10 @@ def test_ops_on_a_visit_whose_checkin_was_rejected_are_rejected_depends_on_rejec
     assert Visit.objects.count() == ActivitySubmission.objects.count() == Note.objects.count() == 0
 
 
-def test_a_rejected_checkin_sent_again_is_tried_again_not_answered_as_depending_on_itself(
-    device1, pos_list_editable, client, workflow
-):
-    make_required(pos_list_editable, "surface_m2")
-    checkin = op("visit.checkin", data=checkin_data(client, workflow))
-    assert push_one(device1, checkin)["code"] == "client_incomplete"
+def test_a_rejected_checkin_sent_again_is_tried_again_not_answered_as_depending_on_itself(device1, client, workflow):
+    checkin = op("visit.checkin", data=checkin_data(client, workflow, metres=400))
+    assert push_one(device1, checkin)["code"] == "too_far"
 
-    assert push_one(device1, checkin)["code"] == "client_incomplete"
-    AttributeDefinition.objects.filter(client_list=pos_list_editable, key="surface_m2").update(required=False)
+    assert push_one(device1, checkin)["code"] == "too_far"
+    Activity.objects.filter(workflow=workflow).update(radius_m=500)
     assert push_one(device1, checkin)["status"] == "applied"

@@ -9,7 +9,7 @@ from __future__ import annotations
 from drf_spectacular.utils import inline_serializer
 from rest_framework import serializers
 
-from workflows.models import ActivityKind
+from workflows.models import ActivityKind, OrderStatus
 
 # An inline serializer, because a declared field cannot be called `fields` on a Serializer class.
 ACTIVITY = inline_serializer(
@@ -62,6 +62,9 @@ class SubmissionSerializer(serializers.Serializer):
     activity_name = serializers.CharField()
     values = serializers.DictField(help_text="The activity's form values, by field key.")
     order_total = serializers.DecimalField(max_digits=14, decimal_places=2, coerce_to_string=True)
+    status = serializers.ChoiceField(
+        choices=OrderStatus.choices, allow_null=True, help_text="Where the order stands; null if it is no order."
+    )
     submitted_at = serializers.DateTimeField()
     lines = OrderLineSerializer(many=True)
 

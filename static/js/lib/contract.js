@@ -30,5 +30,4 @@ export const CODE_LABELS = {
   "depends_on_rejected": () => gettext("It depends on a change that was refused."),
   "missing_blob": () => gettext("Its photo never reached the server."),
   "too_far": () => gettext("You were too far from the client."),
-  "client_incomplete": () => gettext("Fill in the client's required fields first."),
 };

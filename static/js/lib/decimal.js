@@ -79,6 +79,13 @@ export function multiply(a, b) {
   return { negative: a.negative !== b.negative, coefficient: a.coefficient * b.coefficient, exponent: a.exponent + b.exponent };
 }
 
+/* -1, 0 or 1 as `a` is below, equal to or above `b` (Decimal's comparison: 1.50 equals 1.5). */
+export function compare(a, b) {
+  const difference = add(a, { ...b, negative: !b.negative });
+  if (difference.coefficient === 0n) return 0;
+  return difference.negative ? -1 : 1;
+}
+
 export function add(a, b) {
   const exponent = Math.min(a.exponent, b.exponent);
   const scaled = (n) => (n.negative ? -1n : 1n) * n.coefficient * 10n ** BigInt(n.exponent - exponent);

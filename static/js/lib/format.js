@@ -25,6 +25,16 @@ export function formatMoment(iso, lang = pageLanguage()) {
   return Number.isNaN(date.getTime()) ? String(iso) : date.toLocaleString(lang, { dateStyle: "medium", timeStyle: "short" });
 }
 
+/* A moment as a list of changes names it: day, month and time ("3 déc., 14:05"; "Dec 3, 14:05"), with the year when
+   it is not `now`'s. The text itself when it is not one. */
+export function formatShortMoment(iso, lang = pageLanguage(), now = new Date()) {
+  const date = new Date(iso);
+  if (!iso || Number.isNaN(date.getTime())) return iso ? String(iso) : "";
+  const options = { day: "numeric", month: "short", hour: "2-digit", minute: "2-digit", hourCycle: "h23" };
+  if (date.getFullYear() !== now.getFullYear()) options.year = "numeric";
+  return date.toLocaleString(lang, options);
+}
+
 /* The first letters of a name's first two words, for a client's icon ("Boutique Awa" → "BA"); "?" for no name. */
 export function initials(name) {
   return (name || "?")

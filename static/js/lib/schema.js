@@ -4,7 +4,7 @@
    and the value sent is the one it stores. No limit is written here: an attribute pulled before the server published
    its rules is left to the server, which checks every value again; its answer wins.
    tests/sync/test_rule_parity.py runs one table of values through both and fails on any difference. */
-import { adjusted, digitCount, isIntegral, parseDecimal, plainText, pyLength, pySplit, pyStrip, toBigInt } from "./decimal.js";
+import { adjusted, compare, digitCount, isIntegral, parseDecimal, plainText, pyLength, pySplit, pyStrip, toBigInt } from "./decimal.js";
 import { gettext, interpolate, language } from "./i18n.js";
 import { readPhone } from "./phones.js";
 
@@ -15,6 +15,8 @@ export const MESSAGES = {
   integerRange: ({ min, max }) => interpolate(gettext("Enter a number between %(min)s and %(max)s."), { min, max }),
   decimal: () => gettext("Enter a number."),
   decimalDigits: ({ max_digits }) => interpolate(gettext("Enter a number with at most %(max)s digits."), { max: max_digits }),
+  belowMinimum: ({ min_value }) => interpolate(gettext("Enter a number of at least %(min)s."), { min: min_value }),
+  aboveMaximum: ({ max_value }) => interpolate(gettext("Enter a number of at most %(max)s."), { max: max_value }),
   date: () => gettext("Enter a date."),
   email: () => gettext("Enter a valid email address."),
   option: () => gettext("Choose one of the options."),
@@ -69,7 +71,14 @@ function cleanInteger(rules, value) {
   const tooBig = adjusted(number) > String(rules.max).length;
   const whole = tooBig ? null : toBigInt(number);
   if (tooBig || whole < BigInt(rules.min) || whole > BigInt(rules.max)) return refused("range", MESSAGES.integerRange(rules));
-  return { value: Number(whole) };
+  return outOfBounds(rules, number) || { value: Number(whole) };
+}
+
+/* The field's own bounds (an activity field's `min_value` and `max_value`, inclusive), or null within them. */
+function outOfBounds(rules, number) {
+  if (rules.min_value != null && compare(number, parseDecimal(String(rules.min_value))) < 0) return refused("min_value", MESSAGES.belowMinimum(rules));
+  if (rules.max_value != null && compare(number, parseDecimal(String(rules.max_value))) > 0) return refused("max_value", MESSAGES.aboveMaximum(rules));
+  return null;
 }
 
 function cleanDecimal(rules, value) {
@@ -78,6 +87,8 @@ function cleanDecimal(rules, value) {
   if (rules.max_digits != null && (digitCount(number) > rules.max_digits || Math.abs(adjusted(number)) > rules.max_digits)) {
     return refused("max_digits", MESSAGES.decimalDigits(rules));
   }
+  const bounded = outOfBounds(rules, number);
+  if (bounded) return bounded;
   if (number.coefficient === 0n) return { value: "0" };
   const plain = plainText(number);
   return { value: plain.includes(".") ? plain.replace(/0+$/, "").replace(/\.$/, "") : plain };

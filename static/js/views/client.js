@@ -2,7 +2,7 @@
    Edit details with full access, Delete (archive) with the archive right. */
 import { activityBlocked, canArchive, canEdit } from "../lib/access.js";
 import { readOne } from "../lib/db.js";
-import { formatAmount, formatMoment } from "../lib/format.js";
+import { formatAmount, formatMoment, formatShortMoment } from "../lib/format.js";
 import { gettext, interpolate, language, localized } from "../lib/i18n.js";
 import { archiveClient } from "../lib/outbox.js";
 import { display, isEmpty } from "../lib/schema.js";
@@ -33,7 +33,8 @@ function attributeValue(attribute, value, row) {
   return display(attribute, value);
 }
 
-/* Who created the client and who last edited it, and when. */
+/* Who created the client and, once it was changed (a version after its first), who last changed it and when: the
+   server's record names them (its `updated_by`, `updated_at`: the latest change of the client's history). */
 function metaOf(row) {
   const meta = [];
   if (row.server?.created_at) {
@@ -41,9 +42,9 @@ function metaOf(row) {
       el("p", {}, interpolate(gettext("Created by %(who)s on %(when)s"), { who: row.server.created_by || "—", when: formatMoment(row.server.created_at) })),
     );
   }
-  if (row.server?.updated_at) {
+  if (row.server?.updated_at && row.version > 1) {
     meta.push(
-      el("p", {}, interpolate(gettext("Last edited by %(who)s on %(when)s"), { who: row.server.updated_by || "—", when: formatMoment(row.server.updated_at) })),
+      el("p", { class: "last-edited" }, interpolate(gettext("Last edited by %(who)s, %(when)s"), { who: row.server.updated_by || "—", when: formatShortMoment(row.server.updated_at) })),
     );
   }
   if (!row.server) meta.push(el("p", {}, gettext("Not on the server yet: it will be sent at the next sync.")));
@@ -71,6 +72,12 @@ function info(row) {
   ];
 }
 
+/* Where an order stands, as the back office moved it on (the server's record of the visit says it). */
+function orderStatus(status) {
+  const labels = { submitted: gettext("Submitted"), confirmed: gettext("Confirmed"), delivered: gettext("Delivered"), cancelled: gettext("Cancelled") };
+  return labels[status] ? el("span", { class: `hint order-${status}` }, ` · ${labels[status]}`) : null;
+}
+
 function visitItem(visit) {
   const workflow = state.workflows.get(String(visit.workflow));
   return el("li", {}, [
@@ -79,7 +86,7 @@ function visitItem(visit) {
     workflow ? localized(workflow.data, "name") : "",
     visit.rep ? el("span", { class: "hint" }, ` · ${visit.rep}`) : null,
     visit.pending ? syncMark(visit) : null,
-    el("ul", {}, (visit.submissions || []).map((submission) => el("li", {}, activityName(state, visit.workflow, submission.activity) || submission.activity_name || ""))),
+    el("ul", {}, (visit.submissions || []).map((submission) => el("li", {}, [activityName(state, visit.workflow, submission.activity) || submission.activity_name || "", orderStatus(submission.status)]))),
   ]);
 }
 

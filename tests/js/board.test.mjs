@@ -1,0 +1,47 @@
+/* The live board's filters: the JSON's query for the day and rep chosen, and which live messages the board keeps. */
+import assert from "node:assert/strict";
+import { describe, test } from "node:test";
+
+import { merge, shown, visitsQuery } from "../../static/js/board.js";
+
+const FROM = Date.parse("2026-03-10T00:00:00Z");
+const UNTIL = Date.parse("2026-03-11T00:00:00Z");
+const visit = (id, repId, at, version = 1) => ({ id, rep_id: repId, checked_in_at: at, version });
+
+describe("visitsQuery", () => {
+  test("names only what was chosen", () => {
+    assert.equal(visitsQuery({}), "");
+    assert.equal(visitsQuery({ day: "", rep: "" }), "");
+    assert.equal(visitsQuery({ day: "2026-03-10" }), "?day=2026-03-10");
+    assert.equal(visitsQuery({ day: "2026-03-10", rep: "7" }), "?day=2026-03-10&rep=7");
+    assert.equal(visitsQuery({ rep: "7" }), "?rep=7");
+  });
+});
+
+describe("shown", () => {
+  test("keeps every rep's visits of the day when no rep is chosen", () => {
+    const day = { from: FROM, until: UNTIL };
+    assert.equal(shown(day, visit("a", 7, "2026-03-10T09:00:00Z")), true);
+    assert.equal(shown(day, visit("b", 8, "2026-03-10T23:59:59Z")), true);
+  });
+
+  test("leaves out the other reps' visits when one is chosen (the page's rep is text, the visit's a number)", () => {
+    const day = { rep: "7", from: FROM, until: UNTIL };
+    assert.equal(shown(day, visit("a", 7, "2026-03-10T09:00:00Z")), true);
+    assert.equal(shown(day, visit("b", 8, "2026-03-10T09:00:00Z")), false);
+  });
+
+  test("leaves out a visit of another day: a message heard after midnight belongs to the next board", () => {
+    const day = { from: FROM, until: UNTIL };
+    assert.equal(shown(day, visit("a", 7, "2026-03-11T00:00:00Z")), false);
+    assert.equal(shown(day, visit("b", 7, "2026-03-09T23:59:59Z")), false);
+  });
+
+  test("a message filtered this way leaves the visits held as they were", () => {
+    const held = new Map([["a", visit("a", 7, "2026-03-10T09:00:00Z")]]);
+    const incoming = [visit("a", 7, "2026-03-10T09:00:00Z", 2), visit("b", 8, "2026-03-10T10:00:00Z")];
+    merge(held, incoming.filter((v) => shown({ rep: "7", from: FROM, until: UNTIL }, v)));
+    assert.deepEqual([...held.keys()], ["a"]);
+    assert.equal(held.get("a").version, 2);
+  });
+});
