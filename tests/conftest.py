@@ -1,14 +1,17 @@
 from collections.abc import Iterator
+from typing import Any
 
 import pytest
 from django.conf import settings
 from django.contrib.auth.models import Group
-from django.db import connection
+from django.db import DEFAULT_DB_ALIAS, connection
 from django.test import override_settings
 from django.utils import translation
+from whitenoise.middleware import WhiteNoiseMiddleware
 
 from clients.models import ClientList, ListAccess
 from fieldsales.accounts import REPS
+from tests import flush
 from tests.factories import BackOfficeFactory, ManagerFactory, RepFactory, make_pos_list, reps_may_edit
 
 
@@ -22,6 +25,45 @@ def pytest_collection_modifyitems(config: pytest.Config, items: list[pytest.Item
     for item in items:
         if "postgres" in item.keywords:
             item.add_marker(skip)
+
+
+@pytest.fixture(scope="session")
+def django_db_setup(django_db_setup: None, django_db_blocker: Any) -> Iterator[None]:
+    """The test database as pytest-django makes it; the tests that commit for real end with `tests.flush`'s cheaper
+    flush, which writes back the rows post_migrate wrote when it was made."""
+    with django_db_blocker.unblock():
+        uninstall = flush.install({DEFAULT_DB_ALIAS: flush.snapshot(DEFAULT_DB_ALIAS)})
+    yield
+    uninstall()
+
+
+@pytest.fixture(scope="session", autouse=True)
+def static_files_listed_once() -> Iterator[None]:
+    """WhiteNoise lists every static file its finders know each time its middleware is made, which is each time a
+    test makes an HTTP client: about 40 ms, hundreds of times a run. The files do not change while the tests run (the
+    tests that collect them write to STATIC_ROOT, which WhiteNoise reads apart), so the list is made once for each
+    configuration and copied after."""
+    original = WhiteNoiseMiddleware.add_files_from_finders
+    listed: dict[tuple[Any, ...], dict[str, Any]] = {}
+
+    def add_files_from_finders(self: WhiteNoiseMiddleware) -> None:
+        key = (
+            type(self),
+            self.static_prefix,
+            self.max_age,
+            repr(settings.STATICFILES_DIRS),
+            tuple(settings.INSTALLED_APPS),
+            tuple(settings.STATICFILES_FINDERS),
+        )
+        if key not in listed:
+            before = dict(self.files)
+            original(self)
+            listed[key] = {url: found for url, found in self.files.items() if before.get(url) is not found}
+        self.files.update(listed[key])
+
+    WhiteNoiseMiddleware.add_files_from_finders = add_files_from_finders  # type: ignore[method-assign]
+    yield
+    WhiteNoiseMiddleware.add_files_from_finders = original  # type: ignore[method-assign]
 
 
 @pytest.fixture(scope="session", autouse=True)

@@ -1,13 +1,15 @@
 """factory_boy factories for the domain models, and the few makers that go through the app's services."""
 
 import datetime as dt
-from collections.abc import Iterable
+import sys
+from collections.abc import Callable, Iterable, Iterator
 from decimal import Decimal
-from typing import Any
+from typing import Any, TypeVar
 
 import factory
 from django.contrib.auth import get_user_model
 from django.contrib.auth.models import Group
+from django.db import transaction
 from django.test import Client as HttpClient
 from django.utils import timezone
 
@@ -20,6 +22,8 @@ from workflows.models import Activity, ActivityKind, ActivitySubmission, Note, O
 
 # Abidjan's centre: where `make_client` puts a client unless told otherwise.
 ABIDJAN = (5.3599, -4.0083)
+
+T = TypeVar("T")
 
 
 class UserFactory(factory.django.DjangoModelFactory):
@@ -379,3 +383,27 @@ def make_visit_workflow(
     )
     made = [ProductFactory(name=name, unit_price=Decimal(price)) for name, price in products]
     return {"workflow": workflow, "form": form, "order": order, "note": note, "products": made}
+
+
+def shared_by_the_module(django_db_blocker: Any, build: Callable[[], T]) -> Iterator[T]:
+    """For a module-scoped fixture: what `build` writes, made once for the module's tests instead of once each.
+
+    `build` runs in a transaction left open while the module's tests run, each in a savepoint of its own
+    (pytest-django's `db` nests its atomic block in this one), and rolled back after the last: every test starts from
+    `build`'s rows and none sees another's writes. Only for tests on `db`: a test on `transactional_db` empties the
+    database, and with it these rows. The Python objects `build` returns are shared too: hand a test fresh ones (read
+    again by their keys) wherever it could change them."""
+    with django_db_blocker.unblock():
+        atomic = transaction.atomic()
+        atomic.__enter__()
+        try:
+            built = build()
+        except BaseException:
+            atomic.__exit__(*sys.exc_info())
+            raise
+    try:
+        yield built
+    finally:
+        with django_db_blocker.unblock():
+            transaction.set_rollback(True)
+            atomic.__exit__(None, None, None)

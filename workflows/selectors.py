@@ -68,14 +68,20 @@ def board_summaries(visits: QuerySet[Visit], *, with_supervisor: bool = False) -
 
     `with_supervisor` adds `supervisor_id` (the rep's, or None): where a live message goes."""
     columns = (*_COLUMNS, "rep__profile__supervisor_id") if with_supervisor else _COLUMNS
+    # The visit's sales as everywhere else (`orders_counted`: a cancelled order is not one), summed in a subquery.
+    sales = (
+        orders_counted()
+        .filter(visit=OuterRef("pk"))
+        .order_by()
+        .values("visit")
+        .annotate(total=Sum("order_total"))
+        .values("total")
+    )
+    money = DecimalField(max_digits=16, decimal_places=2)
     rows = (
         visits.order_by()
         .values(*columns)
-        .annotate(
-            order_total=Coalesce(
-                Sum("submissions__order_total"), Value(Decimal("0")), output_field=DecimalField(max_digits=16)
-            )
-        )
+        .annotate(order_total=Coalesce(Subquery(sales, output_field=money), Value(Decimal("0")), output_field=money))
         .order_by("checked_in_at", "id")
     )
     return [_summary(row, with_supervisor=with_supervisor) for row in rows]

@@ -402,7 +402,8 @@ def test_the_nearest_first_query_narrows_through_the_position_index(api, pos_lis
 
 # Queries ------------------------------------------------------------------------------------------
 
-# One page of the client list costs, whatever its length:
+# One page of the client list costs, whatever its length (10 clients, a short page; 30, a full page of 25 and more
+# behind it: a query made per client would show as well as with hundreds):
 #   1. the session,
 #   2. the signed-in user,
 #   3. the lists the user may read (their schemas make the attr_<key> filters),
@@ -411,7 +412,7 @@ def test_the_nearest_first_query_narrows_through_the_position_index(api, pos_lis
 LIST_QUERIES = 5
 
 
-@pytest.mark.parametrize("count", [10, 100])
+@pytest.mark.parametrize("count", [10, 30])
 def test_a_page_costs_the_same_queries_whatever_the_number_of_clients(
     api, make_client_by_awa, django_assert_num_queries, count
 ):
@@ -451,7 +452,7 @@ def test_a_page_costs_the_same_queries_whatever_the_number_of_lists(api, awa, re
 BACK_OFFICE_LIST_QUERIES = 8
 
 
-@pytest.mark.parametrize("count", [10, 100])
+@pytest.mark.parametrize("count", [10, 30])
 def test_a_back_office_page_costs_the_same_queries_whatever_the_number_of_clients(
     back_office, make_client_by_awa, django_assert_num_queries, count
 ):

@@ -22,7 +22,7 @@ from clients.models import AttributeDefinition, Client
 from kpis.models import KpiDefinition, KpiFolder, LedgerEntry
 from kpis.services import kpi_cards_refresh, kpi_folder_changed
 from tests.browser import wait_for
-from tests.e2e.conftest import TIMEOUT_MS, assigned_client, go_offline, open_phone, sign_in, wait_controlled
+from tests.e2e.conftest import assigned_client, go_offline, open_phone, sign_in, wait_controlled
 from tests.e2e.test_offline_client_create import fill_new_client
 from tests.e2e.test_visits import sales_visit, start_visit  # noqa: F401 (sales_visit is a fixture)
 
@@ -248,8 +248,7 @@ def test_settings_says_in_words_that_the_network_is_gone(phone, pos_list_editabl
 
 
 def test_settings_says_in_words_that_the_network_did_not_answer(browser, live_server, pos_list_editable, rep):
-    context = browser.new_context(base_url=live_server.url, locale="en-GB", service_workers="block")
-    context.set_default_timeout(TIMEOUT_MS)
+    context = open_phone(browser, live_server.url, service_workers="block")
     page = sign_in(context, rep.username)
     # Online as far as the phone knows, but nothing comes back: a weak network's usual failure.
     context.route("**/api/sync/**", lambda route: route.abort("connectionfailed"))
@@ -286,10 +285,7 @@ def test_work_still_on_the_phone_is_named_and_signing_out_asks_then_keeps_it_for
     browser, live_server, pos_list_editable, rep, clerk_user
 ):
     assigned_client(clerk_user, pos_list_editable, rep, "Boutique Awa", north_m=20)
-    context = browser.new_context(
-        viewport={"width": 390, "height": 800}, base_url=live_server.url, locale="en-GB", service_workers="block"
-    )
-    context.set_default_timeout(TIMEOUT_MS)
+    context = open_phone(browser, live_server.url, service_workers="block")
     # The server takes no change: what the rep does stays on the phone.
     context.route("**/api/sync/push", lambda route: route.fulfill(status=503, body="busy"))
     page = sign_in(context, rep.username)

@@ -11,7 +11,7 @@ from typing import Any
 import pytest
 from playwright.sync_api import expect
 
-from tests.e2e.conftest import TIMEOUT_MS, go_offline, sign_in, wait_controlled, wait_synced
+from tests.e2e.conftest import go_offline, open_phone, sign_in, wait_controlled, wait_synced
 
 PHONE_393 = {"width": 393, "height": 851}
 WRONG = "not-the-password"
@@ -19,9 +19,9 @@ WRONG = "not-the-password"
 
 @pytest.fixture
 def french_phone(browser: Any, live_server: Any) -> Iterator[Any]:
-    """A 393×851 phone whose browser speaks French, as most reps' do."""
-    context = browser.new_context(viewport=PHONE_393, base_url=live_server.url, locale="fr-FR", service_workers="allow")
-    context.set_default_timeout(TIMEOUT_MS)
+    """A 393×851 phone whose browser speaks French, as most reps' do. Its position is granted, as on a rep's phone: a
+    first sync without one waits for it (1.5 s) before asking for the nearest clients."""
+    context = open_phone(browser, live_server.url, viewport=PHONE_393, locale="fr-FR")
     yield context
     context.close()
 

@@ -15,12 +15,14 @@ import struct
 import sys
 import uuid
 import zlib
-from collections.abc import AsyncIterator
+from collections.abc import AsyncIterator, Iterator
 from typing import Any
 
 import brotli
 import pytest
 from asgiref.sync import async_to_sync
+from django.contrib.auth import get_user_model
+from django.db import DEFAULT_DB_ALIAS
 from django.http import FileResponse, HttpResponse, StreamingHttpResponse
 from django.test import AsyncClient, RequestFactory
 from django.test import Client as HttpClient
@@ -30,6 +32,7 @@ from PIL import Image
 
 from fieldsales.compression import PREFERENCE, CompressionMiddleware, accepted_codings
 from fieldsales.sync.blobs import blob_store
+from tests import flush
 from tests.factories import RepFactory, make_client, make_pos_list, reps_may_edit
 from tests.texts import text_of
 
@@ -45,15 +48,32 @@ PASSWORD = "fieldsales"  # tests.factories.UserFactory's
 CSRF_FIELD = re.compile(rb'name="csrfmiddlewaretoken" value="([^"]+)"')
 
 
+@pytest.fixture(scope="module")
+def shops_committed(django_db_setup: None, django_db_blocker: Any) -> Iterator[None]:
+    """Awa, a rep, with 40 shops on a list the reps work on: their pull page is a few KB of JSON.
+
+    Committed for real, since on PostgreSQL a pull hands out only changes whose transactions have ended; once for the
+    module, since 40 clients through the services take seconds, and the tests only read them (what a test writes is
+    rolled back with its own transaction, `db`). The database is then emptied as after a transactional test."""
+    with django_db_blocker.unblock():
+        post_migrate_rows = flush.snapshot(DEFAULT_DB_ALIAS)
+    try:
+        with django_db_blocker.unblock():
+            pos_list = reps_may_edit(make_pos_list())
+            user = RepFactory(username="awa")
+            for number in range(40):
+                make_client(pos_list, user=user, reps=(user,), name=f"Boutique {number}", statement_enabled=True)
+        yield
+    finally:
+        with django_db_blocker.unblock():
+            flush.flush_and_restore(DEFAULT_DB_ALIAS, post_migrate_rows)
+
+
 @pytest.fixture
-def rep(transactional_db, settings, tmp_path):  # type: ignore[no-untyped-def]
-    """A rep with 40 shops on a list the reps work on: their pull page is a few KB of JSON."""
+def rep(shops_committed, db, settings, tmp_path):  # type: ignore[no-untyped-def]
+    """Awa, of `shops_committed`; the photos a test stores go to its own directory."""
     settings.MEDIA_ROOT = tmp_path / "media"
-    pos_list = reps_may_edit(make_pos_list())
-    user = RepFactory(username="awa")
-    for number in range(40):
-        make_client(pos_list, user=user, reps=(user,), name=f"Boutique {number}", statement_enabled=True)
-    return user
+    return get_user_model().objects.get(username="awa")
 
 
 @pytest.fixture

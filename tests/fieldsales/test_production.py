@@ -1,11 +1,13 @@
 """Production settings: the deploy checks pass, pages carry a strict Content-Security-Policy, sign-in is throttled.
 
-The deploy checks run in a fresh process with the environment `make serve` gives (DEBUG off, HTTPS on by default,
-PostgreSQL, Redis), since settings are read once from the environment.
+The deploy checks run in fresh processes with the environment `make serve` gives (DEBUG off, HTTPS on by default,
+PostgreSQL, Redis), since settings are read once from the environment; the HTTPS settings are read from the settings
+module loaded afresh in that environment.
 """
 
 from __future__ import annotations
 
+import importlib.util
 import json
 import os
 import secrets
@@ -13,6 +15,7 @@ import subprocess
 import sys
 from pathlib import Path
 from typing import Any
+from unittest import mock
 
 import pytest
 from axes.models import AccessAttempt
@@ -33,51 +36,121 @@ PRODUCTION = {
 }
 
 
-def manage(*args: str, unset: tuple[str, ...] = (), **environment: str) -> subprocess.CompletedProcess[str]:
+def environment(variables: dict[str, str], *, unset: tuple[str, ...] = ()) -> dict[str, str]:
     # The tests' own overrides (HTTPS=false, the test secret key…) stay out: only what production sets.
     dropped = {"HTTPS", "STATIC_MANIFEST", "DEBUG", *unset}
     env = {name: value for name, value in os.environ.items() if name not in dropped}
-    env.update({name: value for name, value in environment.items() if name not in unset})
-    return subprocess.run(
-        [sys.executable, "manage.py", *args], cwd=ROOT, env=env, capture_output=True, text=True, timeout=120
+    env.update({name: value for name, value in variables.items() if name not in unset})
+    return env
+
+
+# `manage.py check --deploy --fail-level WARNING` in each environment read from stdin (JSON, by name), each run's exit
+# code and output printed (JSON). A process's settings are read once, so each run is a fork made before Django reads
+# any: each reads its own environment from the start, as `make serve` would. A process of its own for each cost seconds
+# of start-up: the libraries that take most of it and read no setting (the ASGI server, the PDF and chart renderers,
+# the spreadsheet reader, PostgreSQL's driver) are imported once, before the forks.
+DEPLOY_CHECKS = """
+import json, os, sys, tempfile, traceback
+import daphne.server, openpyxl, psycopg, pygal, xhtml2pdf.pisa
+from django.conf import settings
+import manage
+
+assert not settings.configured, "a library imported before the forks read the settings"
+results = {}
+for name, environment in json.load(sys.stdin).items():
+    with tempfile.TemporaryFile("w+") as out, tempfile.TemporaryFile("w+") as err:
+        pid = os.fork()
+        if pid == 0:
+            code = 1
+            try:
+                os.environ.clear()
+                os.environ.update(environment)
+                os.dup2(out.fileno(), 1)
+                os.dup2(err.fileno(), 2)
+                sys.argv = ["manage.py", "check", "--deploy", "--fail-level", "WARNING"]
+                manage.main()
+                code = 0
+            except SystemExit as exit:
+                code = exit.code if isinstance(exit.code, int) else 1
+            except BaseException:
+                traceback.print_exc()
+            finally:
+                sys.stdout.flush()
+                sys.stderr.flush()
+                os._exit(code)
+        returncode = os.waitstatus_to_exitcode(os.waitpid(pid, 0)[1])
+        out.seek(0)
+        err.seek(0)
+        results[name] = {"returncode": returncode, "stdout": out.read(), "stderr": err.read()}
+print(json.dumps(results))
+"""
+
+
+@pytest.fixture(scope="module")
+def deploy_checks() -> dict[str, dict[str, Any]]:
+    """The deploy checks' exit code and output in each environment the tests below try, by name."""
+    environments = {
+        "production": environment(PRODUCTION),
+        "no PostgreSQL, no Redis": environment(PRODUCTION, unset=("DATABASE_URL", "REDIS_URL")),
+        "plain HTTP": environment({**PRODUCTION, "HTTPS": "false"}),
+        "no SITE_URL": environment(PRODUCTION, unset=("SITE_URL",)),
+    }
+    result = subprocess.run(
+        [sys.executable, "-c", DEPLOY_CHECKS],
+        cwd=ROOT,
+        input=json.dumps(environments),
+        capture_output=True,
+        text=True,
+        timeout=120,
     )
-
-
-def test_the_deploy_checks_pass_with_production_settings() -> None:
-    result = manage("check", "--deploy", "--fail-level", "WARNING", **PRODUCTION)
-    assert result.returncode == 0, result.stdout + result.stderr
-    assert "no issues" in result.stdout
-
-
-def test_the_deploy_checks_refuse_sqlite_and_an_in_memory_channel_layer() -> None:
-    result = manage("check", "--deploy", "--fail-level", "WARNING", unset=("DATABASE_URL", "REDIS_URL"), **PRODUCTION)
-    assert result.returncode != 0
-    assert "fieldsales.W001" in result.stderr
-    assert "fieldsales.W002" in result.stderr
-
-
-def test_the_deploy_checks_refuse_plain_http() -> None:
-    result = manage("check", "--deploy", "--fail-level", "WARNING", **{**PRODUCTION, "HTTPS": "false"})
-    assert result.returncode != 0
-    for check in ("security.W004", "security.W008", "security.W012", "security.W016"):  # HSTS, redirect, cookies
-        assert check in result.stderr
-
-
-def production_settings() -> dict[str, Any]:
-    code = (
-        "import json; from django.conf import settings as s; print(json.dumps({"
-        "'redirect': s.SECURE_SSL_REDIRECT, 'session': s.SESSION_COOKIE_SECURE, 'csrf': s.CSRF_COOKIE_SECURE,"
-        "'hsts': s.SECURE_HSTS_SECONDS, 'subdomains': s.SECURE_HSTS_INCLUDE_SUBDOMAINS,"
-        "'preload': s.SECURE_HSTS_PRELOAD, 'debug': s.DEBUG}))"
-    )
-    result = manage("shell", "-c", code, **PRODUCTION)
     assert result.returncode == 0, result.stderr
-    return dict(json.loads(result.stdout.strip().splitlines()[-1]))
+    return dict(json.loads(result.stdout))
+
+
+def test_the_deploy_checks_pass_with_production_settings(deploy_checks: dict[str, dict[str, Any]]) -> None:
+    result = deploy_checks["production"]
+    assert result["returncode"] == 0, result["stdout"] + result["stderr"]
+    assert "no issues" in result["stdout"]
+
+
+def test_the_deploy_checks_refuse_sqlite_and_an_in_memory_channel_layer(
+    deploy_checks: dict[str, dict[str, Any]],
+) -> None:
+    result = deploy_checks["no PostgreSQL, no Redis"]
+    assert result["returncode"] != 0
+    assert "fieldsales.W001" in result["stderr"]
+    assert "fieldsales.W002" in result["stderr"]
+
+
+def test_the_deploy_checks_refuse_plain_http(deploy_checks: dict[str, dict[str, Any]]) -> None:
+    result = deploy_checks["plain HTTP"]
+    assert result["returncode"] != 0
+    for check in ("security.W004", "security.W008", "security.W012", "security.W016"):  # HSTS, redirect, cookies
+        assert check in result["stderr"]
+
+
+def test_the_deploy_checks_refuse_production_without_site_url(deploy_checks: dict[str, dict[str, Any]]) -> None:
+    result = deploy_checks["no SITE_URL"]
+    assert result["returncode"] != 0
+    assert "fieldsales.W004" in result["stderr"] and "SITE_URL is not set" in result["stderr"]
 
 
 def test_production_is_https_only_with_a_year_of_hsts() -> None:
-    settings = production_settings()
-    assert settings == {
+    # The settings module read afresh in the environment production gives: what a production process's settings hold.
+    spec = importlib.util.spec_from_file_location("production_settings", settings_module.__file__)
+    assert spec is not None and spec.loader is not None
+    production = importlib.util.module_from_spec(spec)
+    with mock.patch.dict(os.environ, environment(PRODUCTION), clear=True):
+        spec.loader.exec_module(production)
+    assert {
+        "redirect": production.SECURE_SSL_REDIRECT,
+        "session": production.SESSION_COOKIE_SECURE,
+        "csrf": production.CSRF_COOKIE_SECURE,
+        "hsts": production.SECURE_HSTS_SECONDS,
+        "subdomains": production.SECURE_HSTS_INCLUDE_SUBDOMAINS,
+        "preload": production.SECURE_HSTS_PRELOAD,
+        "debug": production.DEBUG,
+    } == {
         "redirect": True,
         "session": True,
         "csrf": True,

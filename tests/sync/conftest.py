@@ -5,21 +5,27 @@ real, so the list is committed too."""
 
 from __future__ import annotations
 
+import copy
 import datetime as dt
 import json
+import sqlite3
 import threading
 import uuid
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
 from dataclasses import dataclass, field
-from typing import Any
+from typing import Any, TypeVar
 
 import pytest
 from django.contrib.auth.models import Group
-from django.db import connection
+from django.db import DEFAULT_DB_ALIAS, connection, connections
+from django.db.backends.sqlite3.base import DatabaseWrapper as SQLiteDatabaseWrapper
+from django.db.models import Model
 from django.test import Client as HttpClient
 
 from fieldsales.accounts import REPS
 from tests.factories import RepFactory, make_visit_workflow, signed_in
+
+T = TypeVar("T")
 
 
 def new_id() -> str:
@@ -123,6 +129,12 @@ def visit_workflow(db):  # type: ignore[no-untyped-def]
     return make_visit_workflow()
 
 
+def made_by(visit_workflow: dict[str, Any]) -> list[Model]:
+    """The rows of a `visit_workflow`: its workflow, activities and products."""
+    activities = [visit_workflow[key] for key in ("workflow", "form", "order", "note") if visit_workflow[key]]
+    return [*activities, *visit_workflow["products"]]
+
+
 def iso(moment: dt.datetime) -> str:
     return moment.isoformat()
 
@@ -160,3 +172,66 @@ def started(target: Callable[[], Any]) -> Worker:
     worker = Worker(target)
     worker.start()
     return worker
+
+
+def _state_of_the_database() -> tuple[Any, ...]:
+    """How many rows each table holds, and where each id sequence stands."""
+    tables = sorted(connection.introspection.table_names())
+    quote = connection.ops.quote_name
+    with connection.cursor() as cursor:
+        counts = [f"SELECT {i}, COUNT(*) FROM {quote(table)}" for i, table in enumerate(tables)]  # noqa: S608 (names)
+        cursor.execute(" UNION ALL ".join(counts))
+        sizes = sorted(cursor.fetchall())
+        # A sequence at 0 is one the flush reset, as good as none.
+        cursor.execute("SELECT name, seq FROM sqlite_sequence WHERE seq > 0 ORDER BY name")
+        return (tables, sizes, cursor.fetchall())
+
+
+class DatabaseImages:
+    """What fixtures of the tests that commit for real built, kept for the module: the first test to ask for one
+    builds it, the others find the database as it left it instead of building it again (half a second and more, for
+    a rep's world).
+
+    SQLite's in-memory test database only, copied aside and back with its backup API (a millisecond); elsewhere
+    (PostgreSQL), and in a test's transaction, each test builds its own. A copy is written back only over a database
+    like the one it was built on: as many rows in each table and the same id sequences, as the fixture's own fixtures
+    leave them after the flush that ends every such test. Were another fixture to have written first, the test builds
+    its own."""
+
+    def __init__(self) -> None:
+        # By fixture: the database before it was built, the database after, and a copy of what it returned.
+        self.images: dict[str, tuple[tuple[Any, ...], sqlite3.Connection, Any]] = {}
+
+    def made(self, name: str, build: Callable[[], T], *refreshed: Model) -> T:
+        """What `build()` returns, and its rows: built, or copied back with a copy of what it returned the first
+        time. `refreshed`, which the fixture's own fixtures made, are read again from the copy's rows (their
+        passwords' salts, their times)."""
+        wrapper = connections[DEFAULT_DB_ALIAS]
+        usable = (
+            isinstance(wrapper, SQLiteDatabaseWrapper) and wrapper.is_in_memory_db() and not wrapper.in_atomic_block
+        )
+        before = _state_of_the_database() if usable else None
+        if name in self.images and self.images[name][0] == before:
+            _before, image, value = self.images[name]
+            image.backup(connection.connection)
+            for instance in refreshed:
+                instance.refresh_from_db()
+            return copy.deepcopy(value)
+        value = build()
+        if before is not None and name not in self.images:
+            image = sqlite3.connect(":memory:")
+            connection.connection.backup(image)
+            self.images[name] = (before, image, copy.deepcopy(value))
+        return value
+
+    def close(self) -> None:
+        for _before, image, _value in self.images.values():
+            image.close()
+
+
+@pytest.fixture(scope="module")
+def database_images() -> Iterator[DatabaseImages]:
+    """The module's `DatabaseImages`."""
+    images = DatabaseImages()
+    yield images
+    images.close()

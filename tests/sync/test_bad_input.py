@@ -7,26 +7,33 @@ from __future__ import annotations
 import io
 import json
 import struct
+from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
 
 import pytest
 from django.conf import settings
-from django.contrib.auth.models import Group
+from django.contrib.auth import get_user_model
 from django.core.validators import MaxLengthValidator, MaxValueValidator, MinValueValidator
 from django.test import Client as HttpClient
 from PIL import Image
 
-from clients.models import Client
+from clients.models import Client, ClientList
 from clients.phones import NOT_PHONE
 from clients.schema import NOT_DECIMAL, NOT_INTEGER, NOT_TEXT, TOO_LONG
-from fieldsales.accounts import REPS
 from fieldsales.models import Blob, SyncEntry, SyncOp
 from fieldsales.sync.blobs import NOT_AN_IMAGE, TOO_BIG, TOO_MANY_PIXELS
 from fieldsales.sync.errors import NOT_A_NUMBER, NOT_MADE_AT, NOT_OBJECT, NOT_VERSION
 from fieldsales.sync.views import BAD_ENVELOPE, BODY_TOO_LARGE, MAX_PUSH_BYTES, NOT_JSON
 from kpis.models import StatementDelivery
-from tests.factories import make_client
+from tests.factories import (
+    RepFactory,
+    make_client,
+    make_pos_list,
+    make_visit_workflow,
+    reps_may_edit,
+    shared_by_the_module,
+)
 from tests.sync.conftest import new_id, op
 from tests.sync.test_blobs import (
     jpeg_bytes,
@@ -71,11 +78,39 @@ class Phone:
         )
 
 
+def already_saved() -> dict[str, Any]:
+    """What the rep already has on the server: a client, a visit there with a form, and a note, pushed from the rep's
+    phone; the rep and the list too."""
+    rep = RepFactory(username="awa")
+    client_list = reps_may_edit(make_pos_list())
+    visit_workflow = make_visit_workflow()
+    client = make_client(client_list, user=rep, reps=(rep,), phone="+225 07 07 07 07 07")
+    checkin = op("visit.checkin", data=checkin_data(client, visit_workflow["workflow"]))
+    form = op(
+        "activity.submit",
+        data={"visit": checkin["entity_id"], "activity": visit_workflow["form"].pk, "values": {"part_rayon": 3}},
+    )
+    note = op("note.create", data={"client": str(client.pk), "visit": checkin["entity_id"], "text": "Vu le gérant."})
+    assert [result["status"] for result in Phone(rep).push(checkin, form, note)] == ["applied"] * 3
+    return {"rep": rep, "client": client, "visit": checkin["entity_id"], **visit_workflow}
+
+
+@pytest.fixture(scope="module")
+def saved_once(django_db_setup: None, django_db_blocker: Any) -> Iterator[dict[str, Any]]:
+    """`already_saved`, once for the module: nothing here pulls, so nothing needs real commits (which the sync tests'
+    `reps_group` makes), and every test starts from these rows in a savepoint of its own (see
+    `shared_by_the_module`) instead of pushing them again."""
+    yield from shared_by_the_module(django_db_blocker, already_saved)
+
+
 @pytest.fixture
-def reps_group(db) -> Group:  # type: ignore[no-untyped-def]
-    """As the sync tests' (tests/sync/conftest.py), in the test's transaction: nothing here pulls, which is what
-    needs real commits there, and a rollback is far quicker than emptying every table after each test."""
-    return Group.objects.get_or_create(name=REPS)[0]
+def rep1(db: None, saved_once: dict[str, Any]) -> Any:
+    return get_user_model().objects.get(pk=saved_once["rep"].pk)
+
+
+@pytest.fixture
+def pos_list_editable(db: None, saved_once: dict[str, Any]) -> ClientList:
+    return ClientList.objects.get(pk=saved_once["client"].client_list_id)
 
 
 @pytest.fixture
@@ -84,17 +119,9 @@ def phone(rep1) -> Phone:  # type: ignore[no-untyped-def]
 
 
 @pytest.fixture
-def saved(rep1, pos_list_editable, visit_workflow, phone) -> dict[str, Any]:  # type: ignore[no-untyped-def]
-    """What the rep already has on the server: a client, a visit there with a form, and a note."""
-    client = make_client(pos_list_editable, user=rep1, reps=(rep1,), phone="+225 07 07 07 07 07")
-    checkin = op("visit.checkin", data=checkin_data(client, visit_workflow["workflow"]))
-    form = op(
-        "activity.submit",
-        data={"visit": checkin["entity_id"], "activity": visit_workflow["form"].pk, "values": {"part_rayon": 3}},
-    )
-    note = op("note.create", data={"client": str(client.pk), "visit": checkin["entity_id"], "text": "Vu le gérant."})
-    assert [result["status"] for result in phone.push(checkin, form, note)] == ["applied"] * 3
-    return {"client": client, "visit": checkin["entity_id"], **visit_workflow}
+def saved(db: None, saved_once: dict[str, Any]) -> dict[str, Any]:
+    """`already_saved`, its client read again: a test may change it. The tests only name the rest by its key."""
+    return {**saved_once, "client": Client.objects.get(pk=saved_once["client"].pk)}
 
 
 def snapshot(*, rejected_claims: bool = True) -> dict[str, Any]:

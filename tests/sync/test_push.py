@@ -91,7 +91,7 @@ def french_device(user: Any) -> Device:
     return Device(http)
 
 
-@dataclass
+@dataclass(frozen=True)
 class Catalogue:
     """The French catalogue as the sources hold it: what it translates, and the checks a French answer passes."""
 
@@ -111,16 +111,27 @@ class Catalogue:
             assert text != (msgid % params if params else msgid)
 
 
+# The French catalogue compiled once for the run (parsing it takes longer than most tests here): its locale folder,
+# and what it translates. Kept here rather than in a fixture of its own, which each module importing `catalogue`
+# would have to import too.
+_compiled: list[tuple[Path, Catalogue]] = []
+
+
 @pytest.fixture
-def catalogue(settings: Any, tmp_path: Path) -> Catalogue:
-    """Compile the French catalogue of the sources for this test, so that the answers are checked against what
-    the translators wrote even before `make messages` has compiled it."""
-    po = polib.pofile(str(PO))
-    target = tmp_path / "locale" / "fr" / "LC_MESSAGES"
-    target.mkdir(parents=True)
-    po.save_as_mofile(str(target / "django.mo"))
-    settings.LOCALE_PATHS = [tmp_path / "locale"]
-    return Catalogue({entry.msgid for entry in po if entry.translated() and not entry.obsolete})
+def catalogue(settings: Any, tmp_path_factory: pytest.TempPathFactory) -> Catalogue:
+    """The French catalogue of the sources for this test, so that the answers are checked against what the
+    translators wrote even before `make messages` has compiled it."""
+    if not _compiled:
+        po = polib.pofile(str(PO))
+        locale = tmp_path_factory.mktemp("catalogue") / "locale"
+        target = locale / "fr" / "LC_MESSAGES"
+        target.mkdir(parents=True)
+        po.save_as_mofile(str(target / "django.mo"))
+        translated = {entry.msgid for entry in po if entry.translated() and not entry.obsolete}
+        _compiled.append((locale, Catalogue(translated)))
+    locale, french = _compiled[0]
+    settings.LOCALE_PATHS = [locale]
+    return french
 
 
 def db_counts() -> dict[str, int]:

@@ -43,8 +43,8 @@ from tests.sockets import (
     use_redis_layer,
 )
 from tests.sync.conftest import device_for, new_id, op
-from workflows.models import Visit
-from workflows.services import activity_submit, visit_check_in, visit_end
+from workflows.models import Order, OrderStatus, Visit
+from workflows.services import activity_submit, order_transition, visit_check_in, visit_end
 
 pytestmark = pytest.mark.django_db(transaction=True)
 
@@ -301,6 +301,17 @@ def test_a_supervisor_sees_today_only_their_own_reps_visits(team, supervisor_is_
 
     assert response.status_code == 200
     assert response.json()["visits"] == [summary(awas, order_total="1500.00")]
+
+
+def test_a_cancelled_order_leaves_the_visits_total_as_it_leaves_the_kpis(team):
+    visit = check_in(team, "awa")
+    order(team, visit, quantity="1")
+    order(team, visit, quantity="2")
+    cancelled = Order.objects.filter(submission__visit=visit, total=Decimal("3000.00")).get()
+
+    order_transition(user=team["clerk"], order=cancelled, status=OrderStatus.CANCELLED)
+
+    assert visits_json(team["bintou"]).json()["visits"] == [summary(visit, order_total="1500.00")]
 
 
 def test_staff_see_every_reps_visits(team):
