@@ -5,7 +5,7 @@ import pytest
 from django.conf import settings
 from django.contrib.auth.models import Group
 from django.db import DEFAULT_DB_ALIAS, connection
-from django.test import override_settings
+from django.test import TransactionTestCase, override_settings
 from django.utils import translation
 from whitenoise.middleware import WhiteNoiseMiddleware
 
@@ -32,9 +32,10 @@ def django_db_setup(django_db_setup: None, django_db_blocker: Any) -> Iterator[N
     """The test database as pytest-django makes it; the tests that commit for real end with `tests.flush`'s cheaper
     flush, which writes back the rows post_migrate wrote when it was made."""
     with django_db_blocker.unblock():
-        uninstall = flush.install({DEFAULT_DB_ALIAS: flush.snapshot(DEFAULT_DB_ALIAS)})
-    yield
-    uninstall()
+        rows = {DEFAULT_DB_ALIAS: flush.snapshot(DEFAULT_DB_ALIAS)}
+    with pytest.MonkeyPatch.context() as patch:
+        patch.setattr(TransactionTestCase, "_fixture_teardown", flush.teardown(rows))
+        yield
 
 
 @pytest.fixture(scope="session", autouse=True)
@@ -61,9 +62,9 @@ def static_files_listed_once() -> Iterator[None]:
             listed[key] = {url: found for url, found in self.files.items() if before.get(url) is not found}
         self.files.update(listed[key])
 
-    WhiteNoiseMiddleware.add_files_from_finders = add_files_from_finders  # type: ignore[method-assign]
-    yield
-    WhiteNoiseMiddleware.add_files_from_finders = original  # type: ignore[method-assign]
+    with pytest.MonkeyPatch.context() as patch:
+        patch.setattr(WhiteNoiseMiddleware, "add_files_from_finders", add_files_from_finders)
+        yield
 
 
 @pytest.fixture(scope="session", autouse=True)

@@ -385,10 +385,10 @@ def make_visit_workflow(
     return {"workflow": workflow, "form": form, "order": order, "note": note, "products": made}
 
 
-def shared_by_the_module(django_db_blocker: Any, build: Callable[[], T]) -> Iterator[T]:
-    """For a module-scoped fixture: what `build` writes, made once for the module's tests instead of once each.
+def built_once(django_db_blocker: Any, build: Callable[[], T]) -> Iterator[T]:
+    """For a module- or class-scoped fixture: what `build` writes, made once for its tests instead of once each.
 
-    `build` runs in a transaction left open while the module's tests run, each in a savepoint of its own
+    `build` runs in a transaction left open while the tests run, each in a savepoint of its own
     (pytest-django's `db` nests its atomic block in this one), and rolled back after the last: every test starts from
     `build`'s rows and none sees another's writes. Only for tests on `db`: a test on `transactional_db` empties the
     database, and with it these rows. The Python objects `build` returns are shared too: hand a test fresh ones (read

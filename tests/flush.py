@@ -60,9 +60,9 @@ def flush_and_restore(alias: str, rows: Rows) -> None:
     restore(alias, rows)
 
 
-def install(rows_by_alias: dict[str, Rows]) -> Any:
-    """Makes every TransactionTestCase (pytest-django's transactional_db among them) end with `flush_and_restore`;
-    returns what puts Django's own end back."""
+def teardown(rows_by_alias: dict[str, Rows]) -> Any:
+    """A TransactionTestCase's end (pytest-django's transactional_db among them) that empties each database with
+    `flush_and_restore`; Django's own where the test names databases or apps this does not know."""
     original = TransactionTestCase._fixture_teardown  # type: ignore[attr-defined]
 
     def _fixture_teardown(self: TransactionTestCase) -> None:
@@ -73,9 +73,4 @@ def install(rows_by_alias: dict[str, Rows]) -> Any:
         for name in names:
             flush_and_restore(name, rows_by_alias[name])
 
-    TransactionTestCase._fixture_teardown = _fixture_teardown  # type: ignore[attr-defined]
-
-    def uninstall() -> None:
-        TransactionTestCase._fixture_teardown = original  # type: ignore[attr-defined]
-
-    return uninstall
+    return _fixture_teardown

@@ -13,7 +13,6 @@ from django.contrib.auth import authenticate as django_authenticate
 from django.contrib.auth import get_user_model
 from django.contrib.auth.models import Group
 from django.core.management import CommandError, call_command
-from django.db import transaction
 from django.db.models import Count, Sum
 from django.test import RequestFactory
 from django.utils import timezone
@@ -27,6 +26,7 @@ from fieldsales.management.commands import seed_demo
 from fieldsales.models import Profile
 from kpis import services as kpi_services
 from kpis.models import KpiCard, KpiDefinition, KpiFolder, LedgerEntry, Target
+from tests.factories import built_once
 from workflows.models import Activity, ActivityKind, ActivitySubmission, Note, OrderLine, Product, Visit, Workflow
 
 pytestmark = pytest.mark.django_db
@@ -142,14 +142,11 @@ SHARED_CLIENTS = 60
 
 
 @pytest.fixture(scope="class")
-def seeded_once(django_db_setup: None, django_db_blocker: Any) -> Iterator[None]:
+def seeded_once(django_db_setup: None, django_db_blocker: Any) -> Iterator[str]:
     """One demo seeded for the tests of `TestTheSeededDemo`, which only read it (or run the command again): a seed costs
     seconds, and each of them seeded its own. It is written in a transaction that is rolled back after the class, so
     each test's own transaction nests in it as a savepoint, and what a test writes is undone after it as usual."""
-    with django_db_blocker.unblock(), transaction.atomic():
-        seed(clients=SHARED_CLIENTS)
-        yield
-        transaction.set_rollback(True)
+    yield from built_once(django_db_blocker, lambda: seed(clients=SHARED_CLIENTS))
 
 
 @pytest.mark.usefixtures("seeded_once")

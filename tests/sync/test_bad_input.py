@@ -28,11 +28,11 @@ from fieldsales.sync.views import BAD_ENVELOPE, BODY_TOO_LARGE, MAX_PUSH_BYTES, 
 from kpis.models import StatementDelivery
 from tests.factories import (
     RepFactory,
+    built_once,
     make_client,
     make_pos_list,
     make_visit_workflow,
     reps_may_edit,
-    shared_by_the_module,
 )
 from tests.sync.conftest import new_id, op
 from tests.sync.test_blobs import (
@@ -99,8 +99,8 @@ def already_saved() -> dict[str, Any]:
 def saved_once(django_db_setup: None, django_db_blocker: Any) -> Iterator[dict[str, Any]]:
     """`already_saved`, once for the module: nothing here pulls, so nothing needs real commits (which the sync tests'
     `reps_group` makes), and every test starts from these rows in a savepoint of its own (see
-    `shared_by_the_module`) instead of pushing them again."""
-    yield from shared_by_the_module(django_db_blocker, already_saved)
+    `built_once`) instead of pushing them again."""
+    yield from built_once(django_db_blocker, already_saved)
 
 
 @pytest.fixture
