@@ -22,6 +22,7 @@ from clients.schema import (
     normalize_text,
     validate_options,
 )
+from fieldsales.models import done_by
 
 
 def default_country() -> str:
@@ -378,15 +379,7 @@ class PossibleDuplicate(models.Model):
     created_at = models.DateTimeField(_("created at"), auto_now_add=True)
     status = models.CharField(_("status"), max_length=20, choices=Status.choices, default=Status.OPEN)
     reviewed_at = models.DateTimeField(_("reviewed at"), null=True, blank=True, editable=False)
-    reviewed_by = models.ForeignKey(
-        settings.AUTH_USER_MODEL,
-        on_delete=models.SET_NULL,
-        null=True,
-        blank=True,
-        related_name="+",
-        editable=False,
-        verbose_name=_("reviewed by"),
-    )
+    reviewed_by = done_by(_("reviewed by"))
 
     class Meta:
         ordering = ["-created_at", "id"]

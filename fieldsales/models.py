@@ -1,9 +1,23 @@
 import uuid
+from typing import Any
 
 from django.conf import settings
 from django.contrib.auth.models import Group, Permission
 from django.db import models
 from django.utils.translation import gettext_lazy as _
+
+
+def done_by(verbose_name: Any) -> models.ForeignKey:
+    """Who moved a record to a state (confirmed, reviewed…): set by the service that moves it, kept if the user goes."""
+    return models.ForeignKey(
+        settings.AUTH_USER_MODEL,
+        on_delete=models.SET_NULL,
+        null=True,
+        blank=True,
+        related_name="+",
+        editable=False,
+        verbose_name=verbose_name,
+    )
 
 
 class Profile(models.Model):

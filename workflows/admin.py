@@ -94,6 +94,18 @@ class TeamAdminMixin:
         return queryset if team is None else queryset.filter(**{f"{self.rep_field}__in": team.values("pk")})
 
 
+class ClientAndRepColumnsMixin:
+    """The columns of a record that has its own client and rep (a visit, an order): the client's page, the rep."""
+
+    @admin.display(description=_("client"), ordering="client__name")
+    def client_link(self, record: Visit | Order) -> str:
+        return _client_link(record.client)
+
+    @admin.display(description=_("rep"), ordering="rep__username")
+    def rep_name(self, record: Visit | Order) -> str:
+        return person_name(record.rep)
+
+
 class ReadOnlyAdminMixin(TeamAdminMixin):
     """Records made by reps in the field: the back office reads them, it does not rewrite them."""
 
@@ -123,7 +135,7 @@ def _status_badge(order: Order) -> str:
 
 
 @admin.register(Visit)
-class VisitAdmin(ReadOnlyAdminMixin, SpreadsheetExportMixin, ExportMixin, admin.ModelAdmin):
+class VisitAdmin(ClientAndRepColumnsMixin, ReadOnlyAdminMixin, SpreadsheetExportMixin, ExportMixin, admin.ModelAdmin):
     resource_classes = [VisitResource]
     list_display = ["checked_in_at", "client", "rep_name", "workflow", "ended_at", "distance"]
     list_filter = [
@@ -148,14 +160,6 @@ class VisitAdmin(ReadOnlyAdminMixin, SpreadsheetExportMixin, ExportMixin, admin.
 
     def get_queryset(self, request: HttpRequest) -> QuerySet[Visit]:
         return super().get_queryset(request).select_related("client", "rep", "workflow")
-
-    @admin.display(description=_("client"), ordering="client__name")
-    def client_link(self, visit: Visit) -> str:
-        return _client_link(visit.client)
-
-    @admin.display(description=_("rep"), ordering="rep__username")
-    def rep_name(self, visit: Visit) -> str:
-        return person_name(visit.rep)
 
     @admin.display(description=_("distance to the client"), ordering="distance_m")
     def distance(self, visit: Visit) -> str:
@@ -241,7 +245,9 @@ LEFT_AS_THEY_WERE = ngettext_lazy(
 
 
 @admin.register(Order)
-class OrderAdmin(OrderTotalsMixin, TeamAdminMixin, SpreadsheetExportMixin, ExportMixin, admin.ModelAdmin):
+class OrderAdmin(
+    ClientAndRepColumnsMixin, OrderTotalsMixin, TeamAdminMixin, SpreadsheetExportMixin, ExportMixin, admin.ModelAdmin
+):
     """Orders as documents. An order changes only through its status, by the buttons of its page and the actions
     of the list (workflows.services.orders_transition); its header and lines are what the rep recorded."""
 
@@ -304,14 +310,6 @@ class OrderAdmin(OrderTotalsMixin, TeamAdminMixin, SpreadsheetExportMixin, Expor
     @admin.display(description=_("status"), ordering="status")
     def status_badge(self, order: Order) -> str:
         return _status_badge(order)
-
-    @admin.display(description=_("client"), ordering="client__name")
-    def client_link(self, order: Order) -> str:
-        return _client_link(order.client)
-
-    @admin.display(description=_("rep"), ordering="rep__username")
-    def rep_name(self, order: Order) -> str:
-        return person_name(order.rep)
 
     @admin.display(description=_("total"), ordering="total")
     def total_text(self, order: Order) -> str:

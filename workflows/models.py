@@ -11,6 +11,7 @@ from django.utils.translation import gettext_lazy as _
 from django.utils.translation import pgettext_lazy
 
 from clients.schema import AttributeSpec, localized, specs_from_json
+from fieldsales.models import done_by
 
 
 class Workflow(models.Model):
@@ -279,35 +280,11 @@ class Order(models.Model):
         _("status"), max_length=10, choices=OrderStatus.choices, default=OrderStatus.SUBMITTED, editable=False
     )
     confirmed_at = models.DateTimeField(_("confirmed at"), null=True, blank=True, editable=False)
-    confirmed_by = models.ForeignKey(
-        settings.AUTH_USER_MODEL,
-        on_delete=models.SET_NULL,
-        null=True,
-        blank=True,
-        related_name="+",
-        editable=False,
-        verbose_name=_("confirmed by"),
-    )
+    confirmed_by = done_by(_("confirmed by"))
     delivered_at = models.DateTimeField(_("delivered at"), null=True, blank=True, editable=False)
-    delivered_by = models.ForeignKey(
-        settings.AUTH_USER_MODEL,
-        on_delete=models.SET_NULL,
-        null=True,
-        blank=True,
-        related_name="+",
-        editable=False,
-        verbose_name=_("delivered by"),
-    )
+    delivered_by = done_by(_("delivered by"))
     cancelled_at = models.DateTimeField(_("cancelled at"), null=True, blank=True, editable=False)
-    cancelled_by = models.ForeignKey(
-        settings.AUTH_USER_MODEL,
-        on_delete=models.SET_NULL,
-        null=True,
-        blank=True,
-        related_name="+",
-        editable=False,
-        verbose_name=_("cancelled by"),
-    )
+    cancelled_by = done_by(_("cancelled by"))
 
     class Meta:
         ordering = ["-ordered_at", "-id"]
