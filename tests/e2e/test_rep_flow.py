@@ -277,6 +277,8 @@ def test_counts_agree_with_their_number_and_amounts_carry_the_currency_in_french
     page.get_by_label("Quantity of Café 250 g").fill("2")
     expect(page.locator(".order-total")).to_have_text(re.compile(r"Order total: 3,000\.00\sFCFA"))
     page.get_by_role("button", name="Submit").click()
+    # Back on the visit, the order done: it is in the outbox now, and sent before the app reloads.
+    expect(page.locator(".activities li.done")).to_have_count(1)
     wait_synced(page)
 
     # The rep chooses French (Settings keeps the choice so): the app starts again in it.
