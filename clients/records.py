@@ -17,7 +17,14 @@ from clients.duplicates import duplicate_rules
 from clients.models import Client, ClientList
 from clients.phones import phone_rules
 from clients.schema import AttributeSpec, AttributeType, attribute_rules
-from clients.selectors import client_seers, clients_visible_to, list_rights, list_seers, lists_visible_to
+from clients.selectors import (
+    client_seers,
+    clients_visible_to,
+    list_rights,
+    list_seers,
+    lists_visible_to,
+    lock_clients,
+)
 from fieldsales.sync.lean import lean, moment
 from fieldsales.sync.registry import EntityType
 
@@ -198,5 +205,6 @@ ENTITY_TYPES = (
         seers=client_seers,
         visible=lambda rep: clients_visible_to(rep).values_list("pk", flat=True),
         positions=client_positions,
+        lock=lock_clients,
     ),
 )

@@ -85,7 +85,8 @@ def client_with_rights(
         "WHERE assignment.client_id = client.id AND assignment.rep_id = %s)"
     )
     if lock and connection.features.has_select_for_update:
-        sql += " FOR UPDATE OF client"
+        # As an UPDATE of the row locks it: a visit or an order naming the client may still be inserted meanwhile.
+        sql += " FOR NO KEY UPDATE OF client"
     key = Client._meta.pk.get_db_prep_value(client_id, connection)  # type: ignore[union-attr]
     client = next(iter(Client.objects.raw(sql, [user.pk, key, user.pk])), None)
     if client is None:
@@ -99,6 +100,15 @@ def client_with_rights(
         return None
     # 0 for an access with no right ticked: read-only, the client still seen.
     return client, ListRights(*(bool(int(granted) & (1 << bit)) for bit in range(len(RIGHTS)))), list_version
+
+
+def lock_clients(ids: list[str]) -> None:
+    """Lock these clients' rows until the transaction ends, in the order of their ids whatever the order given; the
+    way an UPDATE would (FOR NO KEY UPDATE), so that rows naming them (visits, orders) may still be inserted. Nothing
+    where the database has no row locks (SQLite: one writer at a time)."""
+    if ids and connection.features.has_select_for_update:
+        locked = Client.objects.filter(pk__in=ids).order_by("pk").select_for_update(no_key=True)
+        list(locked.values_list("pk", flat=True))
 
 
 def client_seen_by(

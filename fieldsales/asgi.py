@@ -1,4 +1,4 @@
-"""ASGI entry point: HTTP through Django, websockets through Channels."""
+"""ASGI entry point: HTTP through Django, its bodies bounded first; websockets through Channels."""
 
 import os
 
@@ -12,7 +12,9 @@ from channels.routing import ProtocolTypeRouter, URLRouter  # noqa: E402
 from channels.security.websocket import AllowedHostsOriginValidator  # noqa: E402
 from django.urls import path  # noqa: E402
 
+from fieldsales.bodies import bounded_bodies  # noqa: E402
 from fieldsales.consumers import RepConsumer  # noqa: E402
+from fieldsales.health import health_endpoints  # noqa: E402
 from workflows.consumers import BoardConsumer  # noqa: E402
 
 websocket_urlpatterns: list = [
@@ -22,7 +24,9 @@ websocket_urlpatterns: list = [
 
 application = ProtocolTypeRouter(
     {
-        "http": django_asgi_app,
+        # The load balancer's probes first (fieldsales/health.py), then bodies bounded before Django reads them
+        # (fieldsales/bodies.py).
+        "http": health_endpoints(bounded_bodies(django_asgi_app)),
         "websocket": AllowedHostsOriginValidator(AuthMiddlewareStack(URLRouter(websocket_urlpatterns))),
     }
 )

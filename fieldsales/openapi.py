@@ -5,7 +5,8 @@ from __future__ import annotations
 from drf_spectacular.utils import OpenApiResponse, inline_serializer
 from rest_framework import serializers
 
-DETAIL = inline_serializer("Detail", {"detail": serializers.CharField()})
+# The API's error envelope (fieldsales/http.py): DRF's code and message.
+DETAIL = inline_serializer("Detail", {"code": serializers.CharField(), "detail": serializers.CharField()})
 # DRF's session authentication answers 403, never 401: it sends no WWW-Authenticate challenge.
 SIGNED_OUT = OpenApiResponse(
     DETAIL,

@@ -29,7 +29,7 @@ from django.views.decorators.http import require_GET
 from django.views.i18n import JSONCatalog
 from drf_spectacular.types import OpenApiTypes
 from drf_spectacular.utils import OpenApiResponse, extend_schema, inline_serializer
-from rest_framework import serializers, status
+from rest_framework import serializers
 from rest_framework.request import Request
 from rest_framework.response import Response
 from rest_framework.views import APIView
@@ -256,7 +256,7 @@ class MeView(APIView):
             try:
                 rep_language_set(user=request.user, language=data["language"])  # type: ignore[arg-type]
             except ValidationError as error:
-                return Response(error.message_dict, status=status.HTTP_400_BAD_REQUEST)
+                raise serializers.ValidationError(error.message_dict) from None
         return Response(_me(request.user))
 
 

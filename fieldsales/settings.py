@@ -56,6 +56,8 @@ INSTALLED_APPS = [
 ]
 
 MIDDLEWARE = [
+    # A request id for every log line written while the request is answered (fieldsales/http.py).
+    "fieldsales.http.RequestIdMiddleware",
     "django.middleware.security.SecurityMiddleware",
     # zstd, Brotli or gzip for every answer the client accepts compressed, padded against BREACH
     # (fieldsales/compression.py). Above WhiteNoise, whose middleware answers static files without calling the ones
@@ -68,6 +70,8 @@ MIDDLEWARE = [
     "django.middleware.common.CommonMiddleware",
     "django.middleware.csrf.CsrfViewMiddleware",
     "django.contrib.auth.middleware.AuthenticationMiddleware",
+    # Signed-in answers kept by no cache (Cache-Control: no-store) unless they say otherwise.
+    "fieldsales.http.no_store",
     "django.contrib.messages.middleware.MessageMiddleware",
     "django.middleware.clickjacking.XFrameOptionsMiddleware",
     "csp.middleware.CSPMiddleware",
@@ -95,6 +99,9 @@ TEMPLATES = [
     },
 ]
 
+# Worker processes of this node (uvicorn reads the same variable; `make serve` sets it).
+WEB_CONCURRENCY = env.int("WEB_CONCURRENCY", default=1)
+
 DATABASES = {
     "default": env.db("DATABASE_URL", default=f"sqlite:///{BASE_DIR / 'db.sqlite3'}"),
 }
@@ -113,13 +120,25 @@ if DATABASES["default"]["ENGINE"] == "django.db.backends.sqlite3":
 else:
     # Under ASGI every request runs in a thread of its own, so a connection kept by CONN_MAX_AGE is never used again:
     # each request paid for a new connection, and idle ones piled up towards PostgreSQL's limit under load (make load
-    # failed with "too many clients"). A pool per worker process (psycopg's) lends connections to requests instead:
-    # at most DB_POOL_MAX per worker, each checked by Django before use.
+    # failed with "too many clients"). A pool per worker process (psycopg's) lends connections to requests instead.
+    # Its size: PostgreSQL's max_connections (DB_MAX_CONNECTIONS, PostgreSQL's default unless told), less a few kept
+    # for psql and migrations, shared by the WEB_CONCURRENCY workers (set by `make serve`) of each of APP_NODES nodes.
+    # A request that waits DB_POOL_TIMEOUT seconds for a connection gets 503 with Retry-After (fieldsales/http.py).
+    # Each connection is checked as it is lent (CONN_HEALTH_CHECKS: the pool's `check`, one round trip): after a
+    # PostgreSQL restart the pool's connections are dead, and a dead one is replaced instead of failing the request
+    # that got it (24 of 40 requests answered 500 ten seconds after a restart without it).
+    DB_POOL_MAX = env.int(
+        "DB_POOL_MAX",
+        default=max(
+            2, (env.int("DB_MAX_CONNECTIONS", default=100) - 10) // (WEB_CONCURRENCY * env.int("APP_NODES", default=1))
+        ),
+    )
     DATABASES["default"]["CONN_MAX_AGE"] = 0
+    DATABASES["default"]["CONN_HEALTH_CHECKS"] = True
     DATABASES["default"].setdefault("OPTIONS", {})["pool"] = {
-        "min_size": env.int("DB_POOL_MIN", default=2),
-        "max_size": env.int("DB_POOL_MAX", default=10),
-        "timeout": env.int("DB_POOL_TIMEOUT", default=30),
+        "min_size": min(env.int("DB_POOL_MIN", default=2), DB_POOL_MAX),
+        "max_size": DB_POOL_MAX,
+        "timeout": env.float("DB_POOL_TIMEOUT", default=10),
     }
 DEFAULT_AUTO_FIELD = "django.db.models.BigAutoField"
 
@@ -200,6 +219,10 @@ AUTH_PASSWORD_VALIDATORS = [
 # checked.
 AUTHENTICATION_BACKENDS = [
     "axes.backends.AxesStandaloneBackend",
+    # Django's ModelBackend, with the pool's connection given back while the password's hash is computed; it answers
+    # every username and password itself. ModelBackend stays for the sessions it signed in before (a session names
+    # its backend), which it reads back.
+    "fieldsales.signin.PasswordBackend",
     "django.contrib.auth.backends.ModelBackend",
 ]
 LOGIN_URL = "login"
@@ -251,6 +274,11 @@ REST_FRAMEWORK = {
     "DEFAULT_PERMISSION_CLASSES": ["rest_framework.permissions.IsAuthenticated"],
     "DEFAULT_FILTER_BACKENDS": ["django_filters.rest_framework.DjangoFilterBackend"],
     "DEFAULT_SCHEMA_CLASS": "drf_spectacular.openapi.AutoSchema",
+    # Every error in the API's envelope, {"code", "detail"} (fieldsales/http.py).
+    "EXCEPTION_HANDLER": "fieldsales.http.api_exception_handler",
+    # JSON only: DRF's browsable pages (forms that post to the API, in a browser) only while developing.
+    "DEFAULT_RENDERER_CLASSES": ["rest_framework.renderers.JSONRenderer"]
+    + (["rest_framework.renderers.BrowsableAPIRenderer"] if DEBUG else []),
 }
 SPECTACULAR_SETTINGS = {
     "TITLE": "FieldSales API",
@@ -324,7 +352,10 @@ IMPORT_EXPORT_EXPORT_PERMISSION_CODE = "export"
 LOGGING = {
     "version": 1,
     "disable_existing_loggers": False,
-    "handlers": {"console": {"class": "logging.StreamHandler"}},
+    # Each line names the request it was written for (fieldsales/http.py): a server error's answer carries that id.
+    "filters": {"request_id": {"()": "fieldsales.http.RequestIdFilter"}},
+    "formatters": {"line": {"format": "%(asctime)s %(levelname)s %(name)s [%(request_id)s] %(message)s"}},
+    "handlers": {"console": {"class": "logging.StreamHandler", "filters": ["request_id"], "formatter": "line"}},
     "root": {"handlers": ["console"], "level": env.str("LOG_LEVEL", default="INFO")},
     # channels-redis reports the messages it drops for a full channel at INFO: kept whatever LOG_LEVEL says.
     # django-axes logs every sign-in at INFO; lockouts at WARNING.

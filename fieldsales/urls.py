@@ -9,6 +9,7 @@ from kpis.dashboard import views as dashboard_views
 from workflows import views as workflows_views
 
 handler404 = "fieldsales.errors.not_found"
+handler500 = "fieldsales.http.server_error"
 
 # Django's sign-in, sign-out and password views, but the sign-in page is FieldSales' own (fieldsales/signin.py).
 ACCOUNTS = [url for url in auth_urls.urlpatterns if isinstance(url, URLPattern) and url.name != "login"]

@@ -11,7 +11,7 @@ from whitenoise.middleware import WhiteNoiseMiddleware
 
 from clients.models import ClientList, ListAccess
 from fieldsales.accounts import REPS
-from tests import flush
+from tests import flush, servers
 from tests.factories import BackOfficeFactory, ManagerFactory, RepFactory, make_pos_list, reps_may_edit
 
 
@@ -163,3 +163,9 @@ def manager_client(client, manager):  # type: ignore[no-untyped-def]
 @pytest.fixture
 def is_postgres() -> bool:
     return connection.vendor == "postgresql"
+
+
+@pytest.fixture
+def http_server(transactional_db: None, settings: Any, monkeypatch: pytest.MonkeyPatch) -> Iterator[tuple[str, int]]:
+    """The project's ASGI application in uvicorn on loopback (tests/servers.py): its address."""
+    yield from servers.serve(settings, monkeypatch)

@@ -105,7 +105,8 @@ def _own_visit(op: Op, visit_id: Any) -> Visit:
         "WHERE visit.id = %s AND visit.rep_id = %s"
     )
     if connection.features.has_select_for_update:
-        sql += " FOR UPDATE OF visit"
+        # As an UPDATE of the row locks it: its submissions may still be inserted by another transaction meanwhile.
+        sql += " FOR NO KEY UPDATE OF visit"
     key = Visit._meta.pk.get_db_prep_value(pk, connection)  # type: ignore[union-attr]
     visit = next(iter(Visit.objects.raw(sql, [key, op.user.pk])), None)
     if visit is None:

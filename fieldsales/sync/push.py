@@ -52,7 +52,7 @@ from fieldsales.sync.errors import (
     uuid_or_none,
 )
 from fieldsales.sync.feed import deferred
-from fieldsales.sync.registry import OPS, Op
+from fieldsales.sync.registry import OPS, TYPES, Op
 
 if TYPE_CHECKING:
     from django.contrib.auth.models import User
@@ -199,9 +199,27 @@ def apply_ops(user: User, device: uuid.UUID | None, raws: list[dict[str, Any]]) 
     """
     batch = Batch()
     with transaction.atomic(), deferred():
+        _lock_records(raws)
         results = [apply_op(user, device, raw, batch) for raw in raws]
         batch.store()
     return results
+
+
+def _lock_records(raws: list[dict[str, Any]]) -> None:
+    """Lock, type by type and in one order, the records the push's ops change (those not created by them): the ops
+    then find them locked by their own transaction. Without this, two pushes naming the same clients in opposite
+    orders each held one that the other waited for, until PostgreSQL failed one of them (a deadlock)."""
+    named: dict[str, set[str]] = {}
+    for raw in raws:
+        type_name = raw.get("type")
+        op_type = OPS.get(type_name) if isinstance(type_name, str) else None
+        entity_id = uuid_or_none(raw.get("entity_id"))
+        if op_type is not None and op_type.entity is not None and not op_type.creates and entity_id is not None:
+            named.setdefault(op_type.entity, set()).add(str(entity_id))
+    for type_name in sorted(named, key=lambda name: TYPES[name].rank):
+        lock = TYPES[type_name].lock
+        if lock is not None:
+            lock(sorted(named[type_name]))
 
 
 def apply_op(user: User, device: uuid.UUID | None, raw: dict[str, Any], batch: Batch | None = None) -> dict[str, Any]:

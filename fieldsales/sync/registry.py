@@ -63,6 +63,9 @@ class EntityType:
     `follows_language`: the records depend on the rep's language, and are sent again when it changes.
     `rules`: the records carry rules (a list's attribute limits); this gives what those are made of, as JSON. The
     pull's rules version covers it, and a device holding another version is sent this type's records again.
+    `lock`: locks these records' rows until the transaction ends, in the order of the ids given. A push locks every
+    record its ops change this way before its first op (push.apply_ops), so that two pushes naming the same records
+    in other orders queue behind each other instead of deadlocking.
     """
 
     name: str
@@ -76,6 +79,7 @@ class EntityType:
     positions: Positions | None = None
     follows_language: bool = False
     rules: Callable[[], Any] | None = None
+    lock: Callable[[list[str]], None] | None = None
 
     def serializer(self, version: int) -> Serializer:
         return self.serialize_v2 if version >= 2 and self.serialize_v2 is not None else self.serialize

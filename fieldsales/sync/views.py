@@ -26,6 +26,7 @@ from rest_framework.request import Request
 from rest_framework.response import Response
 from rest_framework.views import APIView
 
+from fieldsales.db import retried
 from fieldsales.geo import BAD_NEAR, NEAR_PATTERN, near_parse
 from fieldsales.models import Blob
 from fieldsales.openapi import SIGNED_OUT
@@ -325,7 +326,9 @@ class PushView(APIView):
         if envelope is None:
             return _error(400, "malformed", BAD_ENVELOPE)
         device, ops = envelope
-        return Response({"results": apply_ops(request.user, device, ops)})  # type: ignore[arg-type]
+        # A push its database failed (two pushes on the same records) undid all of it: it runs again here.
+        results = retried(lambda: apply_ops(request.user, device, ops))  # type: ignore[arg-type]
+        return Response({"results": results})
 
 
 def _envelope(body: Any) -> tuple[uuid.UUID | None, list[dict[str, Any]]] | None:

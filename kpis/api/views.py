@@ -11,7 +11,7 @@ from django.utils import translation
 from django.utils.translation import gettext_lazy as _
 from drf_spectacular.types import OpenApiTypes
 from drf_spectacular.utils import OpenApiResponse, extend_schema, inline_serializer
-from rest_framework import serializers, status
+from rest_framework import exceptions, serializers, status
 from rest_framework.request import Request
 from rest_framework.response import Response
 from rest_framework.views import APIView
@@ -85,12 +85,12 @@ class StatementSendView(APIView):
     def post(self, request: Request, client_id: uuid.UUID) -> Response:
         client = _client(request, client_id)
         if not _may_send(request.user, client):
-            return Response({"detail": str(NOT_YOURS_TO_SEND)}, status=status.HTTP_403_FORBIDDEN)
+            raise exceptions.PermissionDenied(NOT_YOURS_TO_SEND)
         data = request.data if isinstance(request.data, dict) else {}
         given_id = data.get("id") or None
         delivery_id = uuid_or_none(given_id) if isinstance(given_id, str) else None
         if given_id is not None and delivery_id is None:
-            return Response({"id": [str(NOT_UUID)]}, status=status.HTTP_400_BAD_REQUEST)
+            raise serializers.ValidationError({"id": [NOT_UUID]})
         try:
             delivery = statement_send(
                 user=request.user,
@@ -101,10 +101,10 @@ class StatementSendView(APIView):
                 delivery_id=delivery_id,
             )
         except StatementError as error:
-            return Response({"detail": str(error.message)}, status=status.HTTP_403_FORBIDDEN)
+            raise exceptions.PermissionDenied(error.message) from None
         except ValidationError as error:
             errors = error.message_dict if hasattr(error, "error_dict") else {"non_field_errors": error.messages}
-            return Response(errors, status=status.HTTP_400_BAD_REQUEST)
+            raise serializers.ValidationError(errors) from None
         return Response({"id": str(delivery.pk), "status": delivery.status}, status=status.HTTP_202_ACCEPTED)
 
 
@@ -119,7 +119,7 @@ class StatementPdfView(APIView):
         try:
             pdf = statement_pdf(client=client, language=translation.get_language() or "en")
         except StatementError as error:
-            return Response({"detail": str(error.message)}, status=status.HTTP_403_FORBIDDEN)  # type: ignore[return-value]
+            raise exceptions.PermissionDenied(error.message) from None
         return _pdf_response(pdf, "statement.pdf")
 
 

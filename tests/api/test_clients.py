@@ -263,8 +263,9 @@ def test_a_filter_value_of_the_wrong_type_answers_400_naming_the_parameter(api, 
     response = api.get(URL, params)
     assert response.status_code == 400
     body = response.json()
-    assert list(body) == [field]
-    assert body[field][0] in {"Enter a number.", "Enter a valid date."}
+    assert (body["code"], list(body["errors"])) == ("invalid", [field])
+    assert body["detail"] == body["errors"][field][0]
+    assert body["errors"][field][0] in {"Enter a number.", "Enter a valid date."}
 
 
 def test_a_filtered_page_still_paginates_over_the_full_list(api, make_client_by_awa):
@@ -331,7 +332,7 @@ def test_a_forged_cursor_answers_404_not_a_server_error(api, make_client_by_awa)
 def test_a_malformed_near_answers_400_saying_how_to_write_it(api, make_client_by_awa, near):
     response = api.get(URL, {"near": near})
     assert response.status_code == 400
-    assert response.json() == {"near": [str(BAD_NEAR)]}
+    assert response.json() == {"code": "invalid", "detail": str(BAD_NEAR), "errors": {"near": [str(BAD_NEAR)]}}
     assert str(BAD_NEAR) == "near must be “latitude,longitude”, e.g. near=5.35,-4.01."
 
 
@@ -339,7 +340,7 @@ def test_a_malformed_near_answers_400_saying_how_to_write_it(api, make_client_by
 def test_a_bad_radius_answers_400(api, make_client_by_awa, radius):
     response = api.get(URL, {"near": "5.35,-4.0", "radius_m": radius})
     assert response.status_code == 400
-    assert response.json() == {"radius_m": [str(BAD_RADIUS)]}
+    assert response.json()["errors"] == {"radius_m": [str(BAD_RADIUS)]}
 
 
 def test_a_bad_near_or_radius_is_explained_in_the_language_of_the_request(api, make_client_by_awa):
@@ -347,20 +348,25 @@ def test_a_bad_near_or_radius_is_explained_in_the_language_of_the_request(api, m
         french_near, french_radius = str(BAD_NEAR), str(BAD_RADIUS)
     assert french_near.startswith("near doit être")
     assert french_radius.startswith("radius_m doit être")
-    assert api.get(URL, {"near": "abc"}, HTTP_ACCEPT_LANGUAGE="fr").json() == {"near": [french_near]}
-    assert api.get(URL, {"near": "5,-4", "radius_m": "0"}, HTTP_ACCEPT_LANGUAGE="fr-CI,fr;q=0.9").json() == {
+    assert api.get(URL, {"near": "abc"}, HTTP_ACCEPT_LANGUAGE="fr").json()["errors"] == {"near": [french_near]}
+    assert api.get(URL, {"near": "5,-4", "radius_m": "0"}, HTTP_ACCEPT_LANGUAGE="fr-CI,fr;q=0.9").json()["errors"] == {
         "radius_m": [french_radius]
     }
-    assert api.get(URL, {"near": "abc"}, HTTP_ACCEPT_LANGUAGE="en").json() == {"near": [str(BAD_NEAR)]}
+    assert api.get(URL, {"near": "abc"}, HTTP_ACCEPT_LANGUAGE="en").json()["errors"] == {"near": [str(BAD_NEAR)]}
 
 
 def test_api_errors_follow_accept_language(api, make_client_by_awa):
     assert HttpClient().get(URL, HTTP_ACCEPT_LANGUAGE="fr").json() == {
-        "detail": "Informations d'authentification non fournies."
+        "code": "not_authenticated",
+        "detail": "Informations d'authentification non fournies.",
     }
     response = api.get(URL, {"attr_surface_m2_min": "abc"}, HTTP_ACCEPT_LANGUAGE="fr")
     assert response.status_code == 400
-    assert response.json() == {"attr_surface_m2_min": ["Saisissez un nombre."]}
+    assert response.json() == {
+        "code": "invalid",
+        "detail": "Saisissez un nombre.",
+        "errors": {"attr_surface_m2_min": ["Saisissez un nombre."]},
+    }
 
 
 @pytest.mark.postgres

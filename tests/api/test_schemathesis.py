@@ -233,9 +233,9 @@ def test_a_malformed_client_list_parameter_answers_400_naming_it_never_500_nor_a
     make_client_by_awa("Boutique Awa")
     response = api.get("/api/clients/", params)
     assert response.status_code == 400, response.content
-    assert list(response.json()) == [field]
+    assert list(response.json()["errors"]) == [field]
     if message is not None:
-        assert response.json()[field] == [str(message)]
+        assert response.json()["errors"][field] == [str(message)]
 
 
 def test_the_list_filter_keeps_one_lists_clients_and_left_out_keeps_all(api, make_client_by_awa, awa, reps_group):
@@ -252,7 +252,7 @@ def test_the_list_filter_keeps_one_lists_clients_and_left_out_keeps_all(api, mak
 
     assert names({"client_list": wholesalers.pk}) == ["Grossiste Awa"]
     assert names({}) == ["Boutique Awa", "Grossiste Awa"]
-    assert api.get("/api/clients/", {"client_list": ""}).json() == {"client_list": ["Enter a whole number."]}
+    assert api.get("/api/clients/", {"client_list": ""}).json()["errors"] == {"client_list": ["Enter a whole number."]}
 
 
 def test_yes_no_filters_still_take_true_and_false(api, make_client_by_awa):
@@ -268,8 +268,8 @@ def test_yes_no_filters_still_take_true_and_false(api, make_client_by_awa):
 def test_a_radius_without_near_is_explained_in_french(api, make_client_by_awa):
     response = api.get("/api/clients/", {"radius_m": "0"}, HTTP_ACCEPT_LANGUAGE="fr")
     with translation.override("fr"):
-        assert response.json() == {"radius_m": [str(BAD_RADIUS)]}
-    assert response.json()["radius_m"][0].startswith("radius_m doit")
+        assert response.json()["errors"] == {"radius_m": [str(BAD_RADIUS)]}
+    assert response.json()["errors"]["radius_m"][0].startswith("radius_m doit")
 
 
 @pytest.mark.parametrize("position", ["\x00", "garbage", "9999-99-99", "nan", "1e400", "2026-13-01T00:00:00+00:00"])
@@ -284,7 +284,7 @@ def test_a_forged_cursor_answers_404_invalid_cursor_never_500(api, make_client_b
         # Names sort as text: any text is a position in the alphabet, and the page after it is just empty.
         assert response.status_code == 200, response.content
     else:
-        assert (response.status_code, response.json()) == (404, {"detail": "Invalid cursor"})
+        assert (response.status_code, response.json()) == (404, {"code": "not_found", "detail": "Invalid cursor"})
 
 
 @pytest.mark.parametrize("delivery_id", ["abc", 12, ["x"], {"id": "x"}, True])
@@ -294,7 +294,10 @@ def test_a_statement_asked_with_an_id_that_is_no_uuid_answers_400_and_queues_not
     client = make_client_by_awa("Boutique Awa", statement_enabled=True)
     body = {"channel": "sms", "recipient": "+225 07 07 07 07 07", "id": delivery_id}
     response = api.post(f"/api/clients/{client.pk}/statement/", body, content_type="application/json")
-    assert (response.status_code, response.json()) == (400, {"id": [str(NOT_UUID)]})
+    assert (response.status_code, response.json()) == (
+        400,
+        {"code": "invalid", "detail": str(NOT_UUID), "errors": {"id": [str(NOT_UUID)]}},
+    )
     assert not StatementDelivery.objects.exists()
 
 

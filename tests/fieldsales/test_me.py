@@ -73,7 +73,7 @@ def test_a_language_the_app_does_not_speak_is_refused_and_changes_nothing(client
     response = client.patch("/api/me", body, content_type="application/json", HTTP_ACCEPT_LANGUAGE="en")
 
     assert response.status_code == 400
-    assert response.json() == {"language": ["Choose a language the app speaks: en (English) or fr (French)."]}
+    assert response.json()["errors"] == {"language": ["Choose a language the app speaks: en (English) or fr (French)."]}
     assert client.get("/api/me").json()["language"] is None
 
 

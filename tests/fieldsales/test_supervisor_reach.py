@@ -87,7 +87,7 @@ def test_a_supervisor_sends_no_statement_even_for_their_own_reps_client():
     control = statement(signed_in(team["awa"]), team["awas"])
 
     assert theirs.status_code == 404
-    assert (ours.status_code, ours.json()) == (403, {"detail": str(NOT_YOURS_TO_SEND)})
+    assert (ours.status_code, ours.json()) == (403, {"code": "permission_denied", "detail": str(NOT_YOURS_TO_SEND)})
     assert control.status_code == 202
     assert StatementDelivery.objects.filter(requested_by=team["bintou"]).count() == 0
 

@@ -2,7 +2,7 @@
 import assert from "node:assert/strict";
 import { describe, test } from "node:test";
 
-import { nextBatch } from "../../static/js/lib/sync.js";
+import { nextBatch, retryAfterSeconds } from "../../static/js/lib/sync.js";
 
 let seq = 0;
 function op(type, client, extra = {}) {
@@ -44,5 +44,17 @@ describe("nextBatch", () => {
 
   test("an empty outbox sends nothing", () => {
     assert.deepEqual(nextBatch([]), []);
+  });
+});
+
+describe("retryAfterSeconds", () => {
+  test("a busy server's Retry-After is read in seconds or as a date; anything else says nothing", () => {
+    const now = Date.parse("2026-12-05T10:00:00Z");
+    assert.equal(retryAfterSeconds("5", now), 5);
+    assert.equal(retryAfterSeconds(" 120 ", now), 120);
+    assert.equal(retryAfterSeconds("Sat, 05 Dec 2026 10:00:30 GMT", now), 30);
+    assert.equal(retryAfterSeconds("Sat, 05 Dec 2026 09:59:00 GMT", now), 0);
+    assert.equal(retryAfterSeconds(null, now), null);
+    assert.equal(retryAfterSeconds("soon", now), null);
   });
 });

@@ -697,8 +697,8 @@ def test_a_language_the_app_does_not_speak_is_refused_in_french_and_sends_nothin
 
     assert response.status_code == 400
     with translation.override("fr"):
-        assert response.json() == {"language": [str(NOT_A_LANGUAGE)]}
-    assert response.json()["language"][0].startswith("Choisissez")
+        assert response.json()["errors"] == {"language": [str(NOT_A_LANGUAGE)]}
+    assert response.json()["detail"].startswith("Choisissez")
     assert device.http.get("/api/me").json()["language"] is None
     assert changes_of(pull_pages(device)) == []
 

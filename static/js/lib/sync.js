@@ -21,7 +21,20 @@ const MAX_BATCH_BYTES = 900 * 1024;
 const BACKOFF_MS = [1000, 2000, 5000, 10000, 30000, 60000];
 const WIRE_FIELDS = ["op_id", "type", "entity_id", "base_version", "made_at", "data"];
 
-class RetryLater extends Error {}
+class RetryLater extends Error {
+  /* `after`: the seconds the server asked to wait (its Retry-After, on a 503 when busy or a 429), if it said. */
+  constructor(message, after = null) {
+    super(message);
+    this.after = after;
+  }
+}
+
+/* A Retry-After header's seconds (a number of them, or an HTTP date), or null. */
+export function retryAfterSeconds(value, now = Date.now()) {
+  if (!value) return null;
+  const seconds = /^\d+$/.test(value.trim()) ? Number(value) : (Date.parse(value) - now) / 1000;
+  return Number.isFinite(seconds) ? Math.max(0, seconds) : null;
+}
 export class SignInRequired extends Error {}
 
 let failures = 0;
@@ -50,7 +63,7 @@ export async function api(path, { method = "GET", body = undefined, headers = {}
   }
   if (response.status === 401 || response.status === 403) throw new SignInRequired();
   if (response.status >= 500 || response.status === 429 || response.status === 408) {
-    throw new RetryLater(`HTTP ${response.status}`);
+    throw new RetryLater(`HTTP ${response.status}`, retryAfterSeconds(response.headers.get("Retry-After")));
   }
   return response;
 }
@@ -305,7 +318,8 @@ async function once() {
       state.sync.authRequired = true;
     } else {
       state.sync.error = String(error.message || error);
-      const delay = BACKOFF_MS[Math.min(failures, BACKOFF_MS.length - 1)];
+      // The growing delay, or longer if the server asked for it (busy: 503 with Retry-After).
+      const delay = Math.max(BACKOFF_MS[Math.min(failures, BACKOFF_MS.length - 1)], (error.after || 0) * 1000);
       failures += 1;
       schedule(delay * (0.8 + Math.random() * 0.4));
       if (!(error instanceof RetryLater)) console.error(error);

@@ -1,0 +1,94 @@
+"""A real HTTP server for tests that need one on the wire: the project's ASGI application (bodies bounded, Django,
+Channels) in uvicorn on loopback, as in production behind its proxy; and a way to talk to it with a real session."""
+
+from __future__ import annotations
+
+import http.client
+import socket
+import threading
+import uuid
+from collections.abc import Iterator
+from dataclasses import dataclass
+from http.cookies import SimpleCookie
+from typing import Any
+from urllib.parse import urlencode
+
+import pytest
+from django.db import connection
+
+TIMEOUT_S = 120  # a request or a thread this slow is stuck, not slow
+PASSWORD = "fieldsales"  # tests.factories.UserFactory's
+
+
+def serve(settings: Any, monkeypatch: pytest.MonkeyPatch) -> Iterator[tuple[str, int]]:
+    """`fieldsales.asgi.application` in uvicorn on a loopback socket bound and listening before the server
+    starts, so that a request sent at once waits in the socket's queue instead of needing a poll for readiness."""
+    import uvicorn
+
+    from fieldsales.asgi import application
+
+    # Plain HTTP on loopback, as behind the TLS proxy of production.
+    settings.SECURE_SSL_REDIRECT = False
+    settings.SESSION_COOKIE_SECURE = False
+    settings.CSRF_COOKIE_SECURE = False
+    layer = settings.CHANNEL_LAYERS["default"]
+    if layer["BACKEND"].startswith("channels_redis."):
+        # xdist workers share the Redis, and their test databases hand out the same user ids.
+        settings.CHANNEL_LAYERS = {
+            "default": {**layer, "CONFIG": {**layer.get("CONFIG", {}), "prefix": f"test-{uuid.uuid4().hex}"}}
+        }
+    # Each request's thread closes its connection when the request ends: none is left to block the teardown.
+    monkeypatch.setitem(connection.settings_dict, "CONN_MAX_AGE", 0)
+    listener = socket.create_server(("127.0.0.1", 0), backlog=128)
+    server = uvicorn.Server(uvicorn.Config(application, loop="asyncio", lifespan="off", log_level="warning"))
+    thread = threading.Thread(target=server.run, kwargs={"sockets": [listener]}, name="uvicorn", daemon=True)
+    thread.start()
+    yield listener.getsockname()[:2]
+    server.should_exit = True
+    thread.join(TIMEOUT_S)
+    listener.close()
+    assert not thread.is_alive(), "uvicorn did not stop"
+
+
+@dataclass(frozen=True)
+class Answer:
+    status: int
+    headers: http.client.HTTPMessage
+    body: bytes
+
+
+def exchange(
+    address: tuple[str, int], method: str, path: str, body: bytes = b"", headers: dict[str, str] | None = None
+) -> Answer:
+    """One request on a connection of its own, answered in full."""
+    link = http.client.HTTPConnection(*address, timeout=TIMEOUT_S)
+    try:
+        link.request(method, path, body=body, headers={"Connection": "close", **(headers or {})})
+        response = link.getresponse()
+        return Answer(response.status, response.headers, response.read())
+    finally:
+        link.close()
+
+
+def cookies_of(answer: Answer) -> dict[str, str]:
+    jar: SimpleCookie = SimpleCookie()
+    for header in answer.headers.get_all("Set-Cookie") or []:
+        jar.load(header)
+    return {name: morsel.value for name, morsel in jar.items()}
+
+
+def sign_in(server: tuple[str, int], username: str) -> dict[str, str]:
+    """The session and CSRF cookies of a rep signed in through the real login page."""
+    cookies = cookies_of(exchange(server, "GET", "/accounts/login/"))
+    form = urlencode({"username": username, "password": PASSWORD, "csrfmiddlewaretoken": cookies["csrftoken"]})
+    response = exchange(
+        server,
+        "POST",
+        "/accounts/login/",
+        form.encode(),
+        {"Content-Type": "application/x-www-form-urlencoded", "Cookie": f"csrftoken={cookies['csrftoken']}"},
+    )
+    assert response.status == 302, response.status
+    cookies.update(cookies_of(response))  # signing in rotates the CSRF token
+    assert "sessionid" in cookies
+    return cookies
