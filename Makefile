@@ -58,6 +58,8 @@ WORKERS ?= $(shell echo $$(( $$(nproc 2>/dev/null || echo 2) * 2 )))
 # workers, with their requests, while 100 reps signed in at once on 2 cores (make load).
 WORKER_HEALTHCHECK_TIMEOUT ?= 30
 FORWARDED_ALLOW_IPS ?= 127.0.0.1
+# Where each worker writes its Prometheus figures, which /metrics adds up (fieldsales/metrics.py); emptied at start.
+PROMETHEUS_MULTIPROC_DIR ?= $(or $(TMPDIR),/tmp)/fieldsales-metrics-$(PORT)
 SERVE_ENV = DEBUG=false WEB_CONCURRENCY=$(WORKERS) DATABASE_URL="$${DATABASE_URL:-postgres://postgres@127.0.0.1:5432/fieldsales}" \
 	REDIS_URL="$${REDIS_URL:-redis://127.0.0.1:6379/0}" SITE_URL="$${SITE_URL:-https://$(SITE_HOST):$(PORT)}"
 
@@ -66,7 +68,8 @@ serve: install
 	$(SERVE_ENV) $(BIN)/python manage.py check --deploy --fail-level WARNING
 	$(SERVE_ENV) $(BIN)/python manage.py migrate --noinput
 	$(SERVE_ENV) $(BIN)/python manage.py collectstatic --noinput --verbosity 0
-	$(SERVE_ENV) exec $(BIN)/uvicorn fieldsales.asgi:application --host $(HOST) --port $(PORT) --workers $(WORKERS) \
+	rm -rf "$(PROMETHEUS_MULTIPROC_DIR)" && mkdir -p "$(PROMETHEUS_MULTIPROC_DIR)"
+	$(SERVE_ENV) PROMETHEUS_MULTIPROC_DIR="$(PROMETHEUS_MULTIPROC_DIR)" exec $(BIN)/uvicorn fieldsales.asgi:application --host $(HOST) --port $(PORT) --workers $(WORKERS) \
 		--lifespan off --no-server-header --proxy-headers --forwarded-allow-ips "$(FORWARDED_ALLOW_IPS)" \
 		--timeout-worker-healthcheck $(WORKER_HEALTHCHECK_TIMEOUT) --timeout-graceful-shutdown 30 \
 		$(if $(SSL_CERTFILE),--ssl-certfile "$(SSL_CERTFILE)" --ssl-keyfile "$(SSL_KEYFILE)")

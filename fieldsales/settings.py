@@ -47,6 +47,7 @@ INSTALLED_APPS = [
     "import_export",
     "simple_history",
     "csp",
+    "django_prometheus",
     # django-axes, named in the admin's language (fieldsales/lockouts.py).
     "fieldsales.lockouts.SignInSecurityConfig",
     "fieldsales",
@@ -56,6 +57,8 @@ INSTALLED_APPS = [
 ]
 
 MIDDLEWARE = [
+    # Prometheus' request metrics (django-prometheus): its two middlewares bracket all the others.
+    "django_prometheus.middleware.PrometheusBeforeMiddleware",
     # A request id for every log line written while the request is answered (fieldsales/http.py).
     "fieldsales.http.RequestIdMiddleware",
     "django.middleware.security.SecurityMiddleware",
@@ -75,6 +78,7 @@ MIDDLEWARE = [
     "django.contrib.messages.middleware.MessageMiddleware",
     "django.middleware.clickjacking.XFrameOptionsMiddleware",
     "csp.middleware.CSPMiddleware",
+    "django_prometheus.middleware.PrometheusAfterMiddleware",
     # Last, as django-axes asks: it turns a locked-out login into the lockout page.
     "axes.middleware.AxesMiddleware",
 ]
@@ -348,6 +352,10 @@ IMPORT_EXPORT_SKIP_ADMIN_LOG = False
 # client export them all, and the change permission would let a supervisor import a payment.
 IMPORT_EXPORT_IMPORT_PERMISSION_CODE = "import"
 IMPORT_EXPORT_EXPORT_PERMISSION_CODE = "export"
+
+# Who may read /metrics besides superusers: a scraper sending `Authorization: Bearer <METRICS_TOKEN>`
+# (fieldsales/metrics.py).
+METRICS_TOKEN = env.str("METRICS_TOKEN", default="")
 
 LOGGING = {
     "version": 1,

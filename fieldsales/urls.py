@@ -3,7 +3,7 @@ from django.contrib.auth import urls as auth_urls
 from django.urls import URLPattern, include, path
 from drf_spectacular.views import SpectacularAPIView, SpectacularSwaggerSplitView
 
-from fieldsales import pwa, signin
+from fieldsales import metrics, pwa, signin
 from kpis.api.views import statement_link
 from kpis.dashboard import views as dashboard_views
 from workflows import views as workflows_views
@@ -32,4 +32,5 @@ urlpatterns = [
     # Swagger UI's start script from its own URL: the Content-Security-Policy allows no inline script.
     path("api/docs/", SpectacularSwaggerSplitView.as_view(url_name="schema"), name="swagger-ui"),
     path("admin/", admin.site.urls),
+    path("metrics", metrics.metrics, name="metrics"),
 ]

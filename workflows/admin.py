@@ -526,8 +526,9 @@ class SubmissionPhotoAdmin(ReadOnlyAdminMixin, admin.ModelAdmin):
             response = FileResponse(default_storage.open(name, "rb"), content_type="image/jpeg")
         except (OSError, ValueError):
             raise Http404 from None
-        # A photo never changes under its id: the reader's browser keeps it, and no shared cache does.
-        response["Cache-Control"] = "private, max-age=86400"
+        # A client's shop, as its rep photographed it: kept by no cache, the browser's disk of a shared office computer
+        # included.
+        response["Cache-Control"] = "no-store"
         return response
 
     def thumbnail_view(self, request: HttpRequest, object_id: str) -> HttpResponseBase:

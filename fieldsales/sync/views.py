@@ -28,6 +28,7 @@ from rest_framework.views import APIView
 
 from fieldsales.db import retried
 from fieldsales.geo import BAD_NEAR, NEAR_PATTERN, near_parse
+from fieldsales.metrics import count_push
 from fieldsales.models import Blob
 from fieldsales.openapi import SIGNED_OUT
 from fieldsales.sync.blobs import MAX_BYTES, BlobError, blob_store
@@ -328,6 +329,7 @@ class PushView(APIView):
         device, ops = envelope
         # A push its database failed (two pushes on the same records) undid all of it: it runs again here.
         results = retried(lambda: apply_ops(request.user, device, ops))  # type: ignore[arg-type]
+        count_push(results)
         return Response({"results": results})
 
 

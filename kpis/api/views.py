@@ -56,6 +56,8 @@ def _may_send(user: Any, client: Any) -> bool:
 def _pdf_response(pdf: bytes, filename: str) -> HttpResponse:
     response = HttpResponse(pdf, content_type="application/pdf")
     response["Content-Disposition"] = f'inline; filename="{filename}"'
+    # A client's account, whoever opens it (a link sent by SMS opens without signing in): kept by no cache.
+    response["Cache-Control"] = "no-store"
     return response
 
 

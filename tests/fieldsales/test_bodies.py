@@ -16,7 +16,7 @@ from fieldsales.asgi import application
 from fieldsales.bodies import ANONYMOUS_BYTES
 from fieldsales.sync.blobs import MAX_BYTES as PHOTO_BYTES
 from fieldsales.sync.views import MAX_PUSH_BYTES
-from tests.servers import TIMEOUT_S, exchange, sign_in
+from tests.servers import TIMEOUT_S, sign_in
 
 GIB = 1024 * 1024 * 1024
 CHUNK = 64 * 1024
@@ -104,25 +104,28 @@ def test_a_body_within_its_limit_reaches_django_whole():
     assert (status, phone.read) == (403, MAX_PUSH_BYTES)  # read, then refused for the session that is none
 
 
-def test_on_the_wire_a_gibibyte_is_answered_413_while_the_phone_has_sent_the_first_chunk(http_server, awa):
-    """Through uvicorn: the answer comes while the client waits after its first 64 KiB, which it could only get if
-    the server answered without waiting for the rest."""
-    with socket.create_connection(http_server, timeout=TIMEOUT_S) as link:
-        link.sendall(
-            b"POST /api/sync/push HTTP/1.1\r\nHost: testserver\r\nContent-Type: application/json\r\n"
-            + f"Content-Length: {GIB}\r\nAccept-Language: en\r\n\r\n".encode()
-            + b"x" * CHUNK
-        )
+def answer_while_sending(server: tuple[str, int], head: str, size: int) -> tuple[str, dict[str, Any]]:
+    """Send `head` for a body of `size` bytes, then only its first 64 KiB, and wait: the answer can only come if the
+    server answers without waiting for the rest. Its status line and JSON body."""
+    with socket.create_connection(server, timeout=TIMEOUT_S) as link:
+        link.sendall(f"{head}Content-Length: {size}\r\n\r\n".encode() + b"x" * CHUNK)
         readable, _, _ = select.select([link], [], [], TIMEOUT_S)
         assert readable, "no answer while the body was unsent"
         # The server closes the connection after its answer: read until then.
         answer = b"".join(iter(lambda: link.recv(65536), b"")).decode()
-    head, _, body = answer.partition("\r\n\r\n")
-    assert head.startswith("HTTP/1.1 413")
-    assert json.loads(body) == {"code": "too_large", "detail": "This request is too large: at most 64 KiB."}
-    # A signed-in phone's push over its limit, said in the push's own words.
+    head_part, _, body = answer.partition("\r\n\r\n")
+    return head_part.splitlines()[0], json.loads(body)
+
+
+def test_on_the_wire_a_gibibyte_is_answered_413_while_the_phone_has_sent_the_first_chunk(http_server, awa):
+    """Through uvicorn, a stranger's gibibyte, then a signed-in phone's push over its limit."""
+    request = "POST /api/sync/push HTTP/1.1\r\nHost: testserver\r\nContent-Type: application/json\r\n"
+    status, body = answer_while_sending(http_server, request + "Accept-Language: en\r\n", GIB)
+    assert status == "HTTP/1.1 413 Request Entity Too Large"
+    assert body == {"code": "too_large", "detail": "This request is too large: at most 64 KiB."}
+
     cookies = sign_in(http_server, awa.username)
     cookie = "; ".join(f"{name}={value}" for name, value in cookies.items())
-    refused = exchange(http_server, "POST", "/api/sync/push", b"{" + b" " * MAX_PUSH_BYTES + b"}", {"Cookie": cookie})
-    assert (refused.status, json.loads(refused.body)["code"]) == (413, "too_large")
-    assert json.loads(refused.body)["detail"].startswith("A push carries at most 1 MiB")
+    status, body = answer_while_sending(http_server, request + f"Cookie: {cookie}\r\n", MAX_PUSH_BYTES + 1)
+    assert (status, body["code"]) == ("HTTP/1.1 413 Request Entity Too Large", "too_large")
+    assert body["detail"].startswith("A push carries at most 1 MiB")

@@ -146,6 +146,7 @@ def test_the_signed_link_serves_the_pdf_and_refuses_a_forged_one(enabled_client,
     path = urllib.parse.urlparse(statement_link(delivery)).path
     response = client.get(path)
     assert (response.status_code, response["Content-Type"], response.content[:5]) == (200, "application/pdf", b"%PDF-")
+    assert response["Cache-Control"] == "no-store"  # a client's account, opened without signing in
     assert client.get(path.replace(".pdf", "x.pdf")).status_code == 404
 
 

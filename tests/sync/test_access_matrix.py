@@ -93,6 +93,8 @@ ROUTES: dict[str, Row] = {
     # The API's description (no data): public so that clients and tools can be built from it.
     "schema": Row(PUBLIC),
     "swagger-ui": Row(PUBLIC),
+    # Prometheus' figures (no record of anyone's): superusers, and the scraper with its token.
+    "metrics": Row(SIGNED_IN),
 }
 ADMIN_PUBLIC = {"admin:login", "admin:logout"}
 SOCKETS = {"ws/rep/", "ws/board/"}

@@ -199,7 +199,7 @@ def test_a_thumbnail_is_a_small_jpeg_of_the_photo_and_the_link_opens_the_photo(c
     small = Image.open(io.BytesIO(b"".join(thumbnail.streaming_content)))
     assert (thumbnail["Content-Type"], small.format, max(small.size)) == ("image/jpeg", "JPEG", THUMBNAIL_SIDE)
     assert b"".join(full.streaming_content) == photo.blob.file.open("rb").read()
-    assert "private" in thumbnail["Cache-Control"]
+    assert "no-store" in thumbnail["Cache-Control"] and "no-store" in full["Cache-Control"]
 
 
 def test_a_supervisor_sees_their_reps_photos_and_no_others(team):
