@@ -272,15 +272,7 @@ class Client(models.Model):
         verbose_name=_("updated by"),
     )
     archived_at = models.DateTimeField(_("archived at"), null=True, blank=True, editable=False)
-    archived_by = models.ForeignKey(
-        settings.AUTH_USER_MODEL,
-        on_delete=models.SET_NULL,
-        null=True,
-        blank=True,
-        related_name="+",
-        editable=False,
-        verbose_name=_("archived by"),
-    )
+    archived_by = done_by(_("archived by"))
     # Every change, as the client was after it (clients/recording.py). Not copied: what the services derive from the
     # rest (the search text, the business key) and the conflict bookkeeping.
     history = ClientHistory(

@@ -12,10 +12,10 @@ from typing import Any
 
 import pytest
 
-from fieldsales.asgi import application
 from fieldsales.bodies import ANONYMOUS_BYTES
 from fieldsales.sync.blobs import MAX_BYTES as PHOTO_BYTES
 from fieldsales.sync.views import MAX_PUSH_BYTES
+from tests.asgi import call, http_scope
 from tests.servers import TIMEOUT_S, sign_in
 
 GIB = 1024 * 1024 * 1024
@@ -24,7 +24,8 @@ PHOTO_ID = uuid.UUID("5d1c8a3e-9c1f-4a4e-9d53-0b8c1f1e2a77")
 
 
 class Phone:
-    """An ASGI client that sends a body chunk by chunk, only as the application asks for it, and counts them."""
+    """An ASGI client that sends a body chunk by chunk, only as the application asks for it, and counts them; then
+    keeps what the application answered."""
 
     def __init__(self, total: int) -> None:
         self.total = total
@@ -32,14 +33,11 @@ class Phone:
         self.sent: list[dict[str, Any]] = []
 
     async def receive(self) -> dict[str, Any]:
-        if self.read == self.total and self.sent is not None:
+        if self.read == self.total:
             await asyncio.Event().wait()  # all sent: the phone waits for the answer, and says nothing more
         size = min(CHUNK, self.total - self.read)
         self.read += size
         return {"type": "http.request", "body": b"x" * size, "more_body": self.read < self.total}
-
-    async def send(self, message: dict[str, Any]) -> None:
-        self.sent.append(message)
 
     def answer(self) -> tuple[int, dict[str, str], dict[str, Any]]:
         start, body = self.sent[0], b"".join(message.get("body", b"") for message in self.sent[1:])
@@ -48,21 +46,7 @@ class Phone:
 
 
 def post(phone: Phone, path: str, headers: dict[str, str]) -> None:
-    scope = {
-        "type": "http",
-        "asgi": {"version": "3.0"},
-        "http_version": "1.1",
-        "method": "POST",
-        "scheme": "http",
-        "path": path,
-        "raw_path": path.encode(),
-        "query_string": b"",
-        "root_path": "",
-        "headers": [(name.lower().encode(), value.encode()) for name, value in headers.items()],
-        "client": ("127.0.0.1", 50000),
-        "server": ("testserver", 80),
-    }
-    asyncio.run(application(scope, phone.receive, phone.send))
+    phone.sent = call(http_scope(path, {"Host": "testserver", **headers}, method="POST"), phone.receive)
 
 
 def test_a_gibibyte_declared_by_a_stranger_is_refused_before_a_byte_of_it_is_read():

@@ -3,7 +3,6 @@ Redis and the storage answer; after PostgreSQL drops every connection, a probe r
 
 from __future__ import annotations
 
-import asyncio
 import json
 import time
 from typing import Any
@@ -13,34 +12,16 @@ import pytest
 from django.db import connection
 from django.test import Client as HttpClient
 
-from fieldsales.asgi import application
+from tests.asgi import call, http_scope
 
 
-def probe(path: str, host: str = "10.0.0.7:8000") -> tuple[int, dict[str, Any]]:
+def probe(path: str) -> tuple[int, dict[str, Any]]:
     """GET `path` as a balancer does: plain HTTP, to the node's address (no allowed host), no cookie."""
-    sent: list[dict[str, Any]] = []
 
     async def receive() -> dict[str, Any]:
         return {"type": "http.request", "body": b"", "more_body": False}
 
-    async def send(message: dict[str, Any]) -> None:
-        sent.append(message)
-
-    scope = {
-        "type": "http",
-        "asgi": {"version": "3.0"},
-        "http_version": "1.1",
-        "method": "GET",
-        "scheme": "http",
-        "path": path,
-        "raw_path": path.encode(),
-        "query_string": b"",
-        "root_path": "",
-        "headers": [(b"host", host.encode())],
-        "client": ("10.0.0.1", 40000),
-        "server": ("10.0.0.7", 8000),
-    }
-    asyncio.run(application(scope, receive, send))
+    sent = call(http_scope(path, {"Host": "10.0.0.7:8000"}), receive)
     return sent[0]["status"], json.loads(sent[1]["body"])
 
 

@@ -10,6 +10,7 @@ from django.test import Client as HttpClient
 
 from tests.factories import UserFactory
 from tests.sync.conftest import device_for, new_id, op
+from tests.sync.test_push import client_fields
 
 pytestmark = pytest.mark.django_db
 
@@ -33,14 +34,7 @@ def scrape(settings) -> str:  # type: ignore[no-untyped-def]
 def test_a_push_is_counted_by_outcome(settings, awa, pos_list_editable):
     before = scrape(settings)
     device = device_for(awa)
-    created = op(
-        "client.create",
-        data={
-            "list": pos_list_editable.pk,
-            "name": "Kiosque",
-            "attributes": {"quartier": "Plateau", "categorie": "Boutique"},
-        },
-    )
+    created = op("client.create", data=client_fields(pos_list_editable))
     device.push(created, op("client.update", new_id(), {"name": "X"}, base_version=1))
     device.push(created)
     after = scrape(settings)
