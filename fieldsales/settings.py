@@ -9,11 +9,14 @@ import datetime as dt
 import importlib.util
 from pathlib import Path
 from typing import Any
+from urllib.parse import urlparse
 
 import environ
 from csp.constants import NONE, SELF
 from django.core.exceptions import ImproperlyConfigured
 from django.utils.translation import gettext_lazy as _
+
+from fieldsales.object_store import s3_storage
 
 BASE_DIR = Path(__file__).resolve().parent.parent
 
@@ -265,21 +268,22 @@ STATIC_MANIFEST = env.bool("STATIC_MANIFEST", default=not DEBUG)
 S3_BUCKET = env.str("S3_BUCKET", default="")
 MEDIA_STORAGE: dict[str, Any] = {"BACKEND": "django.core.files.storage.FileSystemStorage"}
 if S3_BUCKET:
-    MEDIA_STORAGE = {
-        "BACKEND": "storages.backends.s3.S3Storage",
-        "OPTIONS": {
-            "bucket_name": S3_BUCKET,
-            # Empty: AWS itself; else another S3-compatible store (MinIO, Garage, Ceph, a provider's).
-            "endpoint_url": env.str("S3_ENDPOINT_URL", default="") or None,
-            "region_name": env.str("S3_REGION", default="") or None,
-            "access_key": env.str("S3_ACCESS_KEY", default="") or None,
-            "secret_key": env.str("S3_SECRET_KEY", default="") or None,
-            "default_acl": None,
-            "file_overwrite": False,
-            "querystring_auth": True,
-            "querystring_expire": 300,
-        },
-    }
+    MEDIA_STORAGE = s3_storage(
+        bucket=S3_BUCKET,
+        endpoint_url=env.str("S3_ENDPOINT_URL", default=""),
+        region=env.str("S3_REGION", default=""),
+        access_key=env.str("S3_ACCESS_KEY", default=""),
+        secret_key=env.str("S3_SECRET_KEY", default=""),
+    )
+# Where a photo's signed URL points (fieldsales/storage.py), which pages may show images from: the store's endpoint,
+# else AWS's addresses for the bucket; S3_PUBLIC_ORIGIN when the store is reached through another address.
+S3_ORIGINS: list[str] = []
+if S3_BUCKET:
+    _endpoint = urlparse(MEDIA_STORAGE["OPTIONS"]["endpoint_url"] or "")
+    S3_ORIGINS = env.list("S3_PUBLIC_ORIGIN", default=[])
+    S3_ORIGINS = S3_ORIGINS or (
+        [f"{_endpoint.scheme}://{_endpoint.netloc}"] if _endpoint.netloc else ["https://*.amazonaws.com"]
+    )
 STORAGES = {
     "default": MEDIA_STORAGE,
     "staticfiles": {
@@ -351,7 +355,7 @@ CONTENT_SECURITY_POLICY = {
         "default-src": [SELF],
         "script-src": [SELF],
         "style-src": [SELF],
-        "img-src": [SELF, "data:", "blob:", MAP_TILES_ORIGIN],
+        "img-src": [SELF, "data:", "blob:", MAP_TILES_ORIGIN, *S3_ORIGINS],
         "font-src": [SELF],
         "connect-src": [SELF],
         "worker-src": [SELF],

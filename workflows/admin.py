@@ -4,9 +4,8 @@ from django.contrib import admin, messages
 from django.contrib.admin import helpers
 from django.contrib.admin.utils import unquote
 from django.core.exceptions import PermissionDenied, ValidationError
-from django.core.files.storage import default_storage
 from django.db.models import QuerySet
-from django.http import FileResponse, Http404, HttpRequest, HttpResponse, HttpResponseBase
+from django.http import Http404, HttpRequest, HttpResponse, HttpResponseBase
 from django.shortcuts import redirect
 from django.template.loader import render_to_string
 from django.template.response import TemplateResponse
@@ -19,6 +18,7 @@ from import_export.admin import ExportMixin
 from fieldsales.accounts import team_of
 from fieldsales.imports.admin import ImportWizardMixin
 from fieldsales.spreadsheets import SpreadsheetExportMixin
+from fieldsales.storage import stored_file_response
 from fieldsales.sync.feed import publish
 from workflows.admin_filters import ClientFilter, DateFilter, RepFilter, VisitFilter, person_name
 from workflows.display import (
@@ -523,13 +523,10 @@ class SubmissionPhotoAdmin(ReadOnlyAdminMixin, admin.ModelAdmin):
             raise Http404
         try:
             name = photo_thumbnail(blob=photo.blob) if thumbnail else photo.blob.file.name
-            response = FileResponse(default_storage.open(name, "rb"), content_type="image/jpeg")
+            # A client's shop, as its rep photographed it: kept by no cache, a shared office computer's included.
+            return stored_file_response(name, "image/jpeg")
         except (OSError, ValueError):
             raise Http404 from None
-        # A client's shop, as its rep photographed it: kept by no cache, the browser's disk of a shared office computer
-        # included.
-        response["Cache-Control"] = "no-store"
-        return response
 
     def thumbnail_view(self, request: HttpRequest, object_id: str) -> HttpResponseBase:
         return self.image_view(request, object_id, thumbnail=True)

@@ -12,7 +12,7 @@ from collections.abc import Callable, Iterable
 from typing import Any
 
 from csp.decorators import csp
-from django.http import FileResponse, QueryDict
+from django.http import QueryDict
 from django.utils.decorators import method_decorator
 from django.utils.translation import gettext_lazy as _
 from drf_spectacular.extensions import OpenApiSerializerFieldExtension
@@ -31,6 +31,7 @@ from fieldsales.geo import BAD_NEAR, NEAR_PATTERN, near_parse
 from fieldsales.metrics import count_push
 from fieldsales.models import Blob
 from fieldsales.openapi import SIGNED_OUT
+from fieldsales.storage import stored_file_response
 from fieldsales.sync.blobs import MAX_BYTES, BlobError, blob_store
 from fieldsales.sync.pull import DEFAULT_LIMIT, MAX_LIMIT, VERSIONS, InvalidCursor, sync_pull
 from fieldsales.sync.push import MAX_OPS, apply_ops
@@ -407,4 +408,4 @@ class BlobView(APIView):
             or any(can_read(request.user, blob) for can_read in BLOB_READERS)
         ):
             return _error(404, "not_found", _("No such photo."))
-        return FileResponse(blob.file.open("rb"), content_type=blob.content_type)
+        return stored_file_response(str(blob.file.name), blob.content_type)

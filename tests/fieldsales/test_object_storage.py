@@ -7,6 +7,9 @@ from __future__ import annotations
 import io
 from collections.abc import Iterator
 from typing import Any
+from urllib.error import HTTPError
+from urllib.parse import parse_qs, urlparse
+from urllib.request import urlopen
 
 import boto3
 import pytest
@@ -17,6 +20,7 @@ from PIL import Image
 
 from fieldsales.health import readiness
 from fieldsales.models import Blob
+from fieldsales.object_store import SIGNED_URL_SECONDS, s3_storage
 from tests.factories import RepFactory
 from tests.sync.conftest import new_id
 from tests.sync.test_blobs import jpeg_bytes
@@ -40,18 +44,15 @@ def bucket(s3_server: str, settings: Any, tmp_path: Any) -> Any:
     client = boto3.client("s3", endpoint_url=s3_server, **KEYS)
     client.create_bucket(Bucket=BUCKET)
     settings.MEDIA_ROOT = tmp_path
-    options = {
-        "bucket_name": BUCKET,
-        "endpoint_url": s3_server,
-        "region_name": KEYS["region_name"],
-        "access_key": KEYS["aws_access_key_id"],
-        "secret_key": KEYS["aws_secret_access_key"],
-        "default_acl": None,
-        "file_overwrite": False,
-    }
     settings.STORAGES = {
         **settings.STORAGES,
-        "default": {"BACKEND": "storages.backends.s3.S3Storage", "OPTIONS": options},
+        "default": s3_storage(
+            bucket=BUCKET,
+            endpoint_url=s3_server,
+            region=KEYS["region_name"],
+            access_key=KEYS["aws_access_key_id"],
+            secret_key=KEYS["aws_secret_access_key"],
+        ),
     }
     yield client
     for item in client.list_objects_v2(Bucket=BUCKET).get("Contents", []):
@@ -76,8 +77,19 @@ def test_a_photo_goes_to_the_bucket_not_the_disk_and_comes_back_to_who_may_see_i
     in_bucket = bucket.get_object(Bucket=BUCKET, Key=stored.file.name)["Body"].read()
     assert Image.open(io.BytesIO(in_bucket)).format == "JPEG"
 
+    # Read back through a signed URL that expires: the bytes come from the store, not through the node.
     back = phone.get(f"/api/sync/blobs/{photo_id}")
-    assert (back.status_code, b"".join(back.streaming_content)) == (200, in_bucket)
+    assert (back.status_code, back["Cache-Control"]) == (302, "no-store")
+    signed = urlparse(back["Location"])
+    query = parse_qs(signed.query)
+    assert f"{signed.scheme}://{signed.netloc}" == bucket.meta.endpoint_url
+    assert query["X-Amz-Expires"] == [str(SIGNED_URL_SECONDS)] and query["X-Amz-Signature"]
+    with urlopen(back["Location"]) as answer:  # noqa: S310 (the test's own S3 server)
+        assert answer.read() == in_bucket
+    unsigned = back["Location"].split("?")[0]
+    with pytest.raises(HTTPError) as refused:
+        urlopen(unsigned)  # noqa: S310
+    assert refused.value.code == 403
     stranger = HttpClient()
     stranger.force_login(RepFactory())
     assert stranger.get(f"/api/sync/blobs/{photo_id}").status_code == 404
