@@ -164,18 +164,32 @@ if CHANNEL_LAYER not in ("core", "pubsub"):
 # tells every rep queues a message per connected rep at once, and channels-redis's default of 100 lost most of them with
 # 200 reps connected. Unread messages expire after 60 s whatever the capacity.
 REDIS_CHANNEL_CAPACITY = 10_000
+
+
+def redis_host(url: str) -> dict[str, Any]:
+    """A channel layer's Redis: a connection Redis dropped (a restart) is made again and its command sent again,
+    instead of failing the socket that asked (with the pubsub layer, every handshake of the worker failed after a
+    Redis restart; tests/sync/test_redis_restart.py)."""
+    import redis
+
+    return {"address": url, "retry_on_error": [redis.ConnectionError, redis.TimeoutError]}
+
+
 CHANNEL_LAYERS: dict[str, dict[str, Any]]
 if not REDIS_URL:
     CHANNEL_LAYERS = {"default": {"BACKEND": "channels.layers.InMemoryChannelLayer"}}
 elif CHANNEL_LAYER == "pubsub":
     CHANNEL_LAYERS = {
-        "default": {"BACKEND": "channels_redis.pubsub.RedisPubSubChannelLayer", "CONFIG": {"hosts": [REDIS_URL]}}
+        "default": {
+            "BACKEND": "channels_redis.pubsub.RedisPubSubChannelLayer",
+            "CONFIG": {"hosts": [redis_host(REDIS_URL)]},
+        }
     }
 else:
     CHANNEL_LAYERS = {
         "default": {
             "BACKEND": "channels_redis.core.RedisChannelLayer",
-            "CONFIG": {"hosts": [REDIS_URL], "capacity": REDIS_CHANNEL_CAPACITY, "expiry": 60},
+            "CONFIG": {"hosts": [redis_host(REDIS_URL)], "capacity": REDIS_CHANNEL_CAPACITY, "expiry": 60},
         }
     }
 

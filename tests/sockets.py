@@ -16,6 +16,7 @@ from channels.testing import WebsocketCommunicator
 from django.test import Client as HttpClient
 
 from fieldsales.asgi import application
+from fieldsales.settings import redis_host
 
 REDIS_URL = os.environ.get("REDIS_URL") or "redis://127.0.0.1:6379/0"
 LAYERS = {"core": "channels_redis.core.RedisChannelLayer", "pubsub": "channels_redis.pubsub.RedisPubSubChannelLayer"}
@@ -38,7 +39,7 @@ def use_redis_layer(settings: Any, layer: str = "core", **config: Any) -> None:
     """Point the settings at this layer on the Redis at REDIS_URL (skipping the test without one)."""
     if not redis_reachable():
         pytest.skip(f"no Redis at {REDIS_URL}; CI runs one")
-    config = {"hosts": [REDIS_URL], "prefix": f"test-{uuid.uuid4().hex}", **config}
+    config = {"hosts": [redis_host(REDIS_URL)], "prefix": f"test-{uuid.uuid4().hex}", **config}
     settings.CHANNEL_LAYERS = {"default": {"BACKEND": LAYERS[layer], "CONFIG": config}}
 
 
