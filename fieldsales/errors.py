@@ -2,13 +2,15 @@
 
 from __future__ import annotations
 
-from django.http import HttpRequest, HttpResponse, JsonResponse
+from django.http import HttpRequest, HttpResponse
 from django.views.defaults import page_not_found
 from rest_framework.exceptions import NotFound
+
+from fieldsales.http import envelope
 
 
 def not_found(request: HttpRequest, exception: Exception) -> HttpResponse:
     """A path no URL matches (an identifier that is not a UUID, say): the API's error body, not an HTML page."""
     if request.path.startswith("/api/"):
-        return JsonResponse({"code": "not_found", "detail": str(NotFound.default_detail)}, status=404)
+        return envelope("not_found", NotFound.default_detail, 404)
     return page_not_found(request, exception)

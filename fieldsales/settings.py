@@ -278,9 +278,12 @@ MEDIA_ROOT = Path(env.str("MEDIA_ROOT", default=str(BASE_DIR / "media")))
 STATIC_MANIFEST = env.bool("STATIC_MANIFEST", default=not DEBUG)
 # Photos and thumbnails: on this node's disk (MEDIA_ROOT) unless S3_BUCKET names a bucket of an S3-compatible object
 # store (django-storages), which every node of a deployment shares. Kept private: the app's views check who may read
-# a photo, then stream it from the store.
+# a photo, then send the reader to a signed URL that expires (fieldsales/storage.py).
 S3_BUCKET = env.str("S3_BUCKET", default="")
 MEDIA_STORAGE: dict[str, Any] = {"BACKEND": "django.core.files.storage.FileSystemStorage"}
+# Where those signed URLs point, which pages may show images from: S3_PUBLIC_ORIGIN when the store is reached through
+# another address, else the store's endpoint, else AWS's addresses.
+S3_ORIGINS: list[str] = []
 if S3_BUCKET:
     MEDIA_STORAGE = s3_storage(
         bucket=S3_BUCKET,
@@ -289,15 +292,9 @@ if S3_BUCKET:
         access_key=env.str("S3_ACCESS_KEY", default=""),
         secret_key=env.str("S3_SECRET_KEY", default=""),
     )
-# Where a photo's signed URL points (fieldsales/storage.py), which pages may show images from: the store's endpoint,
-# else AWS's addresses for the bucket; S3_PUBLIC_ORIGIN when the store is reached through another address.
-S3_ORIGINS: list[str] = []
-if S3_BUCKET:
     _endpoint = urlparse(MEDIA_STORAGE["OPTIONS"]["endpoint_url"] or "")
-    S3_ORIGINS = env.list("S3_PUBLIC_ORIGIN", default=[])
-    S3_ORIGINS = S3_ORIGINS or (
-        [f"{_endpoint.scheme}://{_endpoint.netloc}"] if _endpoint.netloc else ["https://*.amazonaws.com"]
-    )
+    _store_origin = f"{_endpoint.scheme}://{_endpoint.netloc}" if _endpoint.netloc else "https://*.amazonaws.com"
+    S3_ORIGINS = env.list("S3_PUBLIC_ORIGIN", default=[_store_origin])
 STORAGES = {
     "default": MEDIA_STORAGE,
     "staticfiles": {

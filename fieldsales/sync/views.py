@@ -32,7 +32,7 @@ from fieldsales.metrics import count_push
 from fieldsales.models import Blob
 from fieldsales.openapi import SIGNED_OUT
 from fieldsales.storage import stored_file_response
-from fieldsales.sync.blobs import MAX_BYTES, BlobError, blob_store
+from fieldsales.sync.blobs import MAX_BYTES, TOO_BIG, BlobError, blob_store
 from fieldsales.sync.pull import DEFAULT_LIMIT, MAX_LIMIT, VERSIONS, InvalidCursor, sync_pull
 from fieldsales.sync.push import MAX_OPS, apply_ops
 from fieldsales.sync.registry import BLOB_READERS, CODES, OPS, entity_type_names
@@ -375,7 +375,7 @@ class BlobView(APIView):
     )
     def put(self, request: Request, blob_id: uuid.UUID) -> Response:
         if int(request.META.get("CONTENT_LENGTH") or 0) > MAX_BYTES:
-            return _error(413, "too_large", _("A photo may weigh at most 5 MiB."))
+            return _error(413, "too_large", TOO_BIG)
         try:
             blob, created = blob_store(
                 user=request.user,  # type: ignore[arg-type]
