@@ -67,12 +67,21 @@ class RequestIdFilter(logging.Filter):
 
 def no_store(get_response: Callable[[HttpRequest], HttpResponse]) -> Callable[[HttpRequest], HttpResponse]:
     """A signed-in user's answer that says nothing of caching (the API's JSON, a PDF, a photo) is kept by no cache,
-    a shared proxy's or the phone browser's disk: `Cache-Control: no-store`. After AuthenticationMiddleware."""
+    a shared proxy's or the phone browser's disk: `Cache-Control: no-store`. After AuthenticationMiddleware.
+
+    Only an answer whose view read the session (which knowing the user takes) can depend on who asked: the others
+    (the service worker, the manifest, the app's strings) are the same for everyone, and asking who the user is for
+    them would cost each a session and a user query."""
 
     def middleware(request: HttpRequest) -> HttpResponse:
         response = get_response(request)
-        user = getattr(request, "user", None)
-        if user is not None and user.is_authenticated and not response.has_header("Cache-Control"):
+        session = getattr(request, "session", None)
+        if (
+            session is not None
+            and session.accessed
+            and not response.has_header("Cache-Control")
+            and request.user.is_authenticated
+        ):
             response["Cache-Control"] = "no-store"
         return response
 

@@ -93,6 +93,14 @@ def test_a_signed_in_answer_is_kept_by_no_cache_and_a_signed_out_one_says_nothin
     assert "no-store" in http.get("/")["Cache-Control"]
 
 
+def test_an_answer_the_same_for_everyone_costs_no_query_to_learn_who_asked(db, awa, django_assert_num_queries):
+    http = HttpClient()
+    http.force_login(awa)
+    with django_assert_num_queries(0):
+        manifest = http.get("/manifest.webmanifest")
+    assert manifest.status_code == 200 and manifest.get("Cache-Control") != "no-store"
+
+
 def test_the_api_answers_json_to_a_browser_there_is_no_browsable_api(db, awa):
     http = HttpClient()
     http.force_login(awa)
