@@ -20,6 +20,8 @@ from django.utils.safestring import mark_safe
 from django.utils.text import capfirst
 from django.utils.translation import gettext_lazy as _
 from django.utils.translation import ngettext
+from django_tasks import TaskResultStatus
+from django_tasks_db.models import DBTaskResult, get_date_max
 
 from fieldsales.accounts import (
     ROLES,
@@ -40,7 +42,8 @@ from fieldsales.forms import (
     UserEditForm,
     role_label,
 )
-from fieldsales.models import Blob, Profile
+from fieldsales.jobs import JOB_STATUS, JOB_STATUS_READY, job_label
+from fieldsales.models import Blob, Job, Profile
 
 User = get_user_model()
 
@@ -366,3 +369,69 @@ admin.site.site_title = _("FieldSales")
 admin.site.index_title = _("Back office")
 # One sign-in page for everyone (fieldsales/signin.py): the admin's login renders it, with its staff-only form.
 admin.site.login_template = "registration/login.html"
+
+
+# The job queue (fieldsales/jobs.py): django-tasks-db's rows, in the admin's language, read only.
+
+
+class JobStatusFilter(admin.SimpleListFilter):
+    title = _("status")
+    parameter_name = "status"
+
+    def lookups(self, request: HttpRequest, model_admin: Any) -> list[tuple[str, Any]]:
+        return list(JOB_STATUS.items())
+
+    def queryset(self, request: HttpRequest, queryset: QuerySet) -> QuerySet:
+        return queryset.filter(status=self.value()) if self.value() in JOB_STATUS else queryset
+
+
+@admin.register(Job)
+class JobAdmin(admin.ModelAdmin):
+    list_display = ["job", "state", "attempts", "enqueued_at", "started_at", "finished_at", "next_attempt", "error"]
+    list_filter = [JobStatusFilter]
+    ordering = ["-enqueued_at"]
+    shown = ["job", "state", "attempts", "enqueued_at", "started_at", "finished_at", "next_attempt", "arguments"]
+    readonly_fields = [*shown, "traceback"]
+    list_per_page = 50
+
+    def get_fields(self, request: HttpRequest, obj: Any = None) -> Any:
+        return self.shown + (["traceback"] if obj is not None and obj.traceback else [])
+
+    def has_add_permission(self, request: HttpRequest) -> bool:
+        return False
+
+    def has_change_permission(self, request: HttpRequest, obj: Any = None) -> bool:
+        return False
+
+    def has_delete_permission(self, request: HttpRequest, obj: Any = None) -> bool:
+        return False
+
+    @admin.display(description=_("job"), ordering="task_path")
+    def job(self, obj: Job) -> str:
+        return str(job_label(obj.task_path))
+
+    @admin.display(description=_("status"), ordering="status")
+    def state(self, obj: Job) -> str:
+        return str(JOB_STATUS.get(TaskResultStatus(obj.status), obj.status))
+
+    @admin.display(description=_("attempts"))
+    def attempts(self, obj: Job) -> int:
+        return len(obj.worker_ids)
+
+    @admin.display(description=_("next attempt"), ordering="run_after")
+    def next_attempt(self, obj: Job) -> Any:
+        if obj.status != JOB_STATUS_READY or obj.run_after == get_date_max():
+            return "—"
+        return obj.run_after
+
+    @admin.display(description=_("last error"))
+    def error(self, obj: Job) -> str:
+        return obj.exception_class_path.rpartition(".")[2] or "—"
+
+    @admin.display(description=_("arguments"))
+    def arguments(self, obj: Job) -> str:
+        return ", ".join(f"{key}={value}" for key, value in obj.args_kwargs.get("kwargs", {}).items()) or "—"
+
+
+if admin.site.is_registered(DBTaskResult):
+    admin.site.unregister(DBTaskResult)

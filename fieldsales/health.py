@@ -2,7 +2,8 @@
 HTTPS redirect, no session, nothing a probe over plain HTTP to the node's address would trip on.
 
 - `GET /health/live`: the process answers (200). Nothing else is asked: a worker that answers this is alive.
-- `GET /health/ready`: what a request needs answers: the database, Redis when configured, the media storage. 200
+- `GET /health/ready`: what a request needs answers: the database, Redis when configured, the media storage (and
+  the job queue's lag, reported but never failed on). 200
   with each check's result, or 503 naming the one that failed: the balancer sends this node nothing until it is
   back. On PostgreSQL it also checks the pool's idle connections and replaces the dead ones (after a database
   restart all of them are): the requests that follow get live connections at once.
@@ -10,6 +11,7 @@ HTTPS redirect, no session, nothing a probe over plain HTTP to the node's addres
 
 from __future__ import annotations
 
+import contextlib
 import json
 import time
 from collections.abc import Callable
@@ -21,6 +23,7 @@ from django.core.files.storage import default_storage
 from django.db import DEFAULT_DB_ALIAS, connections
 
 from fieldsales.bodies import ASGIApp, Receive, Scope, Send
+from fieldsales.jobs import lag_seconds
 
 LIVE = "/health/live"
 READY = "/health/ready"
@@ -55,10 +58,21 @@ def _redis() -> None:
 
 
 def _storage() -> None:
-    default_storage.listdir("")
+    with contextlib.suppress(FileNotFoundError):  # the local disk's folder, made by the first upload
+        default_storage.listdir("")
 
 
-CHECKS: dict[str, Callable[[], None]] = {"database": _database, "redis": _redis, "storage": _storage}
+def _jobs() -> dict[str, Any]:
+    """The queue's lag, reported: a late queue is no reason to take this node out of the balancer."""
+    return {"lag_s": round(lag_seconds(), 1)}
+
+
+CHECKS: dict[str, Callable[[], dict[str, Any] | None]] = {
+    "database": _database,
+    "redis": _redis,
+    "storage": _storage,
+    "jobs": _jobs,
+}
 
 
 def readiness() -> tuple[bool, dict[str, Any]]:
@@ -66,12 +80,13 @@ def readiness() -> tuple[bool, dict[str, Any]]:
     results: dict[str, Any] = {}
     for name, check in CHECKS.items():
         started = time.monotonic()
+        found: dict[str, Any] | None = None
         try:
-            check()
+            found = check()
             outcome = "ok"
         except Exception as error:
             outcome = f"{type(error).__name__}: {error}"
-        results[name] = {"status": outcome, "ms": round((time.monotonic() - started) * 1000, 1)}
+        results[name] = {"status": outcome, "ms": round((time.monotonic() - started) * 1000, 1), **(found or {})}
     return all(result["status"] == "ok" for result in results.values()), results
 
 

@@ -14,15 +14,29 @@ from typing import Any
 from django.conf import settings
 from django.http import HttpRequest, HttpResponse, HttpResponseForbidden
 from django_prometheus.exports import ExportToDjangoView
-from prometheus_client import Counter
+from prometheus_client import Counter, Gauge
+
+from fieldsales.jobs import lag_seconds
 
 PUSH_OPS = Counter("fieldsales_push_ops", "Ops pushed by devices, by their outcome.", ["status"])
+JOBS = Counter("fieldsales_jobs", "Jobs run by this node's workers, by job and outcome.", ["job", "status"])
+# Read from the database at each scrape: every node answers the same.
+QUEUE_LAG = Gauge(
+    "fieldsales_job_queue_lag_seconds",
+    "How long the oldest job ready to run has waited.",
+    multiprocess_mode="mostrecent",
+)
 
 
 def count_push(results: Iterable[dict[str, Any]]) -> None:
     """Count a push's ops by outcome: applied, duplicate, conflict, rejected."""
     for result in results:
         PUSH_OPS.labels(status=result["status"]).inc()
+
+
+def count_job(*, sender: Any, task_result: Any, **kwargs: Any) -> None:
+    """Receiver of django-tasks' `task_finished`."""
+    JOBS.labels(job=task_result.task.name, status=str(task_result.status).lower()).inc()
 
 
 def _allowed(request: HttpRequest) -> bool:
@@ -36,4 +50,5 @@ def _allowed(request: HttpRequest) -> bool:
 def metrics(request: HttpRequest) -> HttpResponse:
     if not _allowed(request):
         return HttpResponseForbidden()
+    QUEUE_LAG.set(lag_seconds())
     return ExportToDjangoView(request)

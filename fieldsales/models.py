@@ -5,6 +5,7 @@ from django.conf import settings
 from django.contrib.auth.models import Group, Permission
 from django.db import models
 from django.utils.translation import gettext_lazy as _
+from django_tasks_db.models import DBTaskResult
 
 
 def done_by(verbose_name: Any) -> models.ForeignKey:
@@ -156,7 +157,7 @@ class SyncOp(models.Model):
 class ImportJob(models.Model):
     """A file a clerk imports with the wizard (fieldsales.imports): its content, how its columns are read, and how
     far its check or its import has gone. It runs off the request path and survives its process: the
-    `run_imports` command picks up what a lost thread left."""
+    queue runs it, and picks up what a stopped worker left (fieldsales/tasks.py)."""
 
     class Mode(models.TextChoices):
         ALL_OR_NOTHING = "all", _("All or nothing: a file with an error imports nothing")
@@ -216,3 +217,27 @@ class ImportJob(models.Model):
     @property
     def percent(self) -> int:
         return min(100, round(100 * self.rows_done / self.total_rows)) if self.total_rows else 0
+
+
+class ScheduleMark(models.Model):
+    """When a scheduled job (fieldsales.jobs.SCHEDULE) was last due: the worker whose UPDATE moves it enqueues the run,
+    so that a run is enqueued once whatever the number of workers."""
+
+    name = models.CharField(_("name"), max_length=60, primary_key=True)
+    last_due = models.DateTimeField(_("last due"))
+
+    class Meta:
+        verbose_name = _("schedule")
+        verbose_name_plural = _("schedules")
+
+    def __str__(self) -> str:
+        return self.name
+
+
+class Job(DBTaskResult):
+    """The queue's jobs (django-tasks-db's rows) as the back office reads them, in its language."""
+
+    class Meta:
+        proxy = True
+        verbose_name = _("background job")
+        verbose_name_plural = _("background jobs")

@@ -38,6 +38,8 @@ BACK_OFFICE_READS = [
     *model_permissions("kpis", "kpifolder", "view"),
     *model_permissions("kpis", "kpidefinition", "view"),
     *model_permissions("fieldsales", "blob", "view"),
+    # The job queue: whether an import or a statement has run, and why not.
+    *model_permissions("fieldsales", "job", "view"),
     *model_permissions("fieldsales", "profile", "view"),
 ]
 # Clients (not their purge), imports, the ledger, targets and statements.

@@ -51,6 +51,9 @@ INSTALLED_APPS = [
     "simple_history",
     "csp",
     "django_prometheus",
+    # The job queue (fieldsales/jobs.py, docs/jobs.md): Django's task API, its jobs in this database.
+    "django_tasks",
+    "django_tasks_db",
     # django-axes, named in the admin's language (fieldsales/lockouts.py).
     "fieldsales.lockouts.SignInSecurityConfig",
     "fieldsales",
@@ -214,8 +217,18 @@ STATEMENT_SMS_BACKEND = env.str("STATEMENT_SMS_BACKEND", default="file")
 STATEMENT_OUTBOX_DIR = env.str("STATEMENT_OUTBOX_DIR", default=str(BASE_DIR / "var" / "outbox"))
 STATEMENT_RATE_PER_HOUR = env.int("STATEMENT_RATE_PER_HOUR", default=30)
 STATEMENT_LINK_DAYS = env.int("STATEMENT_LINK_DAYS", default=7)
-# Statement sending and a KPI recompute run in a thread after the request; off, their commands do it.
-BACKGROUND_THREADS = env.bool("BACKGROUND_THREADS", default=True)
+# Work off the request (fieldsales/jobs.py, docs/jobs.md): jobs are rows of this database, enqueued in the transaction
+# of the data they follow. JOBS_IN_PROCESS runs a worker in a thread of each server process (`make run` needs nothing
+# more); off, `manage.py run_jobs` runs them, on as many nodes as wanted.
+TASKS = {"default": {"BACKEND": "django_tasks_db.DatabaseBackend", "QUEUES": ["default"]}}
+JOBS_IN_PROCESS = env.bool("JOBS_IN_PROCESS", default=True)
+# How often an idle worker looks for work, in seconds.
+JOBS_POLL_SECONDS = env.float("JOBS_POLL_SECONDS", default=1.0)
+# A job still running after this long was left by a worker that stopped: it is run again (every job is safe to run
+# twice).
+JOBS_STALLED_MINUTES = env.int("JOBS_STALLED_MINUTES", default=15)
+# The nightly work (every KPI card recomputed, old op results forgotten), in TIME_ZONE.
+JOBS_NIGHTLY_AT = env.str("JOBS_NIGHTLY_AT", default="02:30")
 # The site's public address (https://fieldsales.example.com), which links sent without a request start with: the
 # statement links of SMS, WhatsApp and email. `make run` and `make serve` set it to the address they serve; a link made
 # in a request starts with the request's own address (fieldsales/site.py). `check --deploy` flags it unset, plain

@@ -13,7 +13,7 @@ from fieldsales.accounts import team_of
 from fieldsales.imports.admin import ImportWizardMixin
 from fieldsales.spreadsheets import SpreadsheetExportMixin
 from fieldsales.sync.feed import publish
-from kpis.delivery import deliveries_kick
+from kpis.delivery import deliveries_enqueue
 from kpis.forms import KpiDefinitionForm
 from kpis.models import KpiDefinition, KpiFolder, LedgerEntry, StatementDelivery, Target
 from kpis.resources import LedgerEntryResource, LedgerImporter, TargetImporter
@@ -139,10 +139,11 @@ class StatementDeliveryAdmin(admin.ModelAdmin):
 
     @admin.action(description=_("Send the selected statements again"), permissions=["change"])
     def retry(self, request: HttpRequest, queryset: QuerySet[StatementDelivery]) -> None:
-        count = queryset.exclude(status=StatementDelivery.Status.SENT).update(
+        ids = list(queryset.exclude(status=StatementDelivery.Status.SENT).values_list("pk", flat=True))
+        count = StatementDelivery.objects.filter(pk__in=ids).update(
             status=StatementDelivery.Status.QUEUED, attempts=0, next_attempt_at=timezone.now()
         )
-        deliveries_kick()
+        deliveries_enqueue(ids)
         self.message_user(
             request, ngettext("%(count)d statement queued.", "%(count)d statements queued.", count) % {"count": count}
         )

@@ -12,7 +12,7 @@ class KpisConfig(AppConfig):
     verbose_name = _("KPIs and statements")
 
     def ready(self) -> None:
-        from kpis import checks, panels, sync
+        from kpis import checks, panels, sync, tasks  # noqa: F401 - tasks: the jobs, by name
         from kpis.services import kpi_cards_follow, kpi_folders_after_migrate
 
         sync.register()

@@ -16,6 +16,7 @@ import logging
 import urllib.error
 import urllib.parse
 import urllib.request
+from collections.abc import Iterable
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
@@ -29,7 +30,6 @@ from django.urls import reverse
 from django.utils import timezone, translation
 from django.utils.translation import gettext as _
 
-from fieldsales.background import after_commit_in_thread
 from fieldsales.site import site_url
 from kpis.models import StatementDelivery
 from kpis.statements import statement_pdf
@@ -259,6 +259,19 @@ def deliveries_process(*, now: dt.datetime | None = None, limit: int = 100) -> d
     return counts
 
 
-def deliveries_kick() -> None:
-    """After the queuing commits, send in a thread: the rep's request does not wait for the provider."""
-    after_commit_in_thread(deliveries_process)
+def delivery_next_attempt(delivery_id: Any) -> dt.datetime | None:
+    """When the delivery is to be tried next, or None once it is sent or has failed for good."""
+    return (
+        StatementDelivery.objects.filter(pk=delivery_id, status=StatementDelivery.Status.QUEUED)
+        .values_list("next_attempt_at", flat=True)
+        .first()
+    )
+
+
+def deliveries_enqueue(delivery_ids: Iterable[Any]) -> None:
+    """A job per delivery, enqueued in the caller's transaction: the rep's request does not wait for the provider,
+    and a request rolled back sends nothing."""
+    from kpis.tasks import deliver_statement
+
+    for delivery_id in delivery_ids:
+        deliver_statement.enqueue(delivery_id=str(delivery_id))

@@ -20,9 +20,9 @@ from django.utils.translation import gettext_lazy, ngettext
 from clients.phones import phone_parse
 from clients.schema import NOT_EMAIL
 from clients.selectors import clients_in_use, clients_of_reps, clients_with_ids
-from fieldsales.background import after_commit_in_one_thread
+from fieldsales.jobs import enqueue_once
 from fieldsales.sync.feed import batched, publish
-from kpis.delivery import deliveries_kick
+from kpis.delivery import deliveries_enqueue
 from kpis.metrics import METRICS, STATUS_LABELS, Facts, compute
 from kpis.models import KpiCard, KpiDefinition, KpiFolder, StatementDelivery, Target
 from kpis.statements import DEFAULT_DAYS, NOT_ENABLED, StatementError
@@ -167,12 +167,15 @@ def kpi_cards_refresh(*, client_ids: Iterable[Any], today: dt.date | None = None
 
 
 def kpi_cards_follow(*, client_ids: Iterable[Any], **kwargs: Any) -> None:
-    """Receiver of workflows' `client_history_changed`: the cards follow a visit or an order, once per push."""
-    batched(_refresh, client_ids)
+    """Receiver of workflows' `client_history_changed`: the cards follow a visit or an order, by one job per push,
+    enqueued in the push's transaction and run after it (the push does not wait for the cards)."""
+    batched(_refresh_soon, client_ids)
 
 
-def _refresh(client_ids: set[str]) -> None:
-    kpi_cards_refresh(client_ids=client_ids)
+def _refresh_soon(client_ids: set[str]) -> None:
+    from kpis.tasks import refresh_cards
+
+    refresh_cards.enqueue(client_ids=sorted(client_ids))
 
 
 def kpi_cards_refresh_for_targets(*, targets: Iterable[Any]) -> None:
@@ -253,9 +256,11 @@ def kpi_cards_refresh_all(*, today: dt.date | None = None) -> tuple[int, int]:
 
 
 def kpi_cards_refresh_all_soon() -> None:
-    """After a change to the KPI definitions commits, recompute every card in a thread, one at a time: the clerk does
-    not wait for 20,000 cards, and saves in a row make one more recompute, not one each."""
-    after_commit_in_one_thread(kpi_cards_refresh_all)
+    """After a change to the KPI definitions, a job recomputes every card: the clerk does not wait for 20,000 cards,
+    and saves in a row make one more recompute, not one each."""
+    from kpis.tasks import refresh_all_cards
+
+    enqueue_once(refresh_all_cards)
 
 
 NOT_A_CHANNEL = gettext_lazy("Choose email, WhatsApp or SMS.")
@@ -311,5 +316,5 @@ def statement_send(
         period_end=end,
         next_attempt_at=timezone.now(),
     )
-    deliveries_kick()
+    deliveries_enqueue([delivery.pk])
     return delivery

@@ -12,7 +12,6 @@ import datetime as dt
 import io
 import logging
 from collections.abc import Iterator
-from functools import partial
 from typing import Any
 
 import openpyxl
@@ -21,7 +20,6 @@ from django.db.models import Q
 from django.utils import timezone, translation
 from django.utils.translation import gettext_lazy as _
 
-from fieldsales.background import after_commit_in_thread
 from fieldsales.imports.base import ACTIONS, ERROR, Importer, Outcome, Row
 from fieldsales.imports.reading import FileProblem, read_table
 from fieldsales.models import ImportJob
@@ -41,8 +39,9 @@ ERROR_COLUMN = _("Error")
 
 
 def import_job_start(*, job: ImportJob, stage: str, mode: str | None = None) -> ImportJob:
-    """Queue the job's check or import, to run in a thread once the caller's transaction commits (or by the
-    `run_imports` command)."""
+    """Queue the job's check or import: a job of the queue, enqueued in the caller's transaction."""
+    from fieldsales.tasks import run_import
+
     job.stage = stage
     if mode is not None:
         job.mode = mode
@@ -53,7 +52,7 @@ def import_job_start(*, job: ImportJob, stage: str, mode: str | None = None) -> 
     job.problem = ""
     job.started_at = job.heartbeat_at = job.finished_at = None
     job.save()
-    after_commit_in_thread(partial(import_job_run, job_id=job.pk))
+    run_import.enqueue(job_id=str(job.pk))
     return job
 
 

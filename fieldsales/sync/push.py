@@ -341,7 +341,11 @@ def _texts(errors: dict[str, list[Any]]) -> dict[str, list[str]]:
     return {key: [str(message) for message in messages] for key, messages in errors.items()}
 
 
-def prune_ops(*, older_than: dt.timedelta) -> int:
+# The contract keeps op results at least this long (sync-protocol.md).
+OPS_KEPT = dt.timedelta(days=90)
+
+
+def prune_ops(*, older_than: dt.timedelta = OPS_KEPT) -> int:
     """Forget op results older than `older_than` (the contract keeps them at least 90 days)."""
     from django.utils import timezone
 

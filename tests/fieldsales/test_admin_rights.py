@@ -33,8 +33,9 @@ from PIL import Image
 from clients.models import Client, PossibleDuplicate
 from clients.services import client_archive
 from fieldsales.accounts import REPS
-from fieldsales.models import Blob, Profile
+from fieldsales.models import Blob, Job, Profile
 from kpis.models import KpiFolder, LedgerEntry, StatementDelivery, Target
+from kpis.tasks import refresh_all_cards
 from tests.factories import (
     AssignmentFactory,
     BackOfficeFactory,
@@ -103,6 +104,8 @@ MATRIX: dict[str, Rights] = {
                                     actions={"delete_selected": SUPERUSERS}),
     "fieldsales.blob": Rights(view=OFFICE, change=SUPERUSERS, delete=SUPERUSERS,
                               actions={"delete_selected": SUPERUSERS}),
+    # The job queue, read by the back office; its rows are the workers' alone.
+    "fieldsales.job": Rights(view=OFFICE, actions={"delete_selected": NOBODY}),
     # List schemas and who works on each list: managers.
     "clients.clientlist": Rights(view=READERS, change=MANAGEMENT, add=MANAGEMENT, delete=MANAGEMENT,
                                  actions={"delete_selected": MANAGEMENT}),
@@ -326,6 +329,7 @@ def world(db, settings, tmp_path) -> World:  # type: ignore[no-untyped-def]
         "fieldsales.blob": Blob.objects.create(
             file="blobs/00/photo.jpg", content_type="image/jpeg", size=1, width=1, height=1, uploaded_by=awa
         ),
+        "fieldsales.job": Job.objects.get(pk=refresh_all_cards.enqueue().id),
         "clients.clientlist": pos_list,
         "workflows.workflow": WorkflowFactory(),
         "workflows.product": ProductFactory(),

@@ -3,6 +3,7 @@ Redis and the storage answer; after PostgreSQL drops every connection, a probe r
 
 from __future__ import annotations
 
+import datetime as dt
 import json
 import time
 from typing import Any
@@ -11,7 +12,10 @@ import psycopg
 import pytest
 from django.db import connection
 from django.test import Client as HttpClient
+from django.utils import timezone
 
+from fieldsales.models import Job
+from kpis.tasks import refresh_all_cards
 from tests.asgi import call, http_scope
 
 
@@ -37,7 +41,24 @@ def test_ready_answers_each_check_and_200_when_all_pass():
         "database": "ok",
         "redis": "ok",
         "storage": "ok",
+        "jobs": "ok",
     }
+    assert body["checks"]["jobs"]["lag_s"] == 0
+
+
+@pytest.mark.django_db(transaction=True)
+def test_ready_reports_how_long_the_oldest_waiting_job_has_waited_without_failing_on_it():
+    waited = Job.objects.filter(pk=refresh_all_cards.enqueue().id)
+    waited.update(enqueued_at=timezone.now() - dt.timedelta(minutes=10))
+    later = Job.objects.filter(
+        pk=refresh_all_cards.using(run_after=timezone.now() + dt.timedelta(hours=1)).enqueue().id
+    )
+    later.update(enqueued_at=timezone.now() - dt.timedelta(hours=2))  # not due yet: it is not late
+
+    status, body = probe("/health/ready")
+
+    assert status == 200
+    assert 600 <= body["checks"]["jobs"]["lag_s"] < 660
 
 
 @pytest.mark.django_db(transaction=True)

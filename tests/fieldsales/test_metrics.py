@@ -3,11 +3,16 @@ read by a scraper with the token or by a superuser, and by no one else."""
 
 from __future__ import annotations
 
+import datetime as dt
 import re
 
 import pytest
 from django.test import Client as HttpClient
+from django.utils import timezone
 
+from fieldsales.jobs import run_ready
+from fieldsales.models import Job
+from kpis.tasks import refresh_all_cards
 from tests.factories import UserFactory
 from tests.sync.conftest import device_for, new_id, op
 from tests.sync.test_push import client_fields
@@ -60,3 +65,17 @@ def test_only_the_scraper_and_superusers_read_the_metrics(settings):
     assert admin.get("/metrics").status_code == 200
     settings.METRICS_TOKEN = ""
     assert HttpClient().get("/metrics", HTTP_AUTHORIZATION="Bearer ").status_code == 403
+
+
+def test_the_queue_lag_and_the_jobs_run_are_measured(settings):
+    waiting = Job.objects.filter(pk=refresh_all_cards.enqueue().id)
+    waiting.update(enqueued_at=timezone.now() - dt.timedelta(seconds=90))
+    lagging = scrape(settings)
+    assert 90 <= float(re.search(r"^fieldsales_job_queue_lag_seconds (\S+)$", lagging, re.M).group(1)) < 150
+
+    assert run_ready() == 1
+
+    after = scrape(settings)
+    assert float(re.search(r"^fieldsales_job_queue_lag_seconds (\S+)$", after, re.M).group(1)) == 0
+    ran = figure(after, "fieldsales_jobs_total", job="refresh_all_cards", status="successful")
+    assert ran - figure(lagging, "fieldsales_jobs_total", job="refresh_all_cards", status="successful") == 1

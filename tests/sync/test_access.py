@@ -27,7 +27,7 @@ from fieldsales.models import Blob, SyncEntry
 from fieldsales.sync.blobs import blob_store
 from fieldsales.sync.registry import CREATING_OPS, OPS
 from kpis.models import KpiCard, KpiDefinition, KpiFolder, StatementDelivery
-from kpis.services import statement_send
+from kpis.services import kpi_cards_refresh, statement_send
 from tests.factories import ABIDJAN, make_client
 from tests.sync.conftest import device_for, new_id, op
 from workflows.models import ActivitySubmission, Note, OrderLine, Visit
@@ -126,6 +126,7 @@ def make_rivals(pos_list_editable: Any, rep1: Any, rep2: Any, visit_workflow: di
     their_note = note_create(
         author=rep2, note_id=uuid.uuid4(), client=theirs, visit=their_visit, text="Koffi: stock bas, rappeler"
     )
+    kpi_cards_refresh(client_ids=[theirs.pk])  # as the job the visit enqueued does
     their_delivery = statement_send(user=rep2, client=theirs, channel="sms", recipient=RECIPIENT, language="fr")
     return Rivals(
         mine,

@@ -9,7 +9,10 @@ from typing import Any
 import pytest
 from django.core.management import call_command
 
+from fieldsales.jobs import run_ready
+from fieldsales.models import Job
 from kpis.models import KpiCard, KpiDefinition, KpiFolder, LedgerEntry, Target
+from kpis.tasks import refresh_cards
 from tests.factories import make_client
 from tests.sync.conftest import op
 from tests.sync.test_push import checkin_data
@@ -66,8 +69,12 @@ def test_a_pushed_visit_with_two_orders_recomputes_the_card_once_and_the_device_
     results = device1.push(checkin, first, second)
 
     assert [result["status"] for result in results] == ["applied"] * 3
+    # The push did not wait for the card: one job, enqueued with it, computes it once for the whole push.
+    assert not KpiCard.objects.filter(client=client).exists()
+    jobs = Job.objects.filter(task_path=refresh_cards.module_path)
+    assert [job.args_kwargs["kwargs"] for job in jobs] == [{"client_ids": [str(client.pk)]}]
+    assert run_ready() == 1
     card = KpiCard.objects.get(client=client)
-    # Once per push: recomputed after each op, the card would be at version 3.
     assert card.version == 1
     assert values(client)["visits"] == 1
     assert Decimal(values(client)["last_value"]) == Decimal("4500.00")  # the later order

@@ -4,9 +4,9 @@ from typing import Any
 from django.core.management.base import BaseCommand, CommandError, CommandParser
 from django.utils.translation import gettext as _
 
-from fieldsales.sync.push import prune_ops
+from fieldsales.sync.push import OPS_KEPT, prune_ops
 
-MINIMUM_DAYS = 90
+MINIMUM_DAYS = OPS_KEPT.days
 
 
 class Command(BaseCommand):
