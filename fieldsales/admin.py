@@ -387,10 +387,10 @@ class JobStatusFilter(admin.SimpleListFilter):
 
 @admin.register(Job)
 class JobAdmin(admin.ModelAdmin):
-    list_display = ["job", "state", "attempts", "enqueued_at", "started_at", "finished_at", "next_attempt", "error"]
+    list_display = ["job", "state", "attempts", "enqueued", "next_attempt", "error"]
     list_filter = [JobStatusFilter]
     ordering = ["-enqueued_at"]
-    shown = ["job", "state", "attempts", "enqueued_at", "started_at", "finished_at", "next_attempt", "arguments"]
+    shown = ["job", "state", "attempts", "enqueued", "started_at", "finished_at", "next_attempt", "arguments"]
     readonly_fields = [*shown, "traceback"]
     list_per_page = 50
 
@@ -413,6 +413,10 @@ class JobAdmin(admin.ModelAdmin):
     @admin.display(description=_("status"), ordering="status")
     def state(self, obj: Job) -> str:
         return str(JOB_STATUS.get(TaskResultStatus(obj.status), obj.status))
+
+    @admin.display(description=_("enqueued at"), ordering="enqueued_at")
+    def enqueued(self, obj: Job) -> Any:
+        return obj.enqueued_at
 
     @admin.display(description=_("attempts"))
     def attempts(self, obj: Job) -> int:

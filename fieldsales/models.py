@@ -241,3 +241,8 @@ class Job(DBTaskResult):
         proxy = True
         verbose_name = _("background job")
         verbose_name_plural = _("background jobs")
+
+    def __str__(self) -> str:
+        from fieldsales.jobs import job_label
+
+        return str(job_label(self.task_path))

@@ -186,3 +186,17 @@ def test_the_in_process_worker_runs_the_jobs_waiting():
             stop()
     [kpi] = KpiCard.objects.get(client=shop).folders[0]["kpis"]
     assert (kpi["key"], kpi["value"]) == ("visits", 0)
+
+
+def test_the_back_office_reads_each_job_its_attempts_and_its_error_in_its_language(clerk_client, tmp_path):
+    failing = flaky.enqueue(path=str(tmp_path / "attempts"), succeed_at=99)
+    run_ready()
+    refresh_cards.enqueue(client_ids=[])
+
+    page = clerk_client.get("/admin/fieldsales/job/", HTTP_ACCEPT_LANGUAGE="fr").content.decode()
+    detail = clerk_client.get(f"/admin/fieldsales/job/{failing.id}/change/", HTTP_ACCEPT_LANGUAGE="fr").content.decode()
+
+    assert "Tâches de fond" in page
+    assert "Fiches KPI après une synchronisation" in page and "en attente" in page
+    assert "ConnectionError" in page  # the failed attempt's error, its next attempt in 30 s
+    assert "provider down (attempt 1)" in detail and "Prochain essai" in detail
