@@ -415,6 +415,11 @@ LOGGING = {
     "handlers": {"console": {"class": "logging.StreamHandler", "filters": ["request_id"], "formatter": "line"}},
     "root": {"handlers": ["console"], "level": env.str("LOG_LEVEL", default="INFO")},
     # channels-redis reports the messages it drops for a full channel at INFO: kept whatever LOG_LEVEL says.
-    # django-axes logs every sign-in at INFO; lockouts at WARNING.
-    "loggers": {"channels_redis": {"level": "INFO"}, "axes": {"level": "WARNING"}},
+    # django-axes logs every sign-in at INFO; lockouts at WARNING. django-tasks logs each job's start and end at INFO,
+    # two lines per push; a failed job at ERROR (and its retry, fieldsales.jobs, at WARNING).
+    "loggers": {
+        "channels_redis": {"level": "INFO"},
+        "axes": {"level": "WARNING"},
+        "django_tasks": {"level": "WARNING"},
+    },
 }
