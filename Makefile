@@ -65,7 +65,7 @@ SERVE_ENV = DEBUG=false WEB_CONCURRENCY=$(WORKERS) DATABASE_URL="$${DATABASE_URL
 
 serve: install
 	@test -n "$$SECRET_KEY" || { echo "make serve needs SECRET_KEY, e.g. SECRET_KEY=\$$(python3 -c 'import secrets; print(secrets.token_urlsafe(50))')" >&2; exit 2; }
-	$(SERVE_ENV) $(BIN)/python manage.py check --deploy --fail-level WARNING
+	$(SERVE_ENV) $(BIN)/python manage.py check --deploy --database default --fail-level WARNING
 	$(SERVE_ENV) $(BIN)/python manage.py migrate --noinput
 	$(SERVE_ENV) $(BIN)/python manage.py collectstatic --noinput --verbosity 0
 	rm -rf "$(PROMETHEUS_MULTIPROC_DIR)" && mkdir -p "$(PROMETHEUS_MULTIPROC_DIR)"

@@ -1,7 +1,8 @@
 """Deployment checks of our own, run by `manage.py check --deploy` (and so by `make serve`).
 
 Django's own deploy checks cover HTTPS, cookies and the secret key; these cover the parts production needs that a
-development machine does without: PostgreSQL, Redis, hashed static files and the site's public address.
+development machine does without: PostgreSQL, Redis, hashed static files, the site's public address, and database
+pools that PostgreSQL's max_connections can hold.
 """
 
 from __future__ import annotations
@@ -12,6 +13,7 @@ from urllib.parse import urlsplit
 
 from django.conf import settings
 from django.core.checks import Tags, Warning, register
+from django.db import DatabaseError, connections
 from django.http.request import split_domain_port, validate_host
 
 
@@ -50,6 +52,35 @@ def production_static_files(app_configs: Any, **kwargs: Any) -> list[Warning]:
             "Static files are served without hashed names: phones may keep an old app after an update.",
             hint="Leave STATIC_MANIFEST unset (or true) in production and run collectstatic.",
             id="fieldsales.W003",
+        )
+    ]
+
+
+@register(Tags.database, deploy=True)
+def production_pool_size(app_configs: Any, **kwargs: Any) -> list[Warning]:
+    """Every worker of every node filling its pool must stay within PostgreSQL's max_connections: past it, PostgreSQL
+    refuses the connection ("too many clients") and requests fail instead of waiting their turn. It asks PostgreSQL,
+    so it runs with `check --deploy --database default` (`make serve`)."""
+    pool = settings.DATABASES["default"].get("OPTIONS", {}).get("pool")
+    if settings.DATABASES["default"]["ENGINE"] == "django.db.backends.sqlite3" or not pool:
+        return []
+    try:
+        with connections["default"].cursor() as cursor:
+            cursor.execute("SHOW max_connections")
+            limit = int(cursor.fetchone()[0])
+    except DatabaseError:
+        return []  # unreachable: the migration that follows says so
+    needed = pool["max_size"] * settings.WEB_CONCURRENCY * settings.APP_NODES + settings.DB_RESERVED_CONNECTIONS
+    if needed <= limit:
+        return []
+    return [
+        Warning(
+            f"{settings.APP_NODES} node(s) of {settings.WEB_CONCURRENCY} workers, each with a pool of "
+            f"{pool['max_size']} connections, and {settings.DB_RESERVED_CONNECTIONS} kept for psql and migrations, "
+            f"need {needed} connections; PostgreSQL allows {limit}.",
+            hint="Unset DB_POOL_MAX and set DB_MAX_CONNECTIONS and APP_NODES: the pool is then sized from them. "
+            "Or raise max_connections in PostgreSQL.",
+            id="fieldsales.W005",
         )
     ]
 

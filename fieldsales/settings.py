@@ -109,8 +109,13 @@ TEMPLATES = [
     },
 ]
 
-# Worker processes of this node (uvicorn reads the same variable; `make serve` sets it).
+# Worker processes of this node (uvicorn reads the same variable; `make serve` sets it), and the nodes sharing the
+# database: the pool of each worker is sized from them (below), and `check --deploy` compares the total with
+# PostgreSQL's max_connections (fieldsales/checks.py).
 WEB_CONCURRENCY = env.int("WEB_CONCURRENCY", default=1)
+APP_NODES = env.int("APP_NODES", default=1)
+# Connections of PostgreSQL's max_connections left to psql, migrations and `run_jobs`.
+DB_RESERVED_CONNECTIONS = 10
 
 DATABASES = {
     "default": env.db("DATABASE_URL", default=f"sqlite:///{BASE_DIR / 'db.sqlite3'}"),
@@ -140,7 +145,7 @@ else:
     DB_POOL_MAX = env.int(
         "DB_POOL_MAX",
         default=max(
-            2, (env.int("DB_MAX_CONNECTIONS", default=100) - 10) // (WEB_CONCURRENCY * env.int("APP_NODES", default=1))
+            2, (env.int("DB_MAX_CONNECTIONS", default=100) - DB_RESERVED_CONNECTIONS) // (WEB_CONCURRENCY * APP_NODES)
         ),
     )
     DATABASES["default"]["CONN_MAX_AGE"] = 0

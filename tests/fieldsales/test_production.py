@@ -20,6 +20,7 @@ from unittest import mock
 import pytest
 from axes.models import AccessAttempt
 from django.conf import global_settings
+from django.db import connection
 from django.test import Client as HttpClient
 
 from fieldsales import settings as settings_module
@@ -237,3 +238,26 @@ def test_staff_unlock_a_locked_username_in_the_admin(clerk_client: HttpClient, d
     )
     assert deleted.status_code == 302
     assert sign_in(HttpClient(), "/accounts/login/", "awa", "fieldsales", "203.0.113.9").status_code == 302
+
+
+@pytest.mark.postgres
+def test_the_deploy_check_refuses_pools_that_postgresql_cannot_hold(
+    db: None, settings: Any, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    from fieldsales.checks import production_pool_size
+
+    assert production_pool_size(None) == []
+    with connection.cursor() as cursor:
+        cursor.execute("SHOW max_connections")
+        limit = int(cursor.fetchone()[0])
+    settings.WEB_CONCURRENCY, settings.APP_NODES = 4, 3
+    options = settings.DATABASES["default"]["OPTIONS"]
+    pool = options["pool"]
+    monkeypatch.setitem(options, "pool", {**pool, "max_size": limit // 12 + 1})
+
+    [warning] = production_pool_size(None)
+
+    assert warning.id == "fieldsales.W005"
+    assert f"PostgreSQL allows {limit}" in warning.msg and "3 node(s) of 4 workers" in warning.msg
+    monkeypatch.setitem(options, "pool", {**pool, "max_size": (limit - 10) // 12})
+    assert production_pool_size(None) == []
