@@ -4,12 +4,17 @@ Channels) in uvicorn on loopback, as in production behind its proxy; and a way t
 from __future__ import annotations
 
 import http.client
+import os
+import signal
 import socket
+import subprocess
+import sys
 import threading
 import uuid
 from collections.abc import Iterator
 from dataclasses import dataclass
 from http.cookies import SimpleCookie
+from pathlib import Path
 from typing import Any
 from urllib.parse import urlencode
 
@@ -92,3 +97,78 @@ def sign_in(server: tuple[str, int], username: str) -> dict[str, str]:
     cookies.update(cookies_of(response))  # signing in rotates the CSRF token
     assert "sessionid" in cookies
     return cookies
+
+
+# App nodes in processes of their own: `uvicorn` and its workers on a loopback socket, against the test database.
+
+STOPS_S = 20
+ROOT = Path(__file__).resolve().parent.parent
+
+
+def listening_socket() -> socket.socket:
+    """A loopback socket bound and listening: a server given it later finds the requests sent meanwhile waiting."""
+    listener = socket.create_server(("127.0.0.1", 0), backlog=128)
+    listener.set_inheritable(True)
+    return listener
+
+
+@dataclass
+class Node:
+    name: str
+    address: tuple[str, int]
+    process: subprocess.Popen[bytes]
+
+    def kill(self) -> None:
+        """SIGKILL to the master and its workers, as when a machine dies: nothing is finished, nothing closed."""
+        os.killpg(self.process.pid, signal.SIGKILL)
+        self.process.wait(STOPS_S)
+
+    def stop(self) -> None:
+        if self.process.poll() is None:
+            os.killpg(self.process.pid, signal.SIGTERM)
+        self.process.wait(STOPS_S)
+
+
+def node_environment(**settings: str) -> dict[str, str]:
+    """A production-like node's environment on the test database (committed data: `transactional_db`), plain HTTP
+    on loopback, with these settings on top."""
+    from django.conf import settings as django_settings
+
+    database = connection.settings_dict
+    return {
+        "PATH": os.environ["PATH"],
+        "DJANGO_SETTINGS_MODULE": "fieldsales.settings",
+        "SECRET_KEY": django_settings.SECRET_KEY,
+        "DEBUG": "false",
+        "HTTPS": "false",
+        "STATIC_MANIFEST": "false",
+        "ALLOWED_HOSTS": "127.0.0.1,localhost",
+        "DATABASE_URL": f"postgres://{database['USER']}@{database['HOST']}:{database['PORT']}/{database['NAME']}",
+        "DB_POOL_MAX": "4",
+        **settings,
+    }
+
+
+def start_node(name: str, env: dict[str, str], workers: int = 2) -> Node:
+    listener = listening_socket()
+    process = subprocess.Popen(
+        [sys.executable, "-m", "uvicorn", "fieldsales.asgi:application", "--fd", str(listener.fileno()),
+         "--workers", str(workers), "--no-server-header", "--lifespan", "off", "--log-level", "warning"],
+        cwd=ROOT,
+        env=env,
+        pass_fds=(listener.fileno(),),
+        start_new_session=True,  # its own process group: killed with its workers
+    )  # fmt: skip
+    address = listener.getsockname()[:2]
+    listener.close()  # the node's own copy stays open: killed, its port refuses at once
+    return Node(name, address, process)
+
+
+def production_passwords(*users: Any) -> None:
+    """Hash these users' password as production does: the tests' processes add MD5 first (tests/conftest.py), which a
+    node of its own does not know."""
+    from django.contrib.auth import get_user_model
+    from django.contrib.auth.hashers import get_hashers, make_password
+
+    hashed = make_password(PASSWORD, hasher=get_hashers()[1].algorithm)
+    get_user_model().objects.filter(pk__in=[user.pk for user in users]).update(password=hashed)

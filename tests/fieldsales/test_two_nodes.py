@@ -12,10 +12,8 @@ from __future__ import annotations
 import json
 import os
 import shutil
-import signal
 import socket
 import subprocess
-import sys
 import threading
 import time
 from collections.abc import Iterator
@@ -26,9 +24,6 @@ from urllib.request import urlopen
 
 import boto3
 import pytest
-from django.conf import settings as django_settings
-from django.contrib.auth import get_user_model
-from django.contrib.auth.hashers import get_hashers, make_password
 from django.db import connection, transaction
 from django.utils import timezone
 from moto.server import ThreadedMotoServer
@@ -45,7 +40,17 @@ from tests.factories import (
     make_visit_workflow,
     reps_may_edit,
 )
-from tests.servers import PASSWORD, Answer, exchange, sign_in
+from tests.servers import (
+    STOPS_S,
+    Answer,
+    Node,
+    exchange,
+    listening_socket,
+    node_environment,
+    production_passwords,
+    sign_in,
+    start_node,
+)
 from tests.sockets import redis_reachable
 from tests.sync.conftest import new_id, op
 from tests.sync.test_blobs import jpeg_bytes
@@ -54,47 +59,11 @@ from workflows.models import Note, Visit
 
 pytestmark = [pytest.mark.postgres, pytest.mark.django_db(transaction=True)]
 
-ROOT = Path(__file__).resolve().parents[2]
 HAPROXY = shutil.which("haproxy") or shutil.which("haproxy", path="/usr/sbin")
 BUCKET = "fieldsales-two-nodes"
 KEYS = {"aws_access_key_id": "test-key", "aws_secret_access_key": "test-secret", "region_name": "us-east-1"}
 # The channel layer of the nodes: a Redis database of their own, so that no other test's messages reach them.
 REDIS_DB = 9
-STOPS_S = 20
-
-
-def listening_socket() -> socket.socket:
-    """A loopback socket bound and listening: a server given it later finds the requests sent meanwhile waiting."""
-    listener = socket.create_server(("127.0.0.1", 0), backlog=128)
-    listener.set_inheritable(True)
-    return listener
-
-
-@dataclass
-class Node:
-    name: str
-    address: tuple[str, int]
-    process: subprocess.Popen[bytes]
-
-    def kill(self) -> None:
-        """SIGKILL to the master and its workers, as when a machine dies: nothing is finished, nothing closed."""
-        os.killpg(self.process.pid, signal.SIGKILL)
-        self.process.wait(STOPS_S)
-
-
-def start_node(name: str, env: dict[str, str]) -> Node:
-    listener = listening_socket()
-    process = subprocess.Popen(
-        [sys.executable, "-m", "uvicorn", "fieldsales.asgi:application", "--fd", str(listener.fileno()),
-         "--workers", "2", "--no-server-header", "--lifespan", "off", "--log-level", "warning"],
-        cwd=ROOT,
-        env=env,
-        pass_fds=(listener.fileno(),),
-        start_new_session=True,  # its own process group: killed with its workers
-    )  # fmt: skip
-    address = listener.getsockname()[:2]
-    listener.close()  # the node's own copy stays open: killed, its port refuses at once
-    return Node(name, address, process)
 
 
 def haproxy_config(front: socket.socket, a: Node, b: Node) -> str:
@@ -150,27 +119,17 @@ def cluster(transactional_db: None, s3_store: str, tmp_path: Path) -> Iterator[C
         pytest.skip("no haproxy (apt-get install haproxy); CI installs it")
     if not redis_reachable():
         pytest.skip("no Redis; CI runs one")
-    database = connection.settings_dict
-    env = {
-        "PATH": os.environ["PATH"],
-        "DJANGO_SETTINGS_MODULE": "fieldsales.settings",
-        "SECRET_KEY": django_settings.SECRET_KEY,
-        "DEBUG": "false",
-        "HTTPS": "false",
-        "STATIC_MANIFEST": "false",
-        "ALLOWED_HOSTS": "127.0.0.1,localhost",
-        "DATABASE_URL": f"postgres://{database['USER']}@{database['HOST']}:{database['PORT']}/{database['NAME']}",
-        "DB_POOL_MAX": "4",
-        "REDIS_URL": f"redis://127.0.0.1:6379/{REDIS_DB}",
-        "S3_BUCKET": BUCKET,
-        "S3_ENDPOINT_URL": s3_store,
-        "S3_REGION": KEYS["region_name"],
-        "S3_ACCESS_KEY": KEYS["aws_access_key_id"],
-        "S3_SECRET_KEY": KEYS["aws_secret_access_key"],
-        "MEDIA_ROOT": str(tmp_path / "not-used"),
-        "JOBS_IN_PROCESS": "true",
-        "JOBS_POLL_SECONDS": "0.2",
-    }
+    env = node_environment(
+        REDIS_URL=f"redis://127.0.0.1:6379/{REDIS_DB}",
+        S3_BUCKET=BUCKET,
+        S3_ENDPOINT_URL=s3_store,
+        S3_REGION=KEYS["region_name"],
+        S3_ACCESS_KEY=KEYS["aws_access_key_id"],
+        S3_SECRET_KEY=KEYS["aws_secret_access_key"],
+        MEDIA_ROOT=str(tmp_path / "not-used"),
+        JOBS_IN_PROCESS="true",
+        JOBS_POLL_SECONDS="0.2",
+    )
     a, b = start_node("a", env), start_node("b", env)
     front = listening_socket()
     config = tmp_path / "haproxy.cfg"
@@ -188,11 +147,8 @@ def cluster(transactional_db: None, s3_store: str, tmp_path: Path) -> Iterator[C
     try:
         yield Cluster(a, b, address)
     finally:
-        for process in (proxy, a.process, b.process):
-            if process.poll() is None:
-                os.killpg(process.pid, signal.SIGTERM)
-        for process in (proxy, a.process, b.process):
-            process.wait(STOPS_S)
+        for node in (Node("proxy", address, proxy), a, b):
+            node.stop()
 
 
 @pytest.fixture
@@ -202,9 +158,7 @@ def team(transactional_db: None) -> dict[str, Any]:
     awa = RepFactory(username="awa", first_name="Awa", last_name="Koné")
     Profile.objects.create(user=awa, supervisor=bintou)
     shop = make_client(pos_list, user=bintou, reps=(awa,), name="Épicerie Chez Awa")
-    # The nodes know the production hashers only (the tests' processes add MD5 first, tests/conftest.py).
-    production = make_password(PASSWORD, hasher=get_hashers()[1].algorithm)
-    get_user_model().objects.filter(pk__in=[bintou.pk, awa.pk]).update(password=production)
+    production_passwords(bintou, awa)
     return {"bintou": bintou, "awa": awa, "shop": shop, **make_visit_workflow()}
 
 
