@@ -230,8 +230,8 @@ JOBS_IN_PROCESS = env.bool("JOBS_IN_PROCESS", default=True)
 # How often an idle worker looks for work, in seconds.
 JOBS_POLL_SECONDS = env.float("JOBS_POLL_SECONDS", default=1.0)
 # A job still running after this long was left by a worker that stopped: it is run again (every job is safe to run
-# twice).
-JOBS_STALLED_MINUTES = env.int("JOBS_STALLED_MINUTES", default=15)
+# twice). Longer than the longest job: every KPI card of 20,000 clients takes some 17 minutes.
+JOBS_STALLED_MINUTES = env.int("JOBS_STALLED_MINUTES", default=60)
 # The nightly work (every KPI card recomputed, old op results forgotten), in TIME_ZONE.
 JOBS_NIGHTLY_AT = env.str("JOBS_NIGHTLY_AT", default="02:30")
 # The site's public address (https://fieldsales.example.com), which links sent without a request start with: the

@@ -119,7 +119,8 @@ def test_a_schedule_enqueues_each_run_once_and_starts_from_now(settings):
     assert ScheduleMark.objects.get(name="sync-ops-prune").last_due == dt.datetime(2026, 12, 6, 3, 0, tzinfo=dt.UTC)
 
 
-def test_a_job_left_running_by_a_stopped_worker_runs_again():
+def test_a_job_left_running_by_a_stopped_worker_runs_again(settings):
+    settings.JOBS_STALLED_MINUTES = 15
     result = recorded.enqueue(number=1)
     row = Job.objects.get(pk=result.id)
     row.claim("node-a:123:1")  # then node-a's process was killed

@@ -12,6 +12,11 @@ Environment: LOAD_PASSWORD (required), LOAD_USERNAME (a format of the rep's numb
 LOAD_WAIT (seconds between a rep's actions, "min,max": "1,4"; "0,0" runs them back to back), LOAD_REPORT (a file to
 write the final figures to as JSON, for run.py: Locust's --csv files are rewritten each second, so they miss the
 last requests of a run).
+
+`PacedRep` (run by `make load` with --capacity) is a rep's day compressed in time instead: a sync every
+LOAD_PACE_SYNC seconds and a visit every LOAD_PACE_VISIT seconds on average (3 minutes and 48 minutes, 10 visits in
+an 8-hour day, divided by the compression), the KPI card of a client opened at one visit in two; once the
+LOAD_PACE_USERS reps have all signed in, the figures start again.
 """
 
 from __future__ import annotations
@@ -21,12 +26,13 @@ import json
 import math
 import os
 import random
+import time
 import uuid
 from datetime import UTC, datetime, timedelta
 from typing import Any
 from urllib.parse import urlencode
 
-from locust import FastHttpUser, between, events, task
+from locust import FastHttpUser, between, constant_pacing, events, task
 from locust.env import Environment
 from locust.exception import StopUser
 
@@ -34,6 +40,9 @@ USERNAME = os.environ.get("LOAD_USERNAME", "loadrep{:03d}")
 PASSWORD = os.environ.get("LOAD_PASSWORD", "")
 WAIT = tuple(float(part) for part in os.environ.get("LOAD_WAIT", "1,4").split(","))
 REPORT = os.environ.get("LOAD_REPORT")
+PACE_SYNC = float(os.environ.get("LOAD_PACE_SYNC", "3"))
+PACE_VISIT = float(os.environ.get("LOAD_PACE_VISIT", "48"))
+PACE_USERS = int(os.environ.get("LOAD_PACE_USERS", "0"))
 PULL_LIMIT = 1000  # as the app asks (static/js/lib/sync.js)
 QUANTITIES = (1, 2, 3, 4, 5, 6, 10, 12, 24)
 EARTH_RADIUS_M = 6_371_008.8
@@ -47,6 +56,7 @@ KPIS = "GET /api/clients/[id]/kpis/"
 
 # Each simulated rep signs in as the next seeded rep: one process runs them all.
 rep_numbers = itertools.count(1)
+signed_in: list[str] = []
 
 
 def new_id() -> str:
@@ -279,6 +289,38 @@ class Rep(FastHttpUser):
     def unsafe_headers(self) -> dict[str, str]:
         # Django's CSRF check over HTTPS: the token from the cookie, and a same-origin Origin as browsers send.
         return {**self.headers(), "X-CSRFToken": self.cookie("csrftoken") or "", "Origin": self.host}
+
+
+class PacedRep(Rep):
+    """A rep's day compressed in time: sync on a fixed pace; a visit (with its order, then a pull) when one is due,
+    at random around its average pace; the KPI card of the visited client at one visit in two."""
+
+    wait_time = constant_pacing(PACE_SYNC)
+
+    def on_start(self) -> None:
+        super().on_start()
+        # Reps do not all start their day at the same second.
+        self.next_visit = time.monotonic() + random.expovariate(1 / PACE_VISIT)
+        # Once the last of them has signed in and pulled everything, the figures start again: a morning's sign-ins
+        # (PBKDF2, 0.2 s of CPU each) are not the day's load.
+        signed_in.append(self.username)
+        if len(signed_in) == PACE_USERS:
+            self.environment.stats.reset_all()
+
+    @task
+    def day(self) -> None:
+        now = time.monotonic()
+        if now < self.next_visit:
+            self.pull(PULL)
+            return
+        self.next_visit = now + random.expovariate(1 / PACE_VISIT)
+        self.push_visit_with_order()
+        if random.random() < 0.5:
+            self.open_kpi_card()
+
+
+# Its day only, not the actions of Rep it inherits (Locust adds a base class's tasks to a subclass's).
+PacedRep.tasks = [PacedRep.day]
 
 
 # -- The report -----------------------------------------------------------------------------------------------------

@@ -11,8 +11,12 @@ same run: the p50 of one rep alone, its actions back to back. Then every failure
 the visits written against the pushes answered. Exits 1 if any request failed, the server logged an error, or the
 visits written and the pushes applied differ (goal: 0 errors).
 
-WORKERS, REDIS_URL and the other settings of `make serve` pass through; DEBUG, HTTPS, STATIC_MANIFEST and SECRET_KEY
-are production's (a random key), whatever this process runs with.
+With --capacity, the capacity test instead: reps whose day is compressed in time (tests/load/locustfile.py
+`PacedRep`: a sync every 3 minutes and 10 visits in an 8-hour day, --compression times faster), in steps of more and
+more reps, each step's figures taken once all its reps have signed in. Prints, for one rep alone (a visit at every
+sync, for the push's baseline) and for each step, the p50 and p95 of the pull and the push; the capacity is the most
+reps of a step whose pull and push p95 stay under 300 ms without a failure, and the real reps that many compressed
+ones stand for (times the compression).
 """
 
 from __future__ import annotations
@@ -67,8 +71,17 @@ PID = re.compile(r"\[\d+\]")
 QUERY = re.compile(r"\?[^ ]+")
 CHAINED = ("During handling of the above exception", "The above exception was the direct cause")
 UUID = re.compile(r"[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}")
-# The locustfile's name of the push (not imported: importing Locust patches this process for gevent).
+# The locustfile's names of the push and the pull (not imported: importing Locust patches this process for gevent).
 PUSH = "POST /api/sync/push (visit with order)"
+PULL = "GET /api/sync/pull (since cursor)"
+# The capacity test: a real rep syncs every 3 minutes and makes 10 visits in an 8-hour day; steps of reps; each
+# step's run time once its reps have signed in; the goal of the pull's and the push's p95.
+SYNC_EVERY_S = 180
+VISIT_EVERY_S = 8 * 3600 / 10
+COMPRESSION = 60
+CAPACITY_STEPS = (10, 20, 30, 40, 50, 60, 80, 100)
+STEP_DURATION = "60s"
+GOAL_P95_MS = 300
 
 
 @dataclass
@@ -99,6 +112,10 @@ def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     parser.add_argument("--users", type=int, default=REPS, help="simulated reps (at most the seeded %(default)s)")
     parser.add_argument("--duration", default=DURATION, help="Locust's run time (default %(default)s)")
+    parser.add_argument("--capacity", action="store_true", help="the most reps 2 cores hold (p95 under 300 ms)")
+    parser.add_argument(
+        "--compression", type=float, default=COMPRESSION, help="how much faster a rep's day runs (%(default)s)"
+    )
     options = parser.parse_args()
     if not 1 <= options.users <= REPS:
         parser.error(f"--users must be from 1 to {REPS}")
@@ -111,9 +128,12 @@ def main() -> None:
             f"(the load test creates it and drops it): {url}"
         )
     outcome: list[bool] = []
-    on_throwaway_db(
-        lambda: outcome.append(run(url, options.users, options.duration)), "fieldsales-load", database=database
+    test = (
+        (lambda: outcome.append(capacity(url, options.compression)))
+        if options.capacity
+        else (lambda: outcome.append(run(url, options.users, options.duration)))
     )
+    on_throwaway_db(test, "fieldsales-load", database=database)
     sys.exit(0 if outcome and outcome[0] else 1)
 
 
@@ -151,6 +171,77 @@ def run(database_url: str, users: int, duration: str) -> bool:
     else:
         print(f"logs kept in {workdir}")
     return passed
+
+
+def capacity(database_url: str, compression: float) -> bool:
+    """The capacity test (--capacity): one paced rep alone, then steps of more, until a step misses the goal."""
+    password = secrets.token_urlsafe(16)
+    print(
+        f"FieldSales capacity test: reps' days {compression:g} times faster (a sync every "
+        f"{SYNC_EVERY_S / compression:.1f} s, a visit every {VISIT_EVERY_S / compression:.0f} s), steps of "
+        f"{', '.join(map(str, CAPACITY_STEPS))} reps, {STEP_DURATION} each; goal: pull and push p95 < {GOAL_P95_MS} ms",
+        flush=True,
+    )
+    started = time.perf_counter()
+    seeded = seed(password)
+    print(f"  setup: {time.perf_counter() - started:.1f} s ({seeded})", flush=True)
+    workdir = Path(tempfile.mkdtemp(prefix="fieldsales-capacity-"))
+    certfile, keyfile = self_signed_certificate(workdir)
+    server = start_server(database_url, certfile, keyfile, workdir / "server.log")
+    paced = {
+        **os.environ,
+        "LOAD_USERNAME": USERNAME,
+        "LOAD_PASSWORD": password,
+        "PYTHONPATH": str(BASE_DIR),
+        "LOAD_PACE_SYNC": str(SYNC_EVERY_S / compression),
+        "LOAD_PACE_VISIT": str(VISIT_EVERY_S / compression),
+    }
+    held, steps = 0, []
+    try:
+        wait_until_up(server, certfile)
+        for users in (1, *CAPACITY_STEPS):
+            each = {**paced, "LOAD_PACE_USERS": str(users)}
+            if users == 1:  # one rep alone, a visit at every sync: the baseline of the push too
+                each["LOAD_PACE_VISIT"] = each["LOAD_PACE_SYNC"]
+            stats = run_locust(
+                server.url, workdir / f"step-{users}", users, SPAWN_RATE, STEP_DURATION, each, "PacedRep"
+            )
+            steps.append((users, stats))
+            if users == 1:
+                continue
+            if not within_goal(stats):
+                break
+            held = users
+    finally:
+        stop_server(server)
+    print_capacity(steps, held, compression, server)
+    return not server.errors
+
+
+def within_goal(stats: Stats) -> bool:
+    return stats.total["failures"] == 0 and all(
+        (stats.endpoints.get(name, {}).get("p95") or 0) < GOAL_P95_MS for name in (PULL, PUSH)
+    )
+
+
+def print_capacity(steps: list[tuple[int, Stats]], held: int, compression: float, server: Server) -> None:
+    print(f"\n{'reps':>5}  {'pull p50':>8}  {'pull p95':>8}  {'push p50':>8}  {'push p95':>8}  {'req/s':>6}  failures")
+    for users, stats in steps:
+        pull, push = stats.endpoints.get(PULL, {}), stats.endpoints.get(PUSH, {})
+        print(
+            f"{users:>5}  {pull.get('p50') or 0:>8.0f}  {pull.get('p95') or 0:>8.0f}  {push.get('p50') or 0:>8.0f}  "
+            f"{push.get('p95') or 0:>8.0f}  {stats.total['rps']:>6.1f}  {stats.total['failures']}"
+        )
+        for row in stats.failures:
+            print(f"       {row['occurrences']} x {row['name']}: {row['error']}")
+    reached = "" if held < CAPACITY_STEPS[-1] else " (every step held: at least)"
+    print(
+        f"capacity: {held} reps at {compression:g}x{reached}, the load of {held * compression:.0f} reps' real days "
+        f"(goal: pull and push p95 < {GOAL_P95_MS} ms); the first line is one rep alone"
+    )
+    print(f"server log: {len(server.errors)} error lines (goal: 0)")
+    for line, count in Counter(server.errors).most_common(10):
+        print(f"  {count} x {line[:300]}")
 
 
 # -- The data ---------------------------------------------------------------------------------------------------
@@ -410,7 +501,15 @@ def tail(path: Path, lines: int = 40) -> str:
 # -- Locust -----------------------------------------------------------------------------------------------------
 
 
-def run_locust(host: str, prefix: Path, users: int, spawn_rate: int, duration: str, env: dict[str, str]) -> Stats:
+def run_locust(
+    host: str,
+    prefix: Path,
+    users: int,
+    spawn_rate: int,
+    duration: str,
+    env: dict[str, str],
+    user_class: str = "Rep",
+) -> Stats:
     log, report = prefix.with_suffix(".log"), prefix.with_suffix(".json")
     command = [
         str(BIN / "locust"),
@@ -430,6 +529,7 @@ def run_locust(host: str, prefix: Path, users: int, spawn_rate: int, duration: s
         "--only-summary",
         "--loglevel",
         "WARNING",
+        user_class,
     ]
     with log.open("wb") as output:
         subprocess.run(
