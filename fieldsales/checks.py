@@ -62,8 +62,8 @@ def production_pool_size(app_configs: Any, **kwargs: Any) -> list[Warning]:
     refuses the connection ("too many clients") and requests fail instead of waiting their turn. It asks PostgreSQL,
     so it runs with `check --deploy --database default` (`make serve`)."""
     pool = settings.DATABASES["default"].get("OPTIONS", {}).get("pool")
-    if settings.DATABASES["default"]["ENGINE"] == "django.db.backends.sqlite3" or not pool:
-        return []
+    if "default" not in (kwargs.get("databases") or ()) or not pool:
+        return []  # asked without --database, as Django's own database checks are
     try:
         with connections["default"].cursor() as cursor:
             cursor.execute("SHOW max_connections")

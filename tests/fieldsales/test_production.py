@@ -246,7 +246,8 @@ def test_the_deploy_check_refuses_pools_that_postgresql_cannot_hold(
 ) -> None:
     from fieldsales.checks import production_pool_size
 
-    assert production_pool_size(None) == []
+    assert production_pool_size(None, databases=None) == []  # `check --deploy` without --database asks nothing
+    assert production_pool_size(None, databases=["default"]) == []
     with connection.cursor() as cursor:
         cursor.execute("SHOW max_connections")
         limit = int(cursor.fetchone()[0])
@@ -255,9 +256,9 @@ def test_the_deploy_check_refuses_pools_that_postgresql_cannot_hold(
     pool = options["pool"]
     monkeypatch.setitem(options, "pool", {**pool, "max_size": limit // 12 + 1})
 
-    [warning] = production_pool_size(None)
+    [warning] = production_pool_size(None, databases=["default"])
 
     assert warning.id == "fieldsales.W005"
     assert f"PostgreSQL allows {limit}" in warning.msg and "3 node(s) of 4 workers" in warning.msg
     monkeypatch.setitem(options, "pool", {**pool, "max_size": (limit - 10) // 12})
-    assert production_pool_size(None) == []
+    assert production_pool_size(None, databases=["default"]) == []
