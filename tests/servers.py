@@ -10,6 +10,7 @@ import socket
 import subprocess
 import sys
 import threading
+import time
 import uuid
 from collections.abc import Iterator
 from dataclasses import dataclass
@@ -82,10 +83,12 @@ def cookies_of(answer: Answer) -> dict[str, str]:
     return {name: morsel.value for name, morsel in jar.items()}
 
 
-def sign_in(server: tuple[str, int], username: str) -> dict[str, str]:
-    """The session and CSRF cookies of a rep signed in through the real login page."""
+def sign_in_attempt(server: tuple[str, int], username: str) -> tuple[Answer, dict[str, str], float]:
+    """The login page read, then its form posted with the rep's password: the form's answer, the cookies the page
+    gave, and the seconds the form took."""
     cookies = cookies_of(exchange(server, "GET", "/accounts/login/"))
     form = urlencode({"username": username, "password": PASSWORD, "csrfmiddlewaretoken": cookies["csrftoken"]})
+    started = time.perf_counter()
     response = exchange(
         server,
         "POST",
@@ -93,6 +96,12 @@ def sign_in(server: tuple[str, int], username: str) -> dict[str, str]:
         form.encode(),
         {"Content-Type": "application/x-www-form-urlencoded", "Cookie": f"csrftoken={cookies['csrftoken']}"},
     )
+    return response, cookies, time.perf_counter() - started
+
+
+def sign_in(server: tuple[str, int], username: str) -> dict[str, str]:
+    """The session and CSRF cookies of a rep signed in through the real login page."""
+    response, cookies, _seconds = sign_in_attempt(server, username)
     assert response.status == 302, response.status
     cookies.update(cookies_of(response))  # signing in rotates the CSRF token
     assert "sessionid" in cookies

@@ -10,12 +10,11 @@ import threading
 import time
 from collections.abc import Iterator
 from typing import Any
-from urllib.parse import urlencode
 
 import pytest
 
 from tests.factories import RepFactory
-from tests.servers import PASSWORD, Node, cookies_of, exchange, node_environment, production_passwords, start_node
+from tests.servers import Node, exchange, node_environment, production_passwords, sign_in_attempt, start_node
 
 pytestmark = [pytest.mark.postgres, pytest.mark.django_db(transaction=True)]
 
@@ -34,19 +33,10 @@ def signed_in(address: tuple[str, int], username: str) -> tuple[list[int], float
     and how long the successful one took."""
     statuses = []
     while True:
-        cookies = cookies_of(exchange(address, "GET", "/accounts/login/"))
-        form = urlencode({"username": username, "password": PASSWORD, "csrfmiddlewaretoken": cookies["csrftoken"]})
-        started = time.perf_counter()
-        answer = exchange(
-            address,
-            "POST",
-            "/accounts/login/",
-            form.encode(),
-            {"Content-Type": "application/x-www-form-urlencoded", "Cookie": f"csrftoken={cookies['csrftoken']}"},
-        )
+        answer, _cookies, seconds = sign_in_attempt(address, username)
         statuses.append(answer.status)
         if answer.status != 503 or len(statuses) == 5:
-            return statuses, time.perf_counter() - started
+            return statuses, seconds
         threading.Event().wait(float(answer.headers["Retry-After"]))
 
 
