@@ -42,7 +42,7 @@ from fieldsales.forms import (
     UserEditForm,
     role_label,
 )
-from fieldsales.jobs import JOB_STATUS, JOB_STATUS_READY, job_label
+from fieldsales.jobs import JOB_STATUS, job_label
 from fieldsales.models import Blob, Job, Profile
 
 User = get_user_model()
@@ -424,7 +424,7 @@ class JobAdmin(admin.ModelAdmin):
 
     @admin.display(description=_("next attempt"), ordering="run_after")
     def next_attempt(self, obj: Job) -> Any:
-        if obj.status != JOB_STATUS_READY or obj.run_after == get_date_max():
+        if obj.status != TaskResultStatus.READY or obj.run_after == get_date_max():
             return "—"
         return obj.run_after
 

@@ -50,7 +50,6 @@ HOUSEKEEPING = dt.timedelta(seconds=15)
 BURST = 20
 
 # A job's status as the back office reads it.
-JOB_STATUS_READY = TaskResultStatus.READY
 JOB_STATUS = {
     TaskResultStatus.READY: _("waiting"),
     TaskResultStatus.RUNNING: _("running"),
@@ -164,14 +163,14 @@ def schedule_due(now: dt.datetime | None = None) -> list[str]:
     from fieldsales.models import ScheduleMark
 
     now = now or timezone.now()
+    due = {entry: entry.last_due(now) for entry in SCHEDULE}
     ScheduleMark.objects.bulk_create(
-        [ScheduleMark(name=entry.name, last_due=entry.last_due(now)) for entry in SCHEDULE], ignore_conflicts=True
+        [ScheduleMark(name=entry.name, last_due=last) for entry, last in due.items()], ignore_conflicts=True
     )
     enqueued = []
-    for entry in SCHEDULE:
-        due = entry.last_due(now)
+    for entry, last in due.items():
         with transaction.atomic():
-            if ScheduleMark.objects.filter(name=entry.name, last_due__lt=due).update(last_due=due):
+            if ScheduleMark.objects.filter(name=entry.name, last_due__lt=last).update(last_due=last):
                 import_string(entry.job).enqueue()
                 enqueued.append(entry.name)
     return enqueued

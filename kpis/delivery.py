@@ -1,8 +1,9 @@
 """Sending account statements: by email (Django's mail, PDF attached), WhatsApp or SMS (a backend chosen in settings:
 `file` writes the message and the PDF to a folder; `http` calls a WhatsApp Cloud API style or a Twilio style provider).
 
-A request only queues a delivery; `deliveries_process` sends the due ones, off the request path: in a thread started
-after the queuing commits, and from `manage.py deliver_statements` (cron, or `--loop`), which also retries. A provider
+A request only queues a delivery, with a job (kpis/tasks.py `deliver_statement`) in the same transaction; the job
+makes one attempt off the request path and, if the provider refused, enqueues the next one for the time the delivery
+says. `deliveries_process` sends every due one (the 5-minute schedule, and `manage.py deliver_statements`). A provider
 failure leaves the delivery queued with its error and a later attempt; each attempt carries the delivery's id as an
 idempotency key, so a provider that took a message whose answer was lost does not send it twice.
 """

@@ -108,6 +108,14 @@ def sign_in(server: tuple[str, int], username: str) -> dict[str, str]:
     return cookies
 
 
+def wait_until(condition: Any, seconds: float = 30) -> None:
+    """Wait for a condition another process or thread makes true (looked at every 20 ms), failing after `seconds`."""
+    deadline = time.monotonic() + seconds
+    while not condition():
+        assert time.monotonic() < deadline, f"{condition.__name__} still false after {seconds} s"
+        threading.Event().wait(0.02)
+
+
 # App nodes in processes of their own: `uvicorn` and its workers on a loopback socket, against the test database.
 
 STOPS_S = 20

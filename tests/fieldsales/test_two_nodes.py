@@ -15,7 +15,6 @@ import shutil
 import socket
 import subprocess
 import threading
-import time
 from collections.abc import Iterator
 from dataclasses import dataclass
 from pathlib import Path
@@ -50,6 +49,7 @@ from tests.servers import (
     production_passwords,
     sign_in,
     start_node,
+    wait_until,
 )
 from tests.sockets import redis_reachable
 from tests.sync.conftest import new_id, op
@@ -201,13 +201,6 @@ def waiting_on_a_lock() -> bool:
             "SELECT count(*) FROM pg_stat_activity WHERE datname = current_database() AND wait_event_type = 'Lock'"
         )
         return cursor.fetchone()[0] > 0
-
-
-def wait_until(condition: Any, seconds: float = 30) -> None:
-    deadline = time.monotonic() + seconds
-    while not condition():
-        assert time.monotonic() < deadline, f"{condition.__name__} still false after {seconds} s"
-        threading.Event().wait(0.02)
 
 
 def test_two_nodes_behind_a_proxy_share_everything_and_a_node_killed_mid_push_loses_nothing(cluster, team, s3_store):
