@@ -19,6 +19,7 @@ from django.db.models import Exists, OuterRef, QuerySet
 from clients.models import Assignment, Client, ClientList, ListAccess
 from clients.schema import missing_required
 from fieldsales.accounts import team_of
+from fieldsales.sync.errors import uuid_or_none
 
 if TYPE_CHECKING:
     from django.contrib.auth.models import AnonymousUser, User
@@ -52,18 +53,9 @@ def list_rights(*, user: User | AnonymousUser, list_ids: Iterable[int] | None = 
     return rights
 
 
-def client_with_rights(
-    *, user: User | AnonymousUser, client_id: uuid.UUID, lock: bool = False, rights: bool = False
-) -> tuple[Client, ListRights | None, int] | None:
-    """The client if the user sees it (the rule of `clients_visible_to`), with the version of its list and, if
-    asked, the user's rights on that list; locked until the transaction ends with `lock`. None if the user does
-    not see it.
-
-    One statement, written in SQL: every op a device pushes on a client asks it, and the ORM takes many times
-    longer to build these queries than the database takes to answer them.
-    """
-    if not user.is_authenticated:
-        return None
+def _with_rights_sql(*, rights: bool, lock: bool, count: int) -> str:
+    """The statement of `client_with_rights` for `count` client ids; its parameters: the user's id, the ids, the
+    user's id again."""
     qn = connection.ops.quote_name
     accesses = (
         f"FROM {qn(ListAccess._meta.db_table)} access "
@@ -80,17 +72,18 @@ def client_with_rights(
         f"SELECT client.*, {visible}, (SELECT version FROM {qn(ClientList._meta.db_table)} "  # noqa: S608 (names from the models, values as parameters)
         "WHERE id = client.client_list_id) AS list_version "
         f"FROM {qn(Client._meta.db_table)} client "
-        "WHERE client.id = %s AND client.archived_at IS NULL "
+        f"WHERE client.id IN ({', '.join(['%s'] * count)}) AND client.archived_at IS NULL "
         f"AND EXISTS (SELECT 1 FROM {qn(Assignment._meta.db_table)} assignment "
         "WHERE assignment.client_id = client.id AND assignment.rep_id = %s)"
     )
     if lock and connection.features.has_select_for_update:
         # As an UPDATE of the row locks it: a visit or an order naming the client may still be inserted meanwhile.
         sql += " FOR NO KEY UPDATE OF client"
-    key = Client._meta.pk.get_db_prep_value(client_id, connection)  # type: ignore[union-attr]
-    client = next(iter(Client.objects.raw(sql, [user.pk, key, user.pk])), None)
-    if client is None:
-        return None
+    return sql
+
+
+def _granted(client: Client, *, rights: bool) -> tuple[Client, ListRights | None, int] | None:
+    """The client of a `_with_rights_sql` row, with the rights it read, or None if the user does not see it."""
     # The extra columns, which the raw query sets on the instance.
     extra = vars(client)
     granted, list_version = extra.pop("granted"), extra.pop("list_version")
@@ -100,6 +93,36 @@ def client_with_rights(
         return None
     # 0 for an access with no right ticked: read-only, the client still seen.
     return client, ListRights(*(bool(int(granted) & (1 << bit)) for bit in range(len(RIGHTS)))), list_version
+
+
+def client_with_rights(
+    *, user: User | AnonymousUser, client_id: uuid.UUID, lock: bool = False, rights: bool = False
+) -> tuple[Client, ListRights | None, int] | None:
+    """The client if the user sees it (the rule of `clients_visible_to`), with the version of its list and, if
+    asked, the user's rights on that list; locked until the transaction ends with `lock`. None if the user does
+    not see it.
+
+    One statement, written in SQL: every op a device pushes on a client asks it, and the ORM takes many times
+    longer to build these queries than the database takes to answer them.
+    """
+    if not user.is_authenticated:
+        return None
+    key = Client._meta.pk.get_db_prep_value(client_id, connection)  # type: ignore[union-attr]
+    sql = _with_rights_sql(rights=rights, lock=lock, count=1)
+    client = next(iter(Client.objects.raw(sql, [user.pk, key, user.pk])), None)
+    return _granted(client, rights=rights) if client is not None else None
+
+
+def clients_with_rights(
+    *, user: User, client_ids: Iterable[uuid.UUID]
+) -> dict[uuid.UUID, tuple[Client, ListRights, int]]:
+    """`client_with_rights(rights=True)` of many clients in one statement: those the user sees, by id."""
+    keys = [Client._meta.pk.get_db_prep_value(pk, connection) for pk in client_ids]  # type: ignore[union-attr]
+    if not keys or not user.is_authenticated:
+        return {}
+    sql = _with_rights_sql(rights=True, lock=False, count=len(keys))
+    found = (_granted(client, rights=True) for client in Client.objects.raw(sql, [user.pk, *keys, user.pk]))
+    return {seen[0].pk: seen for seen in found if seen is not None}  # type: ignore[misc]
 
 
 def lock_clients(ids: list[str]) -> None:
@@ -115,13 +138,25 @@ def client_seen_by(
     *, user: User, client_id: Any, lock: bool = False, rights: bool = False, memo: dict[str, Any] | None = None
 ) -> tuple[Client, ListRights | None] | None:
     """The client `client_id` names (a UUID, or anything that reads as one) if `user` sees it, else None; locked and
-    with the user's rights as `client_with_rights` gives them. With `memo`, with its list too: one object per list and
-    version among the calls given the same `memo` (the ops of one push), so that a list's schema is read once."""
+    with the user's rights as `client_with_rights` gives them.
+
+    With `memo` (shared by the ops of one push, `push.apply_ops`), with its list too: one object per list and version
+    among the calls given the same `memo`, so that a list's schema is read once. And read ahead: the first call reads,
+    in one statement, every client the push's ops name (`_read_ahead`); a call finds its client there until an op
+    that may change it (`lock`) takes it, after which the client is read afresh. Only the push's `client.*` ops change
+    clients, and the push locked the clients they change before its first op: what was read ahead is what is there.
+    """
     try:
         key = client_id if isinstance(client_id, uuid.UUID) else uuid.UUID(str(client_id))
     except ValueError:
         return None
-    found = client_with_rights(user=user, client_id=key, lock=lock, rights=rights)
+    ahead = _read_ahead(user, memo) if memo is not None else {}
+    cached = ahead.pop(key, None) if lock else ahead.get(key)
+    if cached is not None:
+        client, held, list_version = cached
+        found: tuple[Client, ListRights | None, int] | None = (client, held if rights else None, list_version)
+    else:
+        found = client_with_rights(user=user, client_id=key, lock=lock, rights=rights)
     if found is None:
         return None
     client, user_rights, list_version = found
@@ -131,6 +166,26 @@ def client_seen_by(
             lists[client.client_list_id, list_version] = ClientList.objects.get(pk=client.client_list_id)
         client.client_list = lists[client.client_list_id, list_version]
     return client, user_rights
+
+
+def _read_ahead(user: User, memo: dict[str, Any]) -> dict[uuid.UUID, tuple[Client, ListRights, int]]:
+    """The clients the push's ops (`memo["raws"]`) name, those the user sees, read once per push (again after a
+    rejected op): the entity of each `client.*` op, and the `client` of each op's data. A client the push creates is
+    not there yet, and is read when asked."""
+    records = memo.setdefault("records", {})
+    if "clients_ahead" not in records:
+        named: set[uuid.UUID] = set()
+        for raw in memo.get("raws", ()):
+            if (
+                str(raw.get("type", "")).startswith("client.")
+                and (entity := uuid_or_none(raw.get("entity_id"))) is not None
+            ):
+                named.add(entity)
+            data = raw.get("data")
+            if isinstance(data, dict) and (client := uuid_or_none(data.get("client"))) is not None:
+                named.add(client)
+        records["clients_ahead"] = clients_with_rights(user=user, client_ids=sorted(named))
+    return records["clients_ahead"]
 
 
 def lists_visible_to(user: User) -> QuerySet[ClientList]:

@@ -42,9 +42,9 @@ UNKNOWN_VISIT = _("This visit does not exist or is not yours.")
 NOT_A_TIME = _("Enter a time in ISO 8601 with a time zone.")
 
 
-def _client(op: Op, value: Any, *, with_list: bool = False) -> Client:
-    """The client the op names by `value`, if the rep sees it; `with_list`: with its list, read once per push."""
-    found = client_seen_by(user=op.user, client_id=value, memo=op.memo if with_list else None)
+def _client(op: Op, value: Any) -> Client:
+    """The client the op names by `value`, if the rep sees it, with its list (read once per push)."""
+    found = client_seen_by(user=op.user, client_id=value, memo=op.memo)
     if found is None:
         raise missing(op, value)
     return found[0]
@@ -93,11 +93,18 @@ def _own_visit(op: Op, visit_id: Any) -> Visit:
     the other, each on the visit as the one before left it. Its client comes with its position (for a geo
     check); any other field of it is read when used.
 
+    Read once per push (`memo["records"]`, with the visits the push checked in): the push holds the visit's row
+    locked (or created it, unseen by others) until it commits, and the services keep the instance in step with what
+    they write.
+
     In SQL: every op on a visit asks it, and the ORM takes longer to build the query than the database to answer.
     """
     pk = uuid_or_none(visit_id)
     if pk is None:
         raise missing(op, visit_id)
+    visits = op.memo.setdefault("records", {}).setdefault("visits", {})
+    if pk in visits:
+        return visits[pk]
     qn = connection.ops.quote_name
     sql = (
         f"SELECT visit.*, client.lat AS client_lat, client.lng AS client_lng FROM {qn(Visit._meta.db_table)} visit "  # noqa: S608 (names from the models, values as parameters)
@@ -114,6 +121,7 @@ def _own_visit(op: Op, visit_id: Any) -> Visit:
     extra = vars(visit)
     position = [extra.pop("client_lat"), extra.pop("client_lng")]
     visit.client = Client.from_db(visit._state.db, ["id", "lat", "lng"], [visit.client_id, *position])
+    visits[pk] = visit
     return visit
 
 
@@ -147,7 +155,7 @@ def _rejected_from(error: ValidationError) -> Rejected:
 
 
 def handle_visit_checkin(op: Op) -> Outcome:
-    client = _client(op, op.data.get("client"), with_list=True)
+    client = _client(op, op.data.get("client"))
     workflow = _workflow(op, _int(op.data.get("workflow")))
     if workflow is None:
         raise Rejected(INVALID, {"workflow": [UNKNOWN_WORKFLOW]})
@@ -163,6 +171,7 @@ def handle_visit_checkin(op: Op) -> Outcome:
         )
     except ValidationError as error:
         raise _rejected_from(error) from None
+    op.memo.setdefault("records", {}).setdefault("visits", {})[visit.pk] = visit
     return Outcome(version=visit.version)
 
 

@@ -241,6 +241,8 @@ def activity_submit(
     OrderLine.objects.bulk_create(order_lines)
     _submission_documents(submission=submission, visit=visit, activity=activity)
     Visit.objects.filter(pk=visit.pk).update(version=F("version") + 1)
+    # The row is locked (or this transaction's own): the instance follows it, for a caller that goes on with it.
+    visit.version += 1
     resend("visit", [visit.pk])
     if order_lines:
         client_history_changed.send(sender=ActivitySubmission, client_ids=[visit.client_id])

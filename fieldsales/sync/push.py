@@ -15,23 +15,33 @@ a feed update per op, cost more than the ops themselves. The feed is updated onc
 for every entity the push touched (`feed.deferred`). An error that is not a rejection fails the
 whole push, which the device sends again: none of it was applied.
 
+What a push costs is its round trips to the database, so a push first runs the fast way:
+- every op id claimed in one statement (`INSERT ... ON CONFLICT DO NOTHING RETURNING`) rather than one per op; an
+  op whose id was taken already (sent before, or twice in this push) takes the path above, one at a time;
+- no savepoints (two round trips each, for the op and for the service it calls), since almost every op either
+  writes or is rejected before it writes anything. A rejected op that wrote something, or met a database error
+  (`_Careful`), undoes the whole transaction, and the push runs again the careful way, a savepoint around each op.
+  Nothing of the fast attempt is kept: it was one transaction.
+
 The handlers are the apps' (`<app>/ops.py`), found by op type in the registry (registry.py); they answer with an
 `Outcome` or raise `Rejected` (errors.py). No app imports this module: what they need is in those two.
 """
 
 from __future__ import annotations
 
+import contextlib
 import datetime as dt
 import functools
 import hashlib
 import json
 import math
 import uuid
+from collections.abc import Iterator
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any
 
 from django.core.validators import ProhibitNullCharactersValidator
-from django.db import connection, transaction
+from django.db import DatabaseError, OperationalError, connection, transaction
 
 from fieldsales.models import SyncOp
 from fieldsales.sync.errors import (
@@ -191,18 +201,95 @@ class Batch:
             self.settles.clear()
 
 
+class _Careful(Exception):
+    """A rejected op of a fast push wrote something, or met a database error: only a savepoint could undo it."""
+
+
+class _Writes:
+    """An execute wrapper counting the statements that may have changed something: all but reads, and any that
+    failed (on PostgreSQL a failed statement spoils the transaction until a savepoint is rolled back)."""
+
+    def __init__(self) -> None:
+        self.count = 0
+
+    def __call__(self, execute: Any, sql: str, params: Any, many: bool, context: Any) -> Any:
+        if sql.lstrip()[:6].upper() != "SELECT":
+            self.count += 1
+        try:
+            return execute(sql, params, many, context)
+        except Exception:
+            self.count += 1
+            raise
+
+
 def apply_ops(user: User, device: uuid.UUID | None, raws: list[dict[str, Any]]) -> list[dict[str, Any]]:
     """Apply a push's ops in order, in one transaction; one result per op. Each `op_id` is a valid UUID.
 
     The push sees the back office's configuration as it was when an op first read it, as if checked all at once;
-    who sees what, and the records themselves, each op reads afresh.
+    who sees what, and the records themselves, each op reads afresh. The fast way first, the careful way when the
+    fast one cannot undo a rejected op (see the module's docstring); both give the same results.
     """
-    batch = Batch()
+    try:
+        return _apply_all(user, device, raws, careful=False)
+    except _Careful:
+        return _apply_all(user, device, raws, careful=True)
+
+
+def _apply_all(user: User, device: uuid.UUID | None, raws: list[dict[str, Any]], *, careful: bool) -> list[Any]:
+    batch = Batch(memo={"raws": raws, "records": {}})
     with transaction.atomic(), deferred():
         _lock_records(raws)
-        results = [apply_op(user, device, raw, batch) for raw in raws]
-        batch.store()
+        parsed = [parse_op(user, device, raw, batch.memo) for raw in raws]
+        if careful:
+            return _stored(
+                batch, [apply_op(user, device, raw, batch, op=op) for raw, op in zip(raws, parsed, strict=True)]
+            )
+        claimed = _claim_all(raws, parsed)
+        writes = _Writes()
+        with _no_savepoints(), connection.execute_wrapper(writes):
+            results = [
+                apply_op(user, device, raw, batch, op=op, claimed=claimed.get(id(raw)), writes=writes)
+                for raw, op in zip(raws, parsed, strict=True)
+            ]
+        return _stored(batch, results)
+
+
+def _stored(batch: Batch, results: list[dict[str, Any]]) -> list[dict[str, Any]]:
+    batch.store()
     return results
+
+
+@contextlib.contextmanager
+def _no_savepoints() -> Iterator[None]:
+    """Within, `transaction.atomic()` blocks inside the push's transaction make no savepoint: Django asks
+    `_savepoint_allowed` before each one. A block left by an exception then marks the transaction for rollback,
+    which `apply_op` clears when the rejected op changed nothing, or turns into `_Careful`."""
+    connection._savepoint_allowed = lambda: False  # type: ignore[attr-defined]
+    try:
+        yield
+    finally:
+        del connection._savepoint_allowed  # type: ignore[attr-defined]
+
+
+def _claim_all(raws: list[dict[str, Any]], parsed: list[tuple[Op | None, Any]]) -> dict[int, SyncOp]:
+    """Claim the op ids of these ops in one statement, in the order of the ids (two pushes naming the same ids wait
+    for each other rather than deadlock); the claim of each raw op (by `id(raw)`) whose id this push holds now. The
+    first op of an id claims it; a later op of the same id, or one whose id was claimed before, goes the one-at-a-time
+    way (`_claim`)."""
+    first: dict[uuid.UUID, tuple[dict[str, Any], SyncOp]] = {}
+    for raw, (op, _errors) in zip(raws, parsed, strict=True):
+        if op is not None and op.op_id not in first:
+            first[op.op_id] = (raw, _claim_of(op, payload_hash(op.user, raw)))
+    if not first:
+        return {}
+    rows = [first[op_id][1] for op_id in sorted(first)]
+    insert = _statements(connection.vendor)[0]
+    values_sql = insert[insert.index("VALUES ") + len("VALUES ") : insert.index(" ON CONFLICT")]
+    sql = insert.replace(values_sql, ", ".join([values_sql] * len(rows)), 1) + " RETURNING " + _op_id_column()
+    with connection.cursor() as cursor:
+        cursor.execute(sql, [value for row in rows for value in _values(row, CLAIM_FIELDS)])
+        taken = {_op_id(value) for (value,) in cursor.fetchall()}
+    return {id(raw): claim for op_id, (raw, claim) in first.items() if op_id in taken}
 
 
 def _lock_records(raws: list[dict[str, Any]]) -> None:
@@ -222,35 +309,50 @@ def _lock_records(raws: list[dict[str, Any]]) -> None:
             lock(sorted(named[type_name]))
 
 
-def apply_op(user: User, device: uuid.UUID | None, raw: dict[str, Any], batch: Batch | None = None) -> dict[str, Any]:
+def apply_op(
+    user: User,
+    device: uuid.UUID | None,
+    raw: dict[str, Any],
+    batch: Batch | None = None,
+    *,
+    op: tuple[Op | None, dict[str, list[Any]]] | None = None,
+    claimed: SyncOp | None = None,
+    writes: _Writes | None = None,
+) -> dict[str, Any]:
     """Apply one op atomically and return its result. `raw["op_id"]` is a valid UUID (the envelope checked it).
 
     Within `apply_ops`, in the push's transaction, and the outcome is stored on the claim with the others'; else
-    in its own transaction."""
-    op, errors = parse_op(user, device, raw, batch.memo if batch is not None else None)
-    if op is None:
+    in its own transaction. `op`: the op as `parse_op` read it already; `claimed`: its claim, made with the push's
+    others; `writes`: the fast way's count of writes (no savepoints: see `_apply_all`)."""
+    parsed, errors = op if op is not None else parse_op(user, device, raw, batch.memo if batch is not None else None)
+    if parsed is None:
         op_id = uuid.UUID(str(raw["op_id"]))
         return _result(op_id, "rejected", uuid_or_none(raw.get("entity_id")), code=INVALID, errors=_texts(errors))
-    digest = payload_hash(user, raw)
+    op_ = parsed
     # No savepoint of its own: an error here fails the whole transaction anyway, and the claim is kept only
     # together with the write (or the rejection) settled on it.
     with transaction.atomic(savepoint=False):
-        claim = _claim(op, digest, batch)
+        claim = claimed if claimed is not None else _claim(op_, payload_hash(user, raw), batch)
         if not isinstance(claim, SyncOp):
             return claim
         try:
-            with transaction.atomic():
-                outcome = OPS[op.type].handler(op)
+            if writes is None:
+                with transaction.atomic():
+                    outcome = OPS[op_.type].handler(op_)
+            else:
+                outcome = _fast(op_, writes)
         except Rejected as rejection:
-            result = _rejected_result(op.op_id, op.entity_id, rejection)
+            if batch is not None:
+                batch.memo["records"].clear()
+            result = _rejected_result(op_.op_id, op_.entity_id, rejection)
             # At once: the push's later ops on the entity it would have created are `depends_on_rejected`.
             _settle(claim, SyncOp.Status.REJECTED, result)
             return result
         status = SyncOp.Status.CONFLICT if outcome.conflicts else SyncOp.Status.APPLIED
         result = _result(
-            op.op_id,
+            op_.op_id,
             status.value,
-            op.entity_id,
+            op_.entity_id,
             version=outcome.version,
             conflicts=outcome.conflicts or None,
             current=outcome.current,
@@ -261,9 +363,30 @@ def apply_op(user: User, device: uuid.UUID | None, raw: dict[str, Any], batch: B
         return result
 
 
-def _claim(op: Op, digest: str, batch: Batch | None) -> SyncOp | dict[str, Any]:
-    """Claim the op id (the row to settle), or return the answer for an op id already claimed."""
-    claim = SyncOp(
+def _fast(op: Op, writes: _Writes) -> Any:
+    """The op's handler without a savepoint. A rejection that changed nothing leaves the transaction as it was (an
+    atomic block it left marked it for rollback only for want of a savepoint); any other needs the careful way."""
+    before, callbacks = writes.count, len(connection.run_on_commit)
+    try:
+        outcome = OPS[op.type].handler(op)
+    except Rejected:
+        if writes.count != before or len(connection.run_on_commit) != callbacks:
+            raise _Careful from None
+        connection.needs_rollback = False
+        raise
+    except OperationalError:
+        # A deadlock, a lost connection: the push fails, and `db.retried` runs it again if it may.
+        raise
+    except DatabaseError:
+        raise _Careful from None
+    if connection.needs_rollback:
+        # A handler that went on after an error inside an atomic block: only a savepoint would have undone it.
+        raise _Careful
+    return outcome
+
+
+def _claim_of(op: Op, digest: str) -> SyncOp:
+    return SyncOp(
         op_id=op.op_id,
         user=op.user,
         device=op.device,
@@ -272,6 +395,11 @@ def _claim(op: Op, digest: str, batch: Batch | None) -> SyncOp | dict[str, Any]:
         payload_hash=digest,
         status=SyncOp.Status.APPLIED,
     )
+
+
+def _claim(op: Op, digest: str, batch: Batch | None) -> SyncOp | dict[str, Any]:
+    """Claim the op id (the row to settle), or return the answer for an op id already claimed."""
+    claim = _claim_of(op, digest)
     if _insert_unless_claimed(claim):
         return claim
     if batch is not None:
@@ -305,6 +433,15 @@ def _statements(vendor: str) -> tuple[str, str]:
     )
     status, result, key = (columns[name] for name in SETTLE_FIELDS)
     return insert, f"UPDATE {table} SET {status} = %s, {result} = %s WHERE {key} = %s"  # noqa: S608 (names from the models, values as parameters)
+
+
+def _op_id_column() -> str:
+    return connection.ops.quote_name(str(SyncOp._meta.get_field("op_id").column))  # type: ignore[union-attr]
+
+
+def _op_id(value: Any) -> uuid.UUID:
+    """An op id as the database returns it (a UUID on PostgreSQL, 32 hex digits on SQLite)."""
+    return value if isinstance(value, uuid.UUID) else uuid.UUID(str(value))
 
 
 def _settle_sql() -> str:

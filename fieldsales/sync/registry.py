@@ -97,7 +97,9 @@ class Op:
     data: dict[str, Any]
     user: User
     device: uuid.UUID | None
-    # Shared by the ops of one push: what handlers read once per push (see `push.apply_ops`).
+    # Shared by the ops of one push: what handlers read once per push (see `push.apply_ops`). `memo["raws"]`: the
+    # push's ops as sent, for handlers that read ahead. `memo["records"]`: records as earlier ops of the push read or
+    # left them, which the push forgets whenever an op is rejected (its writes undone, an instance may be out of step).
     memo: dict[str, Any] = field(default_factory=dict, compare=False, repr=False)
 
 
