@@ -282,14 +282,41 @@ def _claim_all(raws: list[dict[str, Any]], parsed: list[tuple[Op | None, Any]]) 
             first[op.op_id] = (raw, _claim_of(op, payload_hash(op.user, raw)))
     if not first:
         return {}
-    rows = [first[op_id][1] for op_id in sorted(first)]
-    insert = _statements(connection.vendor)[0]
-    values_sql = insert[insert.index("VALUES ") + len("VALUES ") : insert.index(" ON CONFLICT")]
-    sql = insert.replace(values_sql, ", ".join([values_sql] * len(rows)), 1) + " RETURNING " + _op_id_column()
+    claims = [first[op_id][1] for op_id in sorted(first)]
+    # What the claims share (user, device, status, no result yet, this moment) is sent once; the rest, row by row.
+    shared = _values(claims[0], SHARED_CLAIM_FIELDS)
+    key = SyncOp._meta.get_field("op_id").get_db_prep_value
+    rows = [
+        (key(claim.op_id, connection), claim.type, key(claim.entity_id, connection), claim.payload_hash)
+        for claim in claims
+    ]
     with connection.cursor() as cursor:
-        cursor.execute(sql, [value for row in rows for value in _values(row, CLAIM_FIELDS)])
+        cursor.execute(_claims_sql(connection.vendor, len(rows)), [*shared, *(value for row in rows for value in row)])
         taken = {_op_id(value) for (value,) in cursor.fetchall()}
     return {id(raw): claim for op_id, (raw, claim) in first.items() if op_id in taken}
+
+
+# A claim's fields sent once for all of a push's, and those sent for each op.
+SHARED_CLAIM_FIELDS = ("user", "device", "status", "result", "created_at")
+OWN_CLAIM_FIELDS = ("op_id", "type", "entity_id", "payload_hash")
+
+
+@functools.cache
+def _claims_sql(vendor: str, count: int) -> str:
+    """The INSERT of `count` claims, for the connection's kind of database; its parameters: the shared values, then
+    each op's. `INSERT ... SELECT ... FROM (VALUES ...)`: PostgreSQL and SQLite both name a VALUES list's columns
+    column1, column2...; `WHERE true` is SQLite's way of telling an upsert's ON CONFLICT from a join's ON."""
+    qn = connection.ops.quote_name
+    column = {name: qn(str(SyncOp._meta.get_field(name).column)) for name in CLAIM_FIELDS}  # type: ignore[union-attr]
+    own = {name: f"claim.column{index}" for index, name in enumerate(OWN_CLAIM_FIELDS, start=1)}
+    selected = [own.get(name, "%s") for name in (*SHARED_CLAIM_FIELDS, *OWN_CLAIM_FIELDS)]
+    row = f"({', '.join(['%s'] * len(OWN_CLAIM_FIELDS))})"
+    columns = ", ".join(column[name] for name in (*SHARED_CLAIM_FIELDS, *OWN_CLAIM_FIELDS))
+    return (
+        f"INSERT INTO {qn(SyncOp._meta.db_table)} ({columns}) "  # noqa: S608 (names from the models, values as parameters)
+        f"SELECT {', '.join(selected)} FROM (VALUES {', '.join([row] * count)}) AS claim WHERE true "
+        f"ON CONFLICT ({column['op_id']}) DO NOTHING RETURNING {column['op_id']}"
+    )
 
 
 def _lock_records(raws: list[dict[str, Any]]) -> None:
@@ -433,10 +460,6 @@ def _statements(vendor: str) -> tuple[str, str]:
     )
     status, result, key = (columns[name] for name in SETTLE_FIELDS)
     return insert, f"UPDATE {table} SET {status} = %s, {result} = %s WHERE {key} = %s"  # noqa: S608 (names from the models, values as parameters)
-
-
-def _op_id_column() -> str:
-    return connection.ops.quote_name(str(SyncOp._meta.get_field("op_id").column))  # type: ignore[union-attr]
 
 
 def _op_id(value: Any) -> uuid.UUID:

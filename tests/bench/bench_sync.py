@@ -25,6 +25,7 @@ from tests.bench.throwaway import on_throwaway_db
 
 CLIENTS = int(os.environ.get("BENCH_CLIENTS", "10000"))
 PUSH_OPS = 1000
+WARM_OPS = 50
 LIST_REQUESTS = 60
 
 
@@ -167,49 +168,64 @@ def bench_push(rep: Any, client_ids: list[str]) -> dict[str, float]:
     order = Activity.objects.get(workflow=workflow, kind="order")
     products = list(Product.objects.values_list("pk", flat=True)[:3])
     positions = {str(pk): (lat, lng) for pk, lat, lng in Client.objects.values_list("pk", "lat", "lng")}
-    rng = random.Random(11)
-    ops: list[dict[str, Any]] = []
     made_at = "2026-11-22T09:14:03+00:00"
 
-    def add(type_: str, entity_id: str, data: dict[str, Any], **extra: Any) -> None:
-        ops.append(
-            {
-                "op_id": str(uuid.uuid4()),
-                "type": type_,
-                "entity_id": entity_id,
-                "made_at": made_at,
-                "data": data,
-                **extra,
-            }
-        )
+    def generate(count: int, seed: int) -> list[dict[str, Any]]:
+        rng = random.Random(seed)
+        ops: list[dict[str, Any]] = []
 
-    while len(ops) < PUSH_OPS:
-        client_id = rng.choice(client_ids)
-        kind = rng.random()
-        if kind < 0.4:
-            add("client.update", client_id, {"attributes": {"surface_m2": rng.randint(8, 400)}}, base_version=1)
-        elif kind < 0.7:
-            add("note.create", str(uuid.uuid4()), {"client": client_id, "text": "Le gérant demande une promotion."})
-        else:
-            visit_id = str(uuid.uuid4())
-            lat, lng = positions[client_id]
-            add(
-                "visit.checkin",
-                visit_id,
-                {"client": client_id, "workflow": workflow.pk, "lat": lat, "lng": lng, "accuracy_m": 8},
-            )
-            add(
-                "activity.submit",
-                str(uuid.uuid4()),
+        def add(type_: str, entity_id: str, data: dict[str, Any], **extra: Any) -> None:
+            ops.append(
                 {
-                    "visit": visit_id,
-                    "activity": order.pk,
-                    "values": {},
-                    "lines": [{"product": p, "quantity": 2, "unit_price": "1500"} for p in products],
-                },
+                    "op_id": str(uuid.uuid4()),
+                    "type": type_,
+                    "entity_id": entity_id,
+                    "made_at": made_at,
+                    "data": data,
+                    **extra,
+                }
             )
-            add("visit.end", visit_id, {"at": "2026-11-22T09:40:00+00:00"})
-    ops = ops[:PUSH_OPS]
+
+        while len(ops) < count:
+            client_id = rng.choice(client_ids)
+            kind = rng.random()
+            if kind < 0.4:
+                add("client.update", client_id, {"attributes": {"surface_m2": rng.randint(8, 400)}}, base_version=1)
+            elif kind < 0.7:
+                add("note.create", str(uuid.uuid4()), {"client": client_id, "text": "Le gérant demande une promotion."})
+            else:
+                visit_id = str(uuid.uuid4())
+                lat, lng = positions[client_id]
+                add(
+                    "visit.checkin",
+                    visit_id,
+                    {"client": client_id, "workflow": workflow.pk, "lat": lat, "lng": lng, "accuracy_m": 8},
+                )
+                add(
+                    "activity.submit",
+                    str(uuid.uuid4()),
+                    {
+                        "visit": visit_id,
+                        "activity": order.pk,
+                        "values": {},
+                        "lines": [{"product": p, "quantity": 2, "unit_price": "1500"} for p in products],
+                    },
+                )
+                add("visit.end", visit_id, {"at": "2026-11-22T09:40:00+00:00"})
+        return ops[:count]
+
+    # A server's pooled connections are warm: PostgreSQL keeps, per connection, what it planned for the foreign keys'
+    # checks and read of the tables' catalogue. One push of the same mix first, not counted, warms this run's.
+    warm = http.post(
+        "/api/sync/push",
+        json.dumps({"device": str(uuid.uuid4()), "ops": generate(WARM_OPS, 5)}),
+        content_type="application/json",
+    )
+    assert warm.status_code == 200, warm.content
+    from fieldsales.jobs import run_ready
+
+    run_ready()
+    ops = generate(PUSH_OPS, 11)
 
     def push_all() -> list[dict[str, Any]]:
         results = []
@@ -224,8 +240,6 @@ def bench_push(rep: Any, client_ids: list[str]) -> dict[str, float]:
 
     seconds, results = timed(push_all)
     # The KPI cards the pushes changed: one job per push, run by a worker after it (fieldsales/jobs.py).
-    from fieldsales.jobs import run_ready
-
     jobs_seconds, jobs = timed(run_ready)
     statuses: dict[str, int] = {}
     for result in results:
