@@ -21,6 +21,7 @@ from PIL import Image
 
 from clients.models import Client
 from clients.schema import AttributeSpec, AttributeType, validate_attributes
+from fieldsales.db import insert
 from fieldsales.geo import Position, haversine_m, within_geofence
 from fieldsales.models import Blob
 from fieldsales.sync.feed import publish, resend
@@ -227,7 +228,7 @@ def activity_submit(
     ]
     if sum((line.value for line in order_lines), Decimal("0")) >= MAX_AMOUNT:
         raise ValidationError({"lines": [ORDER_TOO_LARGE]})
-    submission = ActivitySubmission.objects.create(
+    submission = ActivitySubmission(
         id=submission_id,
         visit=visit,
         client_id=visit.client_id,
@@ -236,9 +237,11 @@ def activity_submit(
         order_total=sum((line.value for line in order_lines), Decimal("0")),
         submitted_at=at or timezone.now(),
     )
+    # Inserted now, or with the push's others (fieldsales.db.insert): nothing here reads them back.
+    insert(submission)
     for line in order_lines:
         line.submission = submission
-    OrderLine.objects.bulk_create(order_lines)
+    insert(*order_lines)
     _submission_documents(submission=submission, visit=visit, activity=activity)
     Visit.objects.filter(pk=visit.pk).update(version=F("version") + 1)
     # The row is locked (or this transaction's own): the instance follows it, for a caller that goes on with it.
@@ -253,14 +256,16 @@ def activity_submit(
 def _submission_documents(*, submission: ActivitySubmission, visit: Visit, activity: Activity) -> None:
     """What a submission brings besides itself: the order of an order activity, the photos of its photo fields."""
     if activity.kind == ActivityKind.ORDER:
-        Order.objects.create(
-            submission=submission,
-            client_id=submission.client_id,
-            rep_id=visit.rep_id,
-            ordered_at=submission.submitted_at,
-            total=submission.order_total,
+        insert(
+            Order(
+                submission=submission,
+                client_id=submission.client_id,
+                rep_id=visit.rep_id,
+                ordered_at=submission.submitted_at,
+                total=submission.order_total,
+            )
         )
-    SubmissionPhoto.objects.bulk_create(submission_photos(submission=submission, specs=activity.specs()))
+    insert(*submission_photos(submission=submission, specs=activity.specs()))
 
 
 def submission_photos(*, submission: ActivitySubmission, specs: Iterable[AttributeSpec]) -> list[SubmissionPhoto]:
@@ -397,9 +402,8 @@ def note_create(
         raise ValidationError({"text": [EMPTY_NOTE]})
     if len(text) > 5000:
         raise ValidationError({"text": [NOTE_TOO_LONG]})
-    note = Note.objects.create(
-        id=note_id, client=client, visit=visit, author=author, text=text, created_at=at or timezone.now()
-    )
+    note = Note(id=note_id, client=client, visit=visit, author=author, text=text, created_at=at or timezone.now())
+    insert(note)
     publish("note", [note.pk])
     return note
 

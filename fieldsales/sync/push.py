@@ -18,9 +18,12 @@ whole push, which the device sends again: none of it was applied.
 What a push costs is its round trips to the database, so a push first runs the fast way:
 - every op id claimed in one statement (`INSERT ... ON CONFLICT DO NOTHING RETURNING`) rather than one per op; an
   op whose id was taken already (sent before, or twice in this push) takes the path above, one at a time;
+- the new records no later op reads back (notes, submissions, orders and their lines: `fieldsales.db.insert`)
+  inserted together once every op ran, one statement per model;
 - no savepoints (two round trips each, for the op and for the service it calls), since almost every op either
   writes or is rejected before it writes anything. A rejected op that wrote something, or met a database error
-  (`_Careful`), undoes the whole transaction, and the push runs again the careful way, a savepoint around each op.
+  (`_Careful`), undoes the whole transaction, and the push runs again the careful way, a savepoint around each op
+  and each record inserted at once. So does a record whose id is taken, found when the records are inserted.
   Nothing of the fast attempt is kept: it was one transaction.
 
 The handlers are the apps' (`<app>/ops.py`), found by op type in the registry (registry.py); they answer with an
@@ -43,6 +46,7 @@ from typing import TYPE_CHECKING, Any
 from django.core.validators import ProhibitNullCharactersValidator
 from django.db import DatabaseError, OperationalError, connection, transaction
 
+from fieldsales.db import InsertBatch, inserts_batched
 from fieldsales.models import SyncOp
 from fieldsales.sync.errors import (
     BROKEN_TEXT,
@@ -193,6 +197,8 @@ class Batch:
 
     memo: dict[str, Any] = field(default_factory=dict)
     settles: list[list[Any]] = field(default_factory=list)
+    # The fast way's: the new records its ops made, inserted together once they all ran (fieldsales.db.insert).
+    inserts: InsertBatch | None = None
 
     def store(self) -> None:
         if self.settles:
@@ -246,11 +252,19 @@ def _apply_all(user: User, device: uuid.UUID | None, raws: list[dict[str, Any]],
             )
         claimed = _claim_all(raws, parsed)
         writes = _Writes()
-        with _no_savepoints(), connection.execute_wrapper(writes):
+        with _no_savepoints(), connection.execute_wrapper(writes), inserts_batched() as inserts:
+            batch.inserts = inserts
             results = [
                 apply_op(user, device, raw, batch, op=op, claimed=claimed.get(id(raw)), writes=writes)
                 for raw, op in zip(raws, parsed, strict=True)
             ]
+            try:
+                inserts.flush()
+            except OperationalError:
+                raise
+            except DatabaseError:
+                # A record's id taken already: only the careful way tells which op it was.
+                raise _Careful from None
         return _stored(batch, results)
 
 
@@ -367,7 +381,7 @@ def apply_op(
                 with transaction.atomic():
                     outcome = OPS[op_.type].handler(op_)
             else:
-                outcome = _fast(op_, writes)
+                outcome = _fast(op_, writes, batch.inserts if batch is not None else None)
         except Rejected as rejection:
             if batch is not None:
                 batch.memo["records"].clear()
@@ -390,15 +404,19 @@ def apply_op(
         return result
 
 
-def _fast(op: Op, writes: _Writes) -> Any:
-    """The op's handler without a savepoint. A rejection that changed nothing leaves the transaction as it was (an
-    atomic block it left marked it for rollback only for want of a savepoint); any other needs the careful way."""
+def _fast(op: Op, writes: _Writes, inserts: InsertBatch | None) -> Any:
+    """The op's handler without a savepoint. A rejection that changed nothing in the database leaves the transaction
+    as it was (an atomic block it left marked it for rollback only for want of a savepoint), and the records it gave
+    to insert are forgotten; any other needs the careful way."""
     before, callbacks = writes.count, len(connection.run_on_commit)
+    mark = inserts.mark() if inserts is not None else 0
     try:
         outcome = OPS[op.type].handler(op)
     except Rejected:
         if writes.count != before or len(connection.run_on_commit) != callbacks:
             raise _Careful from None
+        if inserts is not None:
+            inserts.undo(mark)
         connection.needs_rollback = False
         raise
     except OperationalError:

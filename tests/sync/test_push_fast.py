@@ -4,12 +4,18 @@ push the careful way (a savepoint per op), with the same results."""
 
 from __future__ import annotations
 
+from typing import Any
+
 import pytest
 from django.db import connection
 from django.test.utils import CaptureQueriesContext
+from django.utils import timezone
 
 from clients.models import Client as ClientModel
+from fieldsales.db import insert
 from fieldsales.models import SyncOp
+from fieldsales.sync.errors import INVALID, Rejected
+from fieldsales.sync.registry import OPS, OpType, Outcome
 from tests.factories import make_client
 from tests.sync.conftest import new_id, op
 from tests.sync.test_push import checkin_data
@@ -100,3 +106,41 @@ def test_an_op_rejected_after_a_failed_write_sends_the_push_the_careful_way_each
     assert sorted(Note.objects.values_list("text", flat=True)) == ["Après", "Avant"]
     assert Visit.objects.count() == 1
     assert SyncOp.objects.get(op_id=results[1]["op_id"]).status == SyncOp.Status.REJECTED
+
+
+def test_a_note_under_an_id_already_taken_is_found_when_the_notes_are_inserted_and_rejected_the_careful_way(
+    device1, client
+):
+    note = {"client": str(client.pk)}
+    taken = new_id()
+    assert device1.push(op("note.create", taken, {**note, "text": "Première"}))[0]["status"] == "applied"
+    ops = [op("note.create", data={**note, "text": "Avant"}), op("note.create", taken, {**note, "text": "Encore"})]
+
+    with CaptureQueriesContext(connection) as captured:
+        results = device1.push(*ops)
+
+    assert [result["status"] for result in results] == ["applied", "rejected"]
+    assert (results[1]["code"], list(results[1]["errors"])) == ("invalid", ["id"])
+    assert statements(captured, "SAVEPOINT") >= 2
+    assert sorted(Note.objects.values_list("text", flat=True)) == ["Avant", "Première"]
+
+
+def test_the_records_an_op_gave_to_insert_before_it_was_rejected_are_never_inserted(device1, client, monkeypatch):
+    def insert_then_reject(the_op: Any) -> Outcome:
+        insert(Note(id=the_op.entity_id, client=client, author=the_op.user, text="Jamais", created_at=timezone.now()))
+        raise Rejected.message(INVALID, "refused after asking")
+
+    monkeypatch.setitem(OPS, "test.insert", OpType("test.insert", insert_then_reject, label="test", entity=None))
+    note = {"client": str(client.pk)}
+    ops = [
+        op("note.create", data={**note, "text": "Avant"}),
+        op("test.insert"),
+        op("note.create", data={**note, "text": "Après"}),
+    ]
+
+    with CaptureQueriesContext(connection) as captured:
+        results = device1.push(*ops)
+
+    assert [result["status"] for result in results] == ["applied", "rejected", "applied"]
+    assert statements(captured, "SAVEPOINT") == 0
+    assert sorted(Note.objects.values_list("text", flat=True)) == ["Après", "Avant"]
