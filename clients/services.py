@@ -283,6 +283,7 @@ def client_update(
     become exactly the client's reps. Nothing changes when every given value equals the
     stored one; one save bumps the version once, whatever it changed.
     """
+    saved = _saved_values(client)
     key_before = client.business_key
     changed = _apply_update(client, data)
     if client.business_key != key_before:
@@ -296,7 +297,7 @@ def client_update(
             publish("client", [client.pk])
         return client
     _stamp(client, changed.names(), user=user)
-    client.save()
+    client.save(update_fields=_fields_changed(client, saved))
     # Only its reps decide who sees it among what this can change.
     (publish if reps_changed else resend)("client", [client.pk])
     return client
@@ -468,6 +469,20 @@ def client_list_access_changed(*, client_list: ClientList) -> None:
 def _business_key(client_list: ClientList, attributes: Mapping[str, Any]) -> str:
     key = client_list.key_attribute()
     return business_key_of(attributes.get(key)) if key else ""
+
+
+def _saved_values(client: Client) -> dict[str, Any]:
+    """The values of the client's columns as they are (copies: a change may edit a dict in place)."""
+    return {field.attname: copy.deepcopy(getattr(client, field.attname)) for field in Client._meta.concrete_fields}
+
+
+def _fields_changed(client: Client, saved: dict[str, Any]) -> list[str]:
+    """The fields whose values differ from `saved`, and the moment of the change: what a save writes. A push's client
+    edits write a few columns of a wide row (its attributes, its versions), not all of them."""
+    changed = [
+        field.name for field in Client._meta.concrete_fields if getattr(client, field.attname) != saved[field.attname]
+    ]
+    return [*changed, "updated_at"]
 
 
 def _stamp(client: Client, changed: Iterable[str], *, user: User | None) -> None:
