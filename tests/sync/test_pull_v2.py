@@ -531,7 +531,8 @@ def test_every_page_of_a_first_sync_says_how_many_records_of_each_type_it_brings
         received[change["type"]] = received.get(change["type"], 0) + 1
     assert received == expected
 
-    client_update(user=rep1, client=field.clients[0], data={"name": "Renommée"})
+    # Read afresh: the module's field is restored in the database for each test, not in its Python objects.
+    client_update(user=rep1, client=Client.objects.get(pk=field.clients[0].pk), data={"name": "Renommée"})
     [later] = pull_pages(device, v=version)
     assert "snapshot" not in later
     assert [change["data"]["name"] for change in later["changes"]] == ["Renommée"]
@@ -540,7 +541,8 @@ def test_every_page_of_a_first_sync_says_how_many_records_of_each_type_it_brings
 def test_the_page_where_the_snapshot_ends_and_the_changes_begin_still_has_the_counts(field, rep1):
     device = device_for(rep1)
     first = pull(device, v="2", limit=10)
-    client_update(user=rep1, client=field.clients[0], data={"name": "Renommée"})
+    # Read afresh: the module's field is restored in the database for each test, not in its Python objects.
+    client_update(user=rep1, client=Client.objects.get(pk=field.clients[0].pk), data={"name": "Renommée"})
 
     last = pull(device, v="2", limit=50, cursor=first["cursor"])
 
