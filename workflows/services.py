@@ -214,20 +214,7 @@ def activity_submit(
         )
         check_geofence(client=visit.client, position=position, radius_m=activity.radius_m)
     cleaned = validate_attributes(activity.specs(), values)
-    parsed = _order_lines(lines, catalog) if activity.kind == ActivityKind.ORDER else []
-    if activity.kind == ActivityKind.ORDER and not parsed:
-        raise ValidationError({"lines": [ORDER_NEEDS_LINES]})
-    order_lines = [
-        OrderLine(
-            product=product,
-            quantity=quantity,
-            unit_price=price,
-            value=(quantity * price).quantize(CENT, rounding=MONEY_ROUNDING),
-        )
-        for product, quantity, price in parsed
-    ]
-    if sum((line.value for line in order_lines), Decimal("0")) >= MAX_AMOUNT:
-        raise ValidationError({"lines": [ORDER_TOO_LARGE]})
+    order_lines = _priced_lines(activity, lines, catalog)
     submission = ActivitySubmission(
         id=submission_id,
         visit=visit,
@@ -251,6 +238,29 @@ def activity_submit(
         client_history_changed.send(sender=ActivitySubmission, client_ids=[visit.client_id])
         board_visit_changed(visit.pk)
     return submission
+
+
+def _priced_lines(
+    activity: Activity, lines: Iterable[Mapping[str, Any]], catalog: dict[str, Product] | None
+) -> list[OrderLine]:
+    """The order lines of an order activity's submission (unsaved), each valued; none for another activity."""
+    if activity.kind != ActivityKind.ORDER:
+        return []
+    parsed = _order_lines(lines, catalog)
+    if not parsed:
+        raise ValidationError({"lines": [ORDER_NEEDS_LINES]})
+    order_lines = [
+        OrderLine(
+            product=product,
+            quantity=quantity,
+            unit_price=price,
+            value=(quantity * price).quantize(CENT, rounding=MONEY_ROUNDING),
+        )
+        for product, quantity, price in parsed
+    ]
+    if sum((line.value for line in order_lines), Decimal("0")) >= MAX_AMOUNT:
+        raise ValidationError({"lines": [ORDER_TOO_LARGE]})
+    return order_lines
 
 
 def _submission_documents(*, submission: ActivitySubmission, visit: Visit, activity: Activity) -> None:
