@@ -172,6 +172,10 @@ if CHANNEL_LAYER not in ("core", "pubsub"):
 # tells every rep queues a message per connected rep at once, and channels-redis's default of 100 lost most of them with
 # 200 reps connected. Unread messages expire after 60 s whatever the capacity.
 REDIS_CHANNEL_CAPACITY = 10_000
+# Every this many seconds, a server process with sockets open sends itself a message through the channel layer; once
+# one goes through after others failed (Redis restarted, or out of reach), each of its open apps and boards is told to
+# read again what it may have missed (fieldsales.consumers.CatchesUpMixin), rather than at its next poll.
+REALTIME_PROBE_SECONDS = env.float("REALTIME_PROBE_SECONDS", default=2.0)
 
 
 def redis_host(url: str) -> dict[str, Any]:

@@ -7,11 +7,11 @@ from typing import Any
 from channels.db import database_sync_to_async
 from channels.generic.websocket import AsyncJsonWebsocketConsumer
 
-from fieldsales.consumers import ClosedOnDeactivationMixin
+from fieldsales.consumers import CatchesUpMixin, ClosedOnDeactivationMixin
 from workflows.board import board_group
 
 
-class BoardConsumer(ClosedOnDeactivationMixin, AsyncJsonWebsocketConsumer):
+class BoardConsumer(ClosedOnDeactivationMixin, CatchesUpMixin, AsyncJsonWebsocketConsumer):
     """`/ws/board/`: a supervisor joins their own board's group, staff the staff's; anyone else is turned away at
     the handshake."""
 
@@ -26,11 +26,17 @@ class BoardConsumer(ClosedOnDeactivationMixin, AsyncJsonWebsocketConsumer):
         await self.channel_layer.group_add(group, self.channel_name)
         await self.user_group_join(self.scope["user"].pk)
         await self.accept()
+        await self.watch_layer()
 
     async def disconnect(self, code: int) -> None:
+        self.unwatch_layer()
         if self.group is not None:
             await self.channel_layer.group_discard(self.group, self.channel_name)
         await self.user_group_leave()
+
+    async def catch_up(self) -> None:
+        """The board reads the day's visits again: those it was not sent while the layer was down come with them."""
+        await self.send_json({"type": "resync"})
 
     async def board_visits(self, event: dict[str, Any]) -> None:
         await self.send_json({"type": "visits", "visits": event["visits"]})

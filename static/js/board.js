@@ -145,6 +145,8 @@ function connect(board, failures) {
   });
   socket.addEventListener("message", (event) => {
     const message = JSON.parse(event.data);
+    // The server's channel layer was down a while: what it could not send is read again.
+    if (message.type === "resync") resync(board);
     if (message.type !== "visits") return;
     merge(board.held, message.visits.filter((visit) => shown(board, visit)));
     paint(board);

@@ -1,8 +1,11 @@
 """A Redis restart, on a Redis of the test's own (a redis-server on a free port, restarted by the test): once it is
-back, the next socket opens and is told of the next change, on each channel layer the settings offer."""
+back, the next socket opens and is told of the next change, and the sockets open all along are told to catch up, on
+each channel layer the settings offer."""
 
 from __future__ import annotations
 
+import asyncio
+import logging
 import shutil
 import socket
 import subprocess
@@ -16,7 +19,7 @@ from asgiref.sync import sync_to_async
 from clients.services import client_update
 from fieldsales.settings import redis_host
 from tests.factories import BackOfficeFactory, make_client
-from tests.sockets import ARRIVES_S, LAYERS, open_socket, run, session_headers
+from tests.sockets import ARRIVES_S, LAYERS, SILENT_S, open_socket, run, session_headers
 
 pytestmark = [
     pytest.mark.django_db(transaction=True),
@@ -86,3 +89,33 @@ def test_after_a_redis_restart_the_next_socket_opens_and_is_told_of_the_next_cha
             assert await after.receive_json_from(timeout=ARRIVES_S) == {"type": "changed"}
 
     run(scenario)
+
+
+# The default layer's: its sockets stay open while Redis is away, deaf. With `core`, a socket's consumer fails with its
+# connection to Redis (the server closes the socket), and the app pulls when it opens one again (static/js/lib/live.js).
+@pytest.mark.parametrize("restartable", ["pubsub"], indirect=True)
+def test_sockets_open_while_redis_was_down_are_told_to_catch_up_once_it_is_back(
+    restartable, pos_list_editable, awa, settings, caplog
+):
+    # The app and the board miss whatever was sent while Redis was down: told to read again, they get it all.
+    settings.REALTIME_PROBE_SECONDS = 0.1
+    clerk = BackOfficeFactory(username="clerk")
+    app_headers, board_headers = session_headers(awa), session_headers(clerk)
+
+    async def noticed(text: str) -> None:
+        async with asyncio.timeout(ARRIVES_S):
+            while text not in caplog.text:
+                await asyncio.sleep(0.05)
+
+    async def scenario() -> None:
+        async with open_socket("/ws/rep/", app_headers) as app, open_socket("/ws/board/", board_headers) as board:
+            await sync_to_async(restartable.stop)()
+            await noticed("Redis does not answer")
+            await sync_to_async(restartable.start)()
+            assert await app.receive_json_from(timeout=ARRIVES_S) == {"type": "changed"}
+            assert await board.receive_json_from(timeout=ARRIVES_S) == {"type": "resync"}
+            assert await app.receive_nothing(timeout=SILENT_S)
+
+    with caplog.at_level(logging.WARNING, logger="fieldsales.consumers"):
+        run(scenario)
+    assert "Redis answers again" in caplog.text
