@@ -2,6 +2,8 @@
 
 A message only says "pull": it carries no data, so a lost one costs a rep at most one poll interval (5 minutes),
 and one is as good as many. Hence sending never raises into the request that made the change: a failure is logged.
+Messages lost while Redis was away (restarted, out of reach) cost less: once it answers again, the sockets that were
+open all along are told to catch up (fieldsales.consumers.CatchesUpMixin).
 
 Losses the channel layer can cause, and where they show (settings.CHANNEL_LAYER):
 - `pubsub` keeps nothing: Redis hands a message to the workers subscribed at that moment, so one sent while a worker

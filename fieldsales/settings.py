@@ -163,7 +163,7 @@ REDIS_URL = env.str("REDIS_URL", default="")
 # deliver in a few ms (p95 2-5 ms); one commit that tells all 200 (a bulk admin action), pubsub in p95 75-125 ms, core
 # in 390-560 ms: core sends each group message in four round trips, and a worker takes its sockets' messages out of
 # Redis one at a time, four round trips each. What pubsub does not keep (a message sent while a worker reconnects to
-# Redis) the app's poll makes up for.
+# Redis) the catch-up after an outage (REALTIME_PROBE_SECONDS, below) or else the app's poll makes up for.
 CHANNEL_LAYER = env.str("CHANNEL_LAYER", default="pubsub")
 if CHANNEL_LAYER not in ("core", "pubsub"):
     raise ImproperlyConfigured('CHANNEL_LAYER must be "core" or "pubsub".')
