@@ -50,6 +50,10 @@ BACK_OFFICE_WRITES = [
     *model_permissions("workflows", "product", *EDIT, "import", "export"),
     # Orders move through their statuses (confirmed, delivered, cancelled): their only change.
     *model_permissions("workflows", "order", "change", "view", "export"),
+    # Who visits whom and when, and who is away.
+    *model_permissions("workflows", "visitplan", *EDIT),
+    *model_permissions("workflows", "planmove", *EDIT),
+    *model_permissions("workflows", "repabsence", *EDIT),
     *model_permissions("kpis", "ledgerentry", *EDIT, "import", "export"),
     *model_permissions("kpis", "target", *EDIT, "import", "export"),
     # Retrying a delivery changes it; sending a statement from the API adds one. Deleting the log: superusers only.
@@ -76,7 +80,7 @@ MANAGER_WRITES = [
     *model_permissions("fieldsales", "profile", "add", "change", "view"),
 ]
 # Supervisors read and export what their reps do, and only that: fieldsales.accounts.team_of bounds the records.
-SUPERVISOR_READS = [
+SUPERVISOR_PERMISSIONS = [
     *model_permissions("clients", "client", "view", "export"),
     *model_permissions("clients", "clientlist", "view"),
     *model_permissions("clients", "possibleduplicate", "view"),
@@ -88,11 +92,15 @@ SUPERVISOR_READS = [
     *model_permissions("workflows", "note", "view"),
     *model_permissions("kpis", "ledgerentry", "view", "export"),
     *model_permissions("kpis", "target", "view"),
+    # Supervisors plan their reps' visits (the admin offers them their own reps only) and move a missed one.
+    *model_permissions("workflows", "visitplan", *EDIT),
+    *model_permissions("workflows", "planmove", *EDIT),
+    *model_permissions("workflows", "repabsence", "view"),
 ]
 ROLE_PERMISSIONS: dict[str, list[str]] = {
     BACK_OFFICE: [*BACK_OFFICE_READS, *BACK_OFFICE_WRITES],
     MANAGERS: [*BACK_OFFICE_READS, *BACK_OFFICE_WRITES, *MANAGER_WRITES],
-    SUPERVISORS: SUPERVISOR_READS,
+    SUPERVISORS: SUPERVISOR_PERMISSIONS,
     # Reps work in the app, whose rights are the lists' accesses (clients.ListAccess), not permissions.
     REPS: [],
 }

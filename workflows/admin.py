@@ -1,3 +1,4 @@
+import datetime as dt
 from typing import Any
 
 from django.contrib import admin, messages
@@ -10,12 +11,13 @@ from django.shortcuts import redirect
 from django.template.loader import render_to_string
 from django.template.response import TemplateResponse
 from django.urls import path, reverse
+from django.utils import timezone
 from django.utils.html import format_html
 from django.utils.translation import gettext_lazy as _
-from django.utils.translation import ngettext_lazy, pgettext_lazy
+from django.utils.translation import ngettext, ngettext_lazy, pgettext_lazy
 from import_export.admin import ExportMixin
 
-from fieldsales.accounts import team_of
+from fieldsales.accounts import reps_queryset, team_of
 from fieldsales.imports.admin import ImportWizardMixin
 from fieldsales.spreadsheets import SpreadsheetExportMixin
 from fieldsales.storage import stored_file_response
@@ -39,11 +41,15 @@ from workflows.models import (
     Order,
     OrderLine,
     OrderStatus,
+    PlanMove,
     Product,
+    RepAbsence,
     SubmissionPhoto,
     Visit,
+    VisitPlan,
     Workflow,
 )
+from workflows.planning import AWAY, Conflict, plan_conflicts
 from workflows.resources import OrderLineResource, OrderResource, ProductImporter, VisitResource
 from workflows.selectors import order_lines, orders_totals, submissions_detailed
 from workflows.services import (
@@ -607,3 +613,98 @@ class NoteAdmin(ReadOnlyAdminMixin, admin.ModelAdmin):
 
     def has_delete_permission(self, request: HttpRequest, obj: Any = None) -> bool:
         return False
+
+
+# Visit planning ------------------------------------------------------------------------------------------------------
+
+# The plans' conflicts shown above their list: those of the next four weeks, the first few of them.
+CONFLICT_WEEKS = 4
+CONFLICTS_SHOWN = 8
+
+
+class TeamRepFieldMixin(TeamAdminMixin):
+    """A supervisor picks among their own reps only; the others among every active rep."""
+
+    def formfield_for_foreignkey(self, db_field: Any, request: HttpRequest, **kwargs: Any) -> Any:
+        if db_field.name == "rep":
+            team = team_of(user=request.user)
+            kwargs["queryset"] = reps_queryset() if team is None else team
+        return super().formfield_for_foreignkey(db_field, request, **kwargs)  # type: ignore[misc]
+
+
+class PlanMoveInline(admin.TabularInline):
+    model = PlanMove
+    extra = 0
+    fields = ["from_day", "to_day", "moved_by", "moved_at"]
+    readonly_fields = ["moved_by", "moved_at"]
+
+
+@admin.register(VisitPlan)
+class VisitPlanAdmin(ClientAndRepColumnsMixin, TeamRepFieldMixin, admin.ModelAdmin):
+    list_display = ["client_link", "rep_name", "workflow", "starts_on", "repeat", "ends_on"]
+    list_filter = ["repeat", RepFilter, "workflow"]
+    search_fields = ["client__name", "rep__username", "rep__first_name", "rep__last_name"]
+    date_hierarchy = "starts_on"
+    autocomplete_fields = ["client"]
+    fields = ["rep", "client", "workflow", "starts_on", "repeat", "ends_on", "created_by", "created_at"]
+    readonly_fields = ["created_by", "created_at"]
+    inlines = [PlanMoveInline]
+    list_select_related = ["client", "rep", "workflow"]
+
+    def save_model(self, request: HttpRequest, obj: VisitPlan, form: Any, change: bool) -> None:
+        if not change:
+            obj.created_by = request.user  # type: ignore[assignment]
+        super().save_model(request, obj, form, change)
+
+    def save_formset(self, request: HttpRequest, form: Any, formset: Any, change: bool) -> None:
+        for move in formset.save(commit=False):
+            move.moved_by = request.user
+            move.save()
+        for gone in formset.deleted_objects:
+            gone.delete()
+
+    def changelist_view(self, request: HttpRequest, extra_context: dict[str, Any] | None = None) -> HttpResponse:
+        """The list, and above it the conflicts of the next weeks among the plans the user may read."""
+        first = timezone.localdate()
+        last = first + dt.timedelta(weeks=CONFLICT_WEEKS)
+        team = team_of(user=request.user)
+        conflicts = _conflict_lines(plan_conflicts(first, last, **({} if team is None else {"rep__in": team})))
+        context = {
+            "conflicts": conflicts[:CONFLICTS_SHOWN],
+            "conflicts_more": max(0, len(conflicts) - CONFLICTS_SHOWN),
+            "conflict_weeks": CONFLICT_WEEKS,
+            **(extra_context or {}),
+        }
+        return super().changelist_view(request, extra_context=context)
+
+
+def _conflict_lines(conflicts: list[Conflict]) -> list[dict[str, Any]]:
+    """One line per rep away on a day (with how many of their plans fall on it, and a link to the rep's plans), and
+    one per client planned twice on a day (with a link to each plan)."""
+    lines: list[dict[str, Any]] = []
+    away: dict[tuple[dt.date, int], list[VisitPlan]] = {}
+    for conflict in conflicts:
+        if conflict.kind == AWAY:
+            away.setdefault((conflict.day, conflict.plans[0].rep_id), []).extend(conflict.plans)
+            continue
+        links = [
+            (reverse("admin:workflows_visitplan_change", args=[plan.pk]), f"{plan.client} ({person_name(plan.rep)})")
+            for plan in conflict.plans
+        ]
+        lines.append({"day": conflict.day, "text": conflict.label, "links": links})
+    for (day, rep_id), plans in away.items():
+        text = ngettext(
+            "%(rep)s is away that day: %(count)d planned visit.",
+            "%(rep)s is away that day: %(count)d planned visits.",
+            len(plans),
+        ) % {"rep": person_name(plans[0].rep), "count": len(plans)}
+        url = reverse("admin:workflows_visitplan_changelist") + f"?rep={rep_id}"
+        lines.append({"day": day, "text": text, "links": [(url, _("their plans"))]})
+    return sorted(lines, key=lambda line: (line["day"], str(line["text"])))
+
+
+@admin.register(RepAbsence)
+class RepAbsenceAdmin(TeamRepFieldMixin, admin.ModelAdmin):
+    list_display = ["rep", "starts_on", "ends_on", "reason"]
+    list_filter = [RepFilter]
+    date_hierarchy = "starts_on"

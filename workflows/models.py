@@ -333,3 +333,104 @@ class SubmissionPhoto(models.Model):
         except ValidationError:
             specs = []
         return next((spec.label for spec in specs if spec.key == self.key), self.key)
+
+
+# Visit planning ------------------------------------------------------------------------------------------------------
+
+
+class Repeat(models.TextChoices):
+    ONCE = "once", _("Once")
+    WEEKLY = "weekly", _("Every week")
+    FORTNIGHTLY = "fortnightly", _("Every second week")
+    FOUR_WEEKLY = "four_weekly", _("Every four weeks")
+    MONTHLY = "monthly", _("Every month, on the same day")
+
+
+class VisitPlan(models.Model):
+    """A rep's planned visits to one client, with the workflow to run: once on `starts_on`, or from it on, repeating
+    until `ends_on` (inclusive; none: until the plan is changed). The days it falls on are
+    `workflows.planning.plan_days`'s; a supervisor may move one of them (`PlanMove`)."""
+
+    id = models.UUIDField(primary_key=True, default=uuid.uuid4, editable=False)
+    rep = models.ForeignKey(
+        settings.AUTH_USER_MODEL, on_delete=models.CASCADE, related_name="visit_plans", verbose_name=_("rep")
+    )
+    client = models.ForeignKey(
+        "clients.Client", on_delete=models.CASCADE, related_name="visit_plans", verbose_name=_("client")
+    )
+    workflow = models.ForeignKey(
+        Workflow, on_delete=models.PROTECT, related_name="visit_plans", verbose_name=_("workflow")
+    )
+    starts_on = models.DateField(_("first visit"))
+    repeat = models.CharField(_("repeats"), max_length=12, choices=Repeat.choices, default=Repeat.ONCE)
+    ends_on = models.DateField(_("until"), null=True, blank=True)
+    created_by = done_by(_("planned by"))
+    created_at = models.DateTimeField(_("planned at"), auto_now_add=True)
+    version = models.PositiveIntegerField(_("version"), default=1, editable=False)
+
+    class Meta:
+        ordering = ["starts_on", "rep_id", "client_id"]
+        verbose_name = _("visit plan")
+        verbose_name_plural = _("visit plans")
+        indexes = [
+            models.Index(fields=["rep", "starts_on"], name="plan_rep_start"),
+            models.Index(fields=["client", "starts_on"], name="plan_client_start"),
+        ]
+        constraints = [
+            models.CheckConstraint(
+                condition=models.Q(ends_on__isnull=True) | models.Q(ends_on__gte=models.F("starts_on")),
+                name="plan_ends_after_it_starts",
+            ),
+        ]
+
+    def __str__(self) -> str:
+        return _("%(client)s, %(repeat)s from %(day)s") % {
+            "client": self.client,
+            "repeat": self.get_repeat_display().lower(),
+            "day": date_format(self.starts_on, "SHORT_DATE_FORMAT"),
+        }
+
+
+class PlanMove(models.Model):
+    """One day of a plan moved by a supervisor (a missed visit planned again): `from_day` is no longer one of the
+    plan's days, and `to_day` is (none: that visit is dropped)."""
+
+    plan = models.ForeignKey(VisitPlan, on_delete=models.CASCADE, related_name="moves", verbose_name=_("visit plan"))
+    from_day = models.DateField(_("planned for"))
+    to_day = models.DateField(_("moved to"), null=True, blank=True)
+    moved_by = done_by(_("moved by"))
+    moved_at = models.DateTimeField(_("moved at"), auto_now_add=True)
+
+    class Meta:
+        ordering = ["from_day"]
+        verbose_name = _("moved planned visit")
+        verbose_name_plural = _("moved planned visits")
+        constraints = [models.UniqueConstraint(fields=["plan", "from_day"], name="plan_move_once_per_day")]
+
+    def __str__(self) -> str:
+        return f"{self.plan} — {self.from_day} → {self.to_day or '∅'}"
+
+
+class RepAbsence(models.Model):
+    """Days a rep is away (leave, training): plans falling on them are shown as conflicts."""
+
+    rep = models.ForeignKey(
+        settings.AUTH_USER_MODEL, on_delete=models.CASCADE, related_name="absences", verbose_name=_("rep")
+    )
+    starts_on = models.DateField(_("from"))
+    ends_on = models.DateField(_("to (inclusive)"))
+    reason = models.CharField(_("reason"), max_length=200, blank=True)
+
+    class Meta:
+        ordering = ["-starts_on"]
+        verbose_name = _("rep absence")
+        verbose_name_plural = _("rep absences")
+        indexes = [models.Index(fields=["rep", "starts_on"], name="absence_rep_start")]
+        constraints = [
+            models.CheckConstraint(
+                condition=models.Q(ends_on__gte=models.F("starts_on")), name="absence_ends_after_start"
+            )
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.rep} — {self.starts_on} → {self.ends_on}"

@@ -1,0 +1,249 @@
+"""Visit planning (workflows/planning.py): the days a plan falls on, over month ends and leap years; moved visits;
+conflicts (a rep away, a client planned twice on a day); planning many clients at once."""
+
+from __future__ import annotations
+
+import datetime as dt
+import re
+from typing import Any
+
+import pytest
+from django.core.exceptions import ValidationError
+from django.utils import timezone
+from hypothesis import given
+from hypothesis import strategies as st
+
+from clients.models import Client
+from fieldsales.models import Profile
+from tests.factories import (
+    BackOfficeFactory,
+    RepFactory,
+    SupervisorFactory,
+    make_client,
+    make_visit_workflow,
+    signed_in,
+)
+from workflows.models import PlanMove, RepAbsence, Repeat, VisitPlan
+from workflows.planning import (
+    AWAY,
+    ENDS_BEFORE,
+    NOT_IN_TEAM,
+    STEP_DAYS,
+    TWICE,
+    WORKFLOW_INACTIVE,
+    plan_conflicts,
+    plan_days,
+    plans_between,
+    repeat_days,
+    visit_plans_create,
+)
+
+D = dt.date
+
+
+def days(starts_on: dt.date, repeat: str, first: dt.date, last: dt.date, ends_on: dt.date | None = None) -> list:
+    return repeat_days(starts_on=starts_on, repeat=repeat, ends_on=ends_on, first=first, last=last)
+
+
+# The days a plan falls on --------------------------------------------------------------------------------------------
+
+
+def test_every_second_week_crosses_the_29th_of_february_of_a_leap_year_and_keeps_its_weekday():
+    # Tuesday 15 February 2028; 2028 is a leap year.
+    assert days(D(2028, 2, 15), Repeat.FORTNIGHTLY, D(2028, 2, 1), D(2028, 3, 31)) == [
+        D(2028, 2, 15),
+        D(2028, 2, 29),
+        D(2028, 3, 14),
+        D(2028, 3, 28),
+    ]
+
+
+def test_every_four_weeks_crosses_the_year_end():
+    assert days(D(2026, 12, 14), Repeat.FOUR_WEEKLY, D(2026, 12, 1), D(2027, 2, 28)) == [
+        D(2026, 12, 14),
+        D(2027, 1, 11),
+        D(2027, 2, 8),
+    ]
+
+
+def test_a_weekly_plan_seen_from_a_later_window_keeps_its_rhythm_and_stops_on_its_last_day_included():
+    assert days(D(2027, 1, 4), Repeat.WEEKLY, D(2027, 2, 1), D(2027, 2, 28), ends_on=D(2027, 2, 15)) == [
+        D(2027, 2, 1),
+        D(2027, 2, 8),
+        D(2027, 2, 15),
+    ]
+
+
+def test_monthly_on_the_31st_falls_on_each_shorter_months_last_day_and_comes_back_to_the_31st():
+    assert days(D(2027, 1, 31), Repeat.MONTHLY, D(2027, 1, 1), D(2027, 5, 31)) == [
+        D(2027, 1, 31),
+        D(2027, 2, 28),
+        D(2027, 3, 31),
+        D(2027, 4, 30),
+        D(2027, 5, 31),
+    ]
+
+
+def test_monthly_on_the_29th_is_the_29th_of_february_in_a_leap_year_and_the_28th_otherwise():
+    assert days(D(2027, 1, 29), Repeat.MONTHLY, D(2027, 2, 1), D(2027, 2, 28)) == [D(2027, 2, 28)]
+    assert days(D(2027, 1, 29), Repeat.MONTHLY, D(2028, 2, 1), D(2028, 3, 31)) == [D(2028, 2, 29), D(2028, 3, 29)]
+
+
+def test_a_one_off_visit_falls_on_its_day_only_and_nothing_falls_before_a_plan_starts():
+    assert days(D(2027, 3, 10), Repeat.ONCE, D(2027, 3, 1), D(2027, 3, 31)) == [D(2027, 3, 10)]
+    assert days(D(2027, 3, 10), Repeat.ONCE, D(2027, 3, 11), D(2027, 3, 31)) == []
+    assert days(D(2027, 3, 10), Repeat.WEEKLY, D(2027, 1, 1), D(2027, 3, 9)) == []
+
+
+windows = st.dates(min_value=D(2024, 1, 1), max_value=D(2032, 12, 31))
+
+
+@given(
+    start=windows,
+    first=windows,
+    length=st.integers(0, 400),
+    cut=st.integers(0, 400),
+    repeat=st.sampled_from(list(Repeat)),
+)
+def test_the_days_of_a_window_are_those_of_its_two_halves_each_on_the_rule(start, first, length, cut, repeat):
+    last = first + dt.timedelta(days=length)
+    middle = first + dt.timedelta(days=min(cut, length))
+    whole = days(start, repeat, first, last)
+    halves = days(start, repeat, first, middle) + days(start, repeat, middle + dt.timedelta(days=1), last)
+    assert whole == halves
+    assert all(first <= day <= last and day >= start for day in whole)
+    if repeat in STEP_DAYS:
+        assert all((day - start).days % STEP_DAYS[repeat] == 0 for day in whole)
+    if repeat == Repeat.MONTHLY:
+        assert all(day.day == start.day or (day + dt.timedelta(days=1)).month != day.month for day in whole)
+        assert len({(day.year, day.month) for day in whole}) == len(whole)
+
+
+# Plans in the database ----------------------------------------------------------------------------------------------
+
+
+@pytest.fixture
+def field(db) -> dict[str, Any]:  # type: ignore[no-untyped-def]
+    from tests.factories import make_pos_list
+
+    client_list = make_pos_list()
+    awa, koffi = RepFactory(username="awa"), RepFactory(username="koffi")
+    shops = [make_client(client_list, f"Boutique {n}", reps=(awa,)) for n in range(3)]
+    return {
+        "list": client_list,
+        "awa": awa,
+        "koffi": koffi,
+        "shops": shops,
+        "workflow": make_visit_workflow()["workflow"],
+    }
+
+
+def plan(
+    field: dict[str, Any], client: Client, starts_on: dt.date, repeat: str = Repeat.WEEKLY, rep: Any = None
+) -> VisitPlan:
+    return VisitPlan.objects.create(
+        rep=rep or field["awa"], client=client, workflow=field["workflow"], starts_on=starts_on, repeat=repeat
+    )
+
+
+def test_a_moved_visit_leaves_its_day_for_the_one_it_was_moved_to_and_a_dropped_one_leaves_none(field):
+    weekly = plan(field, field["shops"][0], D(2027, 3, 1))
+    PlanMove.objects.create(plan=weekly, from_day=D(2027, 3, 8), to_day=D(2027, 3, 10))
+    PlanMove.objects.create(plan=weekly, from_day=D(2027, 3, 15), to_day=None)
+
+    assert plan_days(weekly, D(2027, 3, 1), D(2027, 3, 31), weekly.moves.all()) == [
+        D(2027, 3, 1),
+        D(2027, 3, 10),
+        D(2027, 3, 22),
+        D(2027, 3, 29),
+    ]
+    # Found by the day it was moved to, even in a window its own days miss.
+    [(found, found_days)] = plans_between(D(2027, 3, 9), D(2027, 3, 11))
+    assert (found, found_days) == (weekly, [D(2027, 3, 10)])
+
+
+def test_conflicts_name_a_rep_planned_while_away_and_a_client_planned_twice_on_one_day(field):
+    first, second, third = field["shops"]
+    plan(field, first, D(2027, 3, 1))
+    plan(field, second, D(2027, 3, 2), Repeat.ONCE)
+    koffis = plan(field, second, D(2027, 3, 2), Repeat.ONCE, rep=field["koffi"])
+    plan(field, third, D(2027, 3, 3), Repeat.ONCE, rep=field["koffi"])
+    RepAbsence.objects.create(rep=field["awa"], starts_on=D(2027, 3, 8), ends_on=D(2027, 3, 12), reason="Congé")
+
+    conflicts = plan_conflicts(D(2027, 3, 1), D(2027, 3, 14))
+
+    assert [(c.kind, c.day, sorted(p.rep.username for p in c.plans)) for c in conflicts] == [
+        (TWICE, D(2027, 3, 2), ["awa", "koffi"]),
+        (AWAY, D(2027, 3, 8), ["awa"]),
+    ]
+    assert koffis in conflicts[0].plans
+    assert conflicts[1].label == "The rep is away that day."
+    assert plan_conflicts(D(2027, 3, 1), D(2027, 3, 14), rep=field["koffi"])[0].kind == TWICE
+
+
+# Planning many clients at once -------------------------------------------------------------------------------------
+
+
+def test_planning_a_selection_plans_the_reps_own_clients_and_says_how_many_it_left_out(field):
+    clerk = BackOfficeFactory(username="clerk")
+    first, second, third = field["shops"]
+    koffis_shop = make_client(field["list"], "Chez Koffi", reps=(field["koffi"],))
+    Client.objects.filter(pk=third.pk).update(archived_at=dt.datetime(2027, 1, 1, tzinfo=dt.UTC))
+
+    planned = visit_plans_create(
+        user=clerk,
+        clients=Client.objects.all(),
+        rep=field["awa"],
+        workflow=field["workflow"],
+        starts_on=D(2027, 3, 2),
+        repeat=Repeat.WEEKLY,
+        ends_on=D(2027, 6, 30),
+    )
+
+    assert (planned.created, planned.left_out) == (2, 2)
+    assert koffis_shop.pk not in set(VisitPlan.objects.values_list("client_id", flat=True))
+    assert sorted(VisitPlan.objects.values_list("client__name", "repeat", "ends_on", "created_by__username")) == [
+        (first.name, Repeat.WEEKLY, D(2027, 6, 30), "clerk"),
+        (second.name, Repeat.WEEKLY, D(2027, 6, 30), "clerk"),
+    ]
+
+
+def test_planning_refuses_another_supervisors_rep_an_inactive_workflow_and_an_end_before_the_start(field):
+    supervisor = SupervisorFactory(username="sup")
+    Profile.objects.update_or_create(user=field["koffi"], defaults={"supervisor": supervisor})
+    workflow = field["workflow"]
+    common = {"clients": Client.objects.all(), "starts_on": D(2027, 3, 2), "repeat": Repeat.WEEKLY}
+
+    with pytest.raises(ValidationError) as not_in_team:
+        visit_plans_create(user=supervisor, rep=field["awa"], workflow=workflow, **common)
+    with pytest.raises(ValidationError) as ends_before:
+        visit_plans_create(user=supervisor, rep=field["koffi"], workflow=workflow, ends_on=D(2027, 3, 1), **common)
+    workflow.active = False
+    workflow.save()
+    with pytest.raises(ValidationError) as inactive:
+        visit_plans_create(user=supervisor, rep=field["koffi"], workflow=workflow, **common)
+
+    assert not_in_team.value.message_dict == {"rep": [str(NOT_IN_TEAM)]}
+    assert ends_before.value.message_dict == {"ends_on": [str(ENDS_BEFORE)]}
+    assert inactive.value.message_dict == {"workflow": [str(WORKFLOW_INACTIVE)]}
+    assert not VisitPlan.objects.exists()
+
+
+def test_the_plans_list_shows_the_next_weeks_conflicts_a_line_per_rep_away_in_french(field):
+    today = timezone.localdate()
+    for shop in field["shops"][:2]:
+        plan(field, shop, today)
+    plan(field, field["shops"][0], today, Repeat.ONCE, rep=field["koffi"])
+    RepAbsence.objects.create(
+        rep=field["awa"], starts_on=today + dt.timedelta(days=7), ends_on=today + dt.timedelta(days=7)
+    )
+    http = signed_in(BackOfficeFactory(username="clerk"))
+
+    page = http.get("/admin/workflows/visitplan/", HTTP_ACCEPT_LANGUAGE="fr")
+
+    conflicts = [
+        " ".join(item.split()) for item in re.findall(r'<li class="warning">(.*?)</li>', page.content.decode(), re.S)
+    ]
+    assert len(conflicts) == 2
+    assert "awa : absence ce jour-là, 2 visites planifiées." in conflicts[1]
+    assert "Le client est planifié plusieurs fois ce jour-là." in conflicts[0]
