@@ -22,6 +22,7 @@ from import_export.admin import ExportMixin
 
 from clients.admin_impact import SchemaImpactAdminMixin, SchemaImpactFormSet
 from clients.bulk import ACTIONS as BULK_ACTIONS
+from clients.bulk import REGISTERED as REGISTERED_ACTIONS
 from clients.history import AdminChannel, ClientHistoryAdmin
 from clients.list_filters import ClientListFilter, attribute_filters
 from clients.models import AttributeDefinition, Client, ClientList, ListAccess, PossibleDuplicate
@@ -302,7 +303,12 @@ class ClientAdmin(ClientHistoryAdmin, ImportWizardMixin, SpreadsheetExportMixin,
         "archived_at",
         "archived_by",
     ]
-    actions = [*BULK_ACTIONS, "restore"]
+
+    @property
+    def actions(self) -> list[Any]:  # type: ignore[override]
+        """The client list's actions, and those the apps above clients registered (clients.bulk.REGISTERED)."""
+        return [*BULK_ACTIONS, *(action for action, _permission in REGISTERED_ACTIONS.values()), "restore"]
+
     list_per_page = 50
     form = ClientAdminForm
 
@@ -467,6 +473,9 @@ class ClientAdmin(ClientHistoryAdmin, ImportWizardMixin, SpreadsheetExportMixin,
 
     def get_actions(self, request: HttpRequest) -> dict[str, Any]:
         actions = super().get_actions(request)
+        for name, (_action, permission) in REGISTERED_ACTIONS.items():
+            if name in actions and not request.user.has_perm(permission):
+                del actions[name]
         if "delete_selected" in actions:
             # Django's confirmation page posts back to "delete_selected": keep the name, purge instead.
             actions["delete_selected"] = (  # type: ignore[assignment]

@@ -344,3 +344,22 @@ ACTIONS: tuple[Callable[..., Any], ...] = (
     attribute_set,
     archive,
 )
+
+
+# Actions of the apps above clients ------------------------------------------------------------------------------------
+
+# Imports run one way (clients ← workflows ← kpis): an app adds its bulk action to the client list from its
+# `AppConfig.ready()` (workflows: planning visits), with the permission a user needs to be offered it. It builds its
+# page with `confirmation_page`, `selection`, `posted`, `archived_line` and `nothing_to_change`, as these actions do.
+REGISTERED: dict[str, tuple[Callable[..., Any], str]] = {}
+
+
+def client_action_register(action: Callable[..., Any], *, permission: str) -> None:
+    REGISTERED[action.__name__] = (action, permission)
+
+
+confirmation_page = _page
+selection = _selection
+posted = _posted
+archived_line = _archived_line
+nothing_to_change = _nothing

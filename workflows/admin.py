@@ -1,9 +1,11 @@
 import datetime as dt
 from typing import Any
 
+from django import forms
 from django.contrib import admin, messages
 from django.contrib.admin import helpers
 from django.contrib.admin.utils import unquote
+from django.contrib.admin.widgets import AdminDateWidget
 from django.core.exceptions import PermissionDenied, ValidationError
 from django.db.models import QuerySet
 from django.http import Http404, HttpRequest, HttpResponse, HttpResponseBase
@@ -13,10 +15,13 @@ from django.template.response import TemplateResponse
 from django.urls import path, reverse
 from django.utils import timezone
 from django.utils.html import format_html
+from django.utils.text import capfirst
 from django.utils.translation import gettext_lazy as _
 from django.utils.translation import ngettext, ngettext_lazy, pgettext_lazy
 from import_export.admin import ExportMixin
 
+from clients import bulk
+from clients.models import Client
 from fieldsales.accounts import reps_queryset, team_of
 from fieldsales.imports.admin import ImportWizardMixin
 from fieldsales.spreadsheets import SpreadsheetExportMixin
@@ -44,12 +49,13 @@ from workflows.models import (
     PlanMove,
     Product,
     RepAbsence,
+    Repeat,
     SubmissionPhoto,
     Visit,
     VisitPlan,
     Workflow,
 )
-from workflows.planning import AWAY, Conflict, plan_conflicts
+from workflows.planning import AWAY, Conflict, plan_conflicts, visit_plans_create
 from workflows.resources import OrderLineResource, OrderResource, ProductImporter, VisitResource
 from workflows.selectors import order_lines, orders_totals, submissions_detailed
 from workflows.services import (
@@ -708,3 +714,66 @@ class RepAbsenceAdmin(TeamRepFieldMixin, admin.ModelAdmin):
     list_display = ["rep", "starts_on", "ends_on", "reason"]
     list_filter = [RepFilter]
     date_hierarchy = "starts_on"
+
+
+class PlanForm(forms.Form):
+    """What planning a selection of clients asks: who visits them, with which workflow, from when, how often."""
+
+    required_css_class = "required"
+    rep = forms.ModelChoiceField(label=capfirst(_("rep")), queryset=reps_queryset())
+    workflow = forms.ModelChoiceField(label=capfirst(_("workflow")), queryset=Workflow.objects.filter(active=True))
+    starts_on = forms.DateField(label=capfirst(_("first visit")), widget=AdminDateWidget)
+    repeat = forms.ChoiceField(label=capfirst(_("repeats")), choices=Repeat.choices, initial=Repeat.WEEKLY)
+    ends_on = forms.DateField(
+        label=capfirst(_("until")),
+        widget=AdminDateWidget,
+        required=False,
+        help_text=_("Leave it empty to keep visiting until the plans are changed."),
+    )
+
+    def __init__(self, *args: Any, user: Any, **kwargs: Any) -> None:
+        super().__init__(*args, **kwargs)
+        team = team_of(user=user)
+        if team is not None:
+            self.fields["rep"].queryset = team  # type: ignore[attr-defined]
+
+
+def plan_visits(modeladmin: Any, request: HttpRequest, queryset: QuerySet[Client]) -> Any:
+    """The client list's action: plan a rep's visits to the selected clients (all of a filter's, a district on
+    Tuesdays, say), on a page of its own; the clients the rep is not assigned to are left out, and counted."""
+    count, archived = bulk.selection(queryset)
+    if not count:
+        return bulk.nothing_to_change(modeladmin, request)
+    form = PlanForm(bulk.posted(request), user=request.user)
+    if form.is_valid():
+        try:
+            planned = visit_plans_create(user=request.user, clients=queryset, **form.cleaned_data)  # type: ignore[arg-type]
+        except ValidationError as error:
+            form.add_error(None, error)
+        else:
+            done = ngettext(
+                "%(count)d visit plan made for %(rep)s.", "%(count)d visit plans made for %(rep)s.", planned.created
+            ) % {"count": planned.created, "rep": person_name(form.cleaned_data["rep"])}
+            if planned.left_out:
+                done += " " + ngettext(
+                    "%(count)d client left out: archived, not assigned to the rep, or on a list the workflow is not "
+                    "for.",
+                    "%(count)d clients left out: archived, not assigned to the rep, or on a list the workflow is not "
+                    "for.",
+                    planned.left_out,
+                ) % {"count": planned.left_out}
+            modeladmin.message_user(request, done, messages.SUCCESS if planned.created else messages.WARNING)
+            return None
+    summary = ngettext(
+        "Plan visits to the %(count)d selected client: only those assigned to the rep are planned. Conflicts show on "
+        "the visit plans' list.",
+        "Plan visits to the %(count)d selected clients: only those assigned to the rep are planned. Conflicts show on "
+        "the visit plans' list.",
+        count,
+    )
+    lines = [summary % {"count": count}, *bulk.archived_line(archived)]
+    return bulk.confirmation_page(modeladmin, request, "plan_visits", title=_("Plan visits"), lines=lines, form=form)
+
+
+plan_visits.short_description = _("Plan visits to selected clients")  # type: ignore[attr-defined]
+bulk.client_action_register(plan_visits, permission="workflows.add_visitplan")

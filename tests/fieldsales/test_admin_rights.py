@@ -123,7 +123,7 @@ MATRIX: dict[str, Rights] = {
                              export=READERS,
                              actions={"reps_add": OFFICE, "reps_remove": OFFICE, "statement_enable": OFFICE,
                                       "statement_disable": OFFICE, "attribute_set": OFFICE, "archive": OFFICE,
-                                      "restore": OFFICE, "delete_selected": MANAGEMENT}),
+                                      "restore": OFFICE, "delete_selected": MANAGEMENT, "plan_visits": READERS}),
     # The clients reps created anyway beside a likely duplicate: the back office reviews them; no one deletes one.
     "clients.possibleduplicate": Rights(view=READERS, change=OFFICE,
                                         actions={"not_duplicate": OFFICE, "archive_new": OFFICE,

@@ -247,3 +247,43 @@ def test_the_plans_list_shows_the_next_weeks_conflicts_a_line_per_rep_away_in_fr
     assert len(conflicts) == 2
     assert "awa : absence ce jour-là, 2 visites planifiées." in conflicts[1]
     assert "Le client est planifié plusieurs fois ce jour-là." in conflicts[0]
+
+
+def test_a_clerk_plans_every_client_of_a_filter_from_the_client_list_and_is_told_who_was_left_out(field):
+    from tests.clients.test_bulk import answer, messages_of, start
+
+    clerk = BackOfficeFactory(username="clerk")
+    awa = field["awa"]
+    koffis = make_client(field["list"], "Boutique de Koffi", reps=(field["koffi"],))
+    not_searched = make_client(
+        field["list"], "Chez Fanta", {"quartier": "Cocody", "categorie": "Épicerie"}, reps=(awa,)
+    )
+    http = signed_in(clerk)
+
+    # Every client the search finds, across the list's pages.
+    page = start(http, "plan_visits", field["shops"][:1], params={"q": "Boutique"}, across=True)
+    assert page.status_code == 200, (page.status_code, page.get("Location"), messages_of(page))
+    assert page.context["lines"][0].startswith("Plan visits to the 4 selected clients")
+    done = answer(
+        http, page, rep=awa.pk, workflow=field["workflow"].pk, starts_on="2027-03-02", repeat=Repeat.WEEKLY, ends_on=""
+    )
+
+    assert done.status_code == 302
+    assert messages_of(done) == [
+        "3 visit plans made for awa. 1 client left out: archived, not assigned to the rep, or on a list the "
+        "workflow is not for."
+    ]
+    planned = set(VisitPlan.objects.values_list("client_id", flat=True))
+    assert planned == {shop.pk for shop in field["shops"]}
+    assert koffis.pk not in planned and not_searched.pk not in planned
+
+
+def test_a_supervisor_plans_only_their_own_reps_from_the_client_list(field):
+    from tests.clients.test_bulk import start
+
+    supervisor = SupervisorFactory(username="sup", is_staff=True)
+    Profile.objects.update_or_create(user=field["koffi"], defaults={"supervisor": supervisor})
+    koffis = make_client(field["list"], "Boutique de Koffi", reps=(field["koffi"],))
+    page = start(signed_in(supervisor), "plan_visits", [koffis])
+
+    assert [rep.username for rep in page.context["form"].fields["rep"].queryset] == ["koffi"]
