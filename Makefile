@@ -10,7 +10,7 @@ DEMO_PASSWORD ?= fieldsales
 # (HOST=0.0.0.0), this machine's first address, which phones on its network reach.
 SITE_HOST = $(if $(filter 0.0.0.0,$(HOST)),$(or $(firstword $(shell hostname -I 2>/dev/null)),$(HOST)),$(HOST))
 
-.PHONY: install run serve test fuzz lint format messages bench bench-pwa bench-kpis bench-import bench-network bench-realtime bench-history load capacity clean
+.PHONY: install run serve test fuzz lint format messages bench bench-pwa bench-kpis bench-import bench-planning bench-network bench-realtime bench-history load capacity clean
 
 NODE_STAMP := node_modules/.installed
 
@@ -131,6 +131,10 @@ bench-kpis: install
 # SIZES=5000 for one size.
 bench-import: install
 	SIZES="$(or $(SIZES),5000,50000)" SECRET_KEY=bench-only DEBUG=false HTTPS=false STATIC_MANIFEST=false $(BIN)/python -m tests.bench.bench_import
+
+# A clerk plans 10,000 clients weekly from the client list's bulk action; then the plans' list with its conflicts.
+bench-planning: install
+	SECRET_KEY=bench-only DEBUG=false HTTPS=false STATIC_MANIFEST=false $(BIN)/python -m tests.bench.bench_planning
 
 # 200 reps' open apps on Redis (REDIS_URL, else the local one): latency from a commit to each app's message, per layer.
 bench-realtime: install

@@ -688,25 +688,22 @@ def _conflict_lines(conflicts: list[Conflict]) -> list[dict[str, Any]]:
     """One line per rep away on a day (with how many of their plans fall on it, and a link to the rep's plans), and
     one per client planned twice on a day (with a link to each plan)."""
     lines: list[dict[str, Any]] = []
-    away: dict[tuple[dt.date, int], list[VisitPlan]] = {}
     for conflict in conflicts:
         if conflict.kind == AWAY:
-            away.setdefault((conflict.day, conflict.plans[0].rep_id), []).extend(conflict.plans)
+            text = ngettext(
+                "%(rep)s is away that day: %(count)d planned visit.",
+                "%(rep)s is away that day: %(count)d planned visits.",
+                conflict.count,
+            ) % {"rep": person_name(conflict.rep), "count": conflict.count}
+            url = reverse("admin:workflows_visitplan_changelist") + f"?rep={conflict.rep.pk}"
+            lines.append({"day": conflict.day, "text": text, "links": [(url, _("their plans"))]})
             continue
         links = [
             (reverse("admin:workflows_visitplan_change", args=[plan.pk]), f"{plan.client} ({person_name(plan.rep)})")
             for plan in conflict.plans
         ]
         lines.append({"day": conflict.day, "text": conflict.label, "links": links})
-    for (day, rep_id), plans in away.items():
-        text = ngettext(
-            "%(rep)s is away that day: %(count)d planned visit.",
-            "%(rep)s is away that day: %(count)d planned visits.",
-            len(plans),
-        ) % {"rep": person_name(plans[0].rep), "count": len(plans)}
-        url = reverse("admin:workflows_visitplan_changelist") + f"?rep={rep_id}"
-        lines.append({"day": day, "text": text, "links": [(url, _("their plans"))]})
-    return sorted(lines, key=lambda line: (line["day"], str(line["text"])))
+    return lines
 
 
 @admin.register(RepAbsence)

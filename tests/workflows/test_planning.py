@@ -172,9 +172,9 @@ def test_conflicts_name_a_rep_planned_while_away_and_a_client_planned_twice_on_o
 
     conflicts = plan_conflicts(D(2027, 3, 1), D(2027, 3, 14))
 
-    assert [(c.kind, c.day, sorted(p.rep.username for p in c.plans)) for c in conflicts] == [
-        (TWICE, D(2027, 3, 2), ["awa", "koffi"]),
-        (AWAY, D(2027, 3, 8), ["awa"]),
+    assert [(c.kind, c.day, sorted(p.rep.username for p in c.plans), c.rep, c.count) for c in conflicts] == [
+        (TWICE, D(2027, 3, 2), ["awa", "koffi"], None, 0),
+        (AWAY, D(2027, 3, 8), [], field["awa"], 1),
     ]
     assert koffis in conflicts[0].plans
     assert conflicts[1].label == "The rep is away that day."
