@@ -14,7 +14,7 @@ from django.template.loader import render_to_string
 from django.template.response import TemplateResponse
 from django.urls import path, reverse
 from django.utils import timezone
-from django.utils.html import format_html
+from django.utils.html import format_html, format_html_join
 from django.utils.text import capfirst
 from django.utils.translation import gettext_lazy as _
 from django.utils.translation import ngettext, ngettext_lazy, pgettext_lazy
@@ -31,6 +31,7 @@ from workflows.admin_filters import ClientFilter, DateFilter, RepFilter, VisitFi
 from workflows.display import (
     answers,
     answers_summary,
+    checkin_flag_texts,
     distance_text,
     line_rows,
     moment_text,
@@ -146,15 +147,33 @@ def _status_badge(order: Order) -> str:
     return format_html('<span class="order-status order-status-{}">{}</span>', order.status, order.get_status_display())
 
 
+class DoubtfulCheckInFilter(admin.SimpleListFilter):
+    """The visits whose check-in position is doubtful (too far from the one before, or too vague): to verify."""
+
+    title = _("check-in to verify")
+    parameter_name = "doubtful"
+
+    def lookups(self, request: HttpRequest, model_admin: Any) -> list[tuple[str, Any]]:
+        return [("yes", _("Yes")), ("no", _("No"))]
+
+    def queryset(self, request: HttpRequest, queryset: QuerySet[Any]) -> QuerySet[Any]:
+        if self.value() == "yes":
+            return queryset.exclude(checkin_flags=[])
+        if self.value() == "no":
+            return queryset.filter(checkin_flags=[])
+        return queryset
+
+
 @admin.register(Visit)
 class VisitAdmin(ClientAndRepColumnsMixin, ReadOnlyAdminMixin, SpreadsheetExportMixin, ExportMixin, admin.ModelAdmin):
     resource_classes = [VisitResource]
-    list_display = ["checked_in_at", "client", "rep_name", "workflow", "ended_at", "distance"]
+    list_display = ["checked_in_at", "client_and_doubts", "rep_name", "workflow", "ended_at", "distance"]
     list_filter = [
         RepFilter.for_path("rep"),
         ClientFilter.for_path("client"),
         "workflow",
         ("checked_in_at", admin.DateFieldListFilter),
+        DoubtfulCheckInFilter,
     ]
     list_select_related = ["client", "rep", "workflow"]
     search_fields = ["client__name", "rep__username"]
@@ -176,6 +195,16 @@ class VisitAdmin(ClientAndRepColumnsMixin, ReadOnlyAdminMixin, SpreadsheetExport
     @admin.display(description=_("distance to the client"), ordering="distance_m")
     def distance(self, visit: Visit) -> str:
         return distance_text(visit.distance_m)
+
+    @admin.display(description=_("client"), ordering="client__name")
+    def client_and_doubts(self, visit: Visit) -> str:
+        """The client, and under it why the check-in is to verify, if it is (where the eye already is)."""
+        doubts = format_html_join(
+            "",
+            '<br><span class="checkin-flag">⚠ {}: {}</span>',
+            ((_("check-in to verify"), text) for text in checkin_flag_texts(visit.checkin_flags)),
+        )
+        return format_html("{}{}", visit.client, doubts)
 
     @admin.display(description=_("GPS accuracy"))
     def accuracy(self, visit: Visit) -> str:

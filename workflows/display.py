@@ -17,7 +17,7 @@ from django.utils.translation import gettext_lazy as _
 
 from clients.schema import AttributeSpec, AttributeType, display_value, is_empty
 from workflows.models import Activity, OrderLine, SubmissionPhoto
-from workflows.services import MONEY_PLACES
+from workflows.services import INACCURATE, MONEY_PLACES, TOO_FAST
 
 PHOTO_MISSING = _("Photo not received")
 
@@ -30,6 +30,23 @@ def distance_text(meters: float | None) -> str:
         return f"{round(meters)} m"
     kilometres = Decimal(str(meters / 1000)).quantize(Decimal("0.1"), rounding=ROUND_HALF_UP)
     return f"{number_format(kilometres, decimal_pos=1, use_l10n=True, force_grouping=True)} km"
+
+
+def checkin_flag_texts(flags: list[dict[str, Any]]) -> list[str]:
+    """What a supervisor reads of a check-in's flags (workflows.services.checkin_flags), in their language."""
+    texts = []
+    for flag in flags:
+        if flag.get("code") == TOO_FAST:
+            texts.append(
+                str(_("%(km)s km from the check-in before in %(minutes)s min (%(kmh)s km/h)"))
+                % {"km": number_format(flag["km"]), "minutes": flag["minutes"], "kmh": flag["kmh"]}
+            )
+        elif flag.get("code") == INACCURATE:
+            texts.append(
+                str(_("GPS accuracy %(accuracy)s m, wider than the %(radius)s m radius"))
+                % {"accuracy": flag["accuracy_m"], "radius": flag["radius_m"]}
+            )
+    return texts
 
 
 def money_text(amount: Decimal | None) -> str:

@@ -117,6 +117,8 @@ class Visit(models.Model):
     checkin_lng = models.FloatField(_("check-in longitude"), null=True, blank=True)
     checkin_accuracy_m = models.FloatField(_("check-in accuracy (m)"), null=True, blank=True)
     distance_m = models.FloatField(_("distance to the client (m)"), null=True, blank=True)
+    # Why the check-in's position is doubtful, for the supervisor (workflows.services.checkin_flags); never a refusal.
+    checkin_flags = models.JSONField(_("check-in flags"), default=list, blank=True, editable=False)
     checked_in_at = models.DateTimeField(_("checked in at"))
     ended_at = models.DateTimeField(_("ended at"), null=True, blank=True)
     version = models.PositiveIntegerField(_("version"), default=1, editable=False)

@@ -42,6 +42,7 @@ ZERO = Decimal("0")
 
 _COLUMNS = (
     "id",
+    "checkin_flags",
     "version",
     "rep_id",
     "rep__username",
@@ -101,6 +102,7 @@ def _summary(row: dict[str, Any], *, with_supervisor: bool) -> dict[str, Any]:
         "checked_in_at": row["checked_in_at"].isoformat(),
         "ended_at": row["ended_at"].isoformat() if row["ended_at"] else None,
         "order_total": str(Decimal(row["order_total"]).quantize(Decimal("0.01"))),
+        "checkin_flags": row["checkin_flags"],
     }
     if with_supervisor:
         summary["supervisor_id"] = row["rep__profile__supervisor_id"]

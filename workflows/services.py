@@ -130,6 +130,7 @@ def visit_check_in(
         distance = check_geofence(client=client, position=position, radius_m=min(radii))
     elif position is not None and client.lat is not None and client.lng is not None:
         distance = haversine_m(position.lat, position.lng, client.lat, client.lng)
+    at = at or timezone.now()
     visit = Visit.objects.create(
         id=visit_id,
         rep=rep,
@@ -139,12 +140,53 @@ def visit_check_in(
         checkin_lng=position.lng if position else None,
         checkin_accuracy_m=position.accuracy_m if position else None,
         distance_m=distance,
-        checked_in_at=at or timezone.now(),
+        checkin_flags=checkin_flags(rep=rep, at=at, position=position, radius_m=min(radii) if radii else None),
+        checked_in_at=at,
     )
     publish("visit", [visit.pk])
     client_history_changed.send(sender=Visit, client_ids=[client.pk])
     board_visit_changed(visit.pk)
     return visit
+
+
+# Faster than this between two check-ins is no rep's travel in town: a position to check, not to refuse.
+MAX_TRAVEL_KMH = 120
+TOO_FAST = "too_fast"
+INACCURATE = "inaccurate"
+
+
+def checkin_flags(
+    *, rep: User, at: dt.datetime, position: Position | None, radius_m: int | None
+) -> list[dict[str, Any]]:
+    """Why a check-in's position is doubtful, for the supervisor; the check-in itself is never refused for it.
+
+    - `too_fast`: further from the rep's check-in before it (by time of check-in, whenever either reached the server)
+      than travel at MAX_TRAVEL_KMH allows, both positions' GPS accuracy granted; with the distance, minutes and speed.
+    - `inaccurate`: a GPS accuracy worse than the radius the visit's geofence asks (with both).
+    Queries: one, for the check-in before."""
+    if position is None:
+        return []
+    flags: list[dict[str, Any]] = []
+    if radius_m is not None and position.accuracy_m is not None and position.accuracy_m > radius_m:
+        flags.append({"code": INACCURATE, "accuracy_m": round(position.accuracy_m), "radius_m": radius_m})
+    before = (
+        Visit.objects.filter(rep=rep, checked_in_at__lt=at, checkin_lat__isnull=False, checkin_lng__isnull=False)
+        .order_by("-checked_in_at")
+        .values_list("checkin_lat", "checkin_lng", "checkin_accuracy_m", "checked_in_at")
+        .first()
+    )
+    if before is not None:
+        lat, lng, accuracy, then = before
+        # Not null: the query keeps only check-ins with a position.
+        metres = haversine_m(lat, lng, position.lat, position.lng)  # type: ignore[arg-type]
+        beyond = max(0.0, metres - (accuracy or 0) - (position.accuracy_m or 0))
+        seconds = max((at - then).total_seconds(), 1.0)
+        kmh = beyond / seconds * 3.6
+        if kmh > MAX_TRAVEL_KMH:
+            flags.append(
+                {"code": TOO_FAST, "km": round(metres / 1000, 1), "minutes": round(seconds / 60), "kmh": round(kmh)}
+            )
+    return flags
 
 
 def _order_lines(

@@ -4,7 +4,7 @@
    its end, so whichever of the two arrives last, the newer summary is kept. A supervisor may choose one rep (the
    live messages of the others are then left out) or another day (shown as it stands, without the socket). */
 import { formatMoney } from "./lib/format.js";
-import { gettext, loadLanguage } from "./lib/i18n.js";
+import { gettext, interpolate, loadLanguage } from "./lib/i18n.js";
 import { el } from "./views/dom.js";
 
 const TILES = "https://tile.openstreetmap.org/{z}/{x}/{y}.png";
@@ -88,10 +88,34 @@ function boardOf(root) {
   };
 }
 
+/* What the supervisor reads of a check-in the server flagged as doubtful (workflows.services.checkin_flags): the
+   server judges, the board only says it in the supervisor's words. */
+export function checkinFlagTexts(flags = [], lang = "en") {
+  return flags.flatMap((flag) => {
+    if (flag.code === "too_fast") {
+      const km = Number(flag.km).toLocaleString(lang);
+      return [interpolate(gettext("%(km)s km from the check-in before in %(minutes)s min (%(kmh)s km/h)"), { ...flag, km })];
+    }
+    if (flag.code === "inaccurate") {
+      return [
+        interpolate(gettext("GPS accuracy %(accuracy)s m, wider than the %(radius)s m radius"), {
+          accuracy: flag.accuracy_m,
+          radius: flag.radius_m,
+        }),
+      ];
+    }
+    return [];
+  });
+}
+
 function visitRow(board, visit) {
+  const doubts = checkinFlagTexts(visit.checkin_flags, board.lang);
   return el("tr", { class: visit.ended_at ? "finished" : "in-progress", "data-visit": visit.id }, [
     el("td", {}, visit.rep_name),
-    el("td", {}, visit.client_name),
+    el("td", {}, [
+      visit.client_name,
+      ...doubts.map((text) => el("span", { class: "checkin-flag" }, `⚠ ${gettext("Check-in to verify")}: ${text}`)),
+    ]),
     el("td", {}, el("time", { datetime: visit.checked_in_at }, board.time(visit.checked_in_at))),
     el("td", {}, visit.ended_at ? gettext("Finished") : gettext("In progress")),
     el("td", { class: "amount" }, board.money(visit.order_total)),

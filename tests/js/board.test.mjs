@@ -2,7 +2,7 @@
 import assert from "node:assert/strict";
 import { describe, test } from "node:test";
 
-import { merge, shown, visitsQuery } from "../../static/js/board.js";
+import { checkinFlagTexts, merge, shown, visitsQuery } from "../../static/js/board.js";
 
 const FROM = Date.parse("2026-03-10T00:00:00Z");
 const UNTIL = Date.parse("2026-03-11T00:00:00Z");
@@ -43,5 +43,21 @@ describe("shown", () => {
     merge(held, incoming.filter((v) => shown({ rep: "7", from: FROM, until: UNTIL }, v)));
     assert.deepEqual([...held.keys()], ["a"]);
     assert.equal(held.get("a").version, 2);
+  });
+});
+
+describe("checkinFlagTexts", () => {
+  test("says each flag the server gave, with its figures in the reader's format, and nothing for a sound check-in", () => {
+    const flags = [
+      { code: "too_fast", km: 30.5, minutes: 10, kmh: 183 },
+      { code: "inaccurate", accuracy_m: 150, radius_m: 100 },
+      { code: "a code of a later server" },
+    ];
+    assert.deepEqual(checkinFlagTexts(flags, "fr"), [
+      "30,5 km from the check-in before in 10 min (183 km/h)",
+      "GPS accuracy 150 m, wider than the 100 m radius",
+    ]);
+    assert.deepEqual(checkinFlagTexts([]), []);
+    assert.deepEqual(checkinFlagTexts(undefined), []);
   });
 });

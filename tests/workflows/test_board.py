@@ -119,6 +119,7 @@ def summary(visit: Visit, **changes: Any) -> dict[str, Any]:
         "checked_in_at": visit.checked_in_at.isoformat(),
         "ended_at": visit.ended_at.isoformat() if visit.ended_at else None,
         "order_total": "0.00",
+        "checkin_flags": visit.checkin_flags,
         **changes,
     }
 

@@ -1,10 +1,12 @@
 """Visit planning (workflows/planning.py): the days a plan falls on, over month ends and leap years; moved visits;
-conflicts (a rep away, a client planned twice on a day); planning many clients at once."""
+conflicts (a rep away, a client planned twice on a day); planning many clients at once. And the trust of check-ins
+(workflows.services.checkin_flags): flagged for the supervisor, never refused."""
 
 from __future__ import annotations
 
 import datetime as dt
 import re
+import uuid
 from typing import Any
 
 import pytest
@@ -37,6 +39,7 @@ from workflows.planning import (
     repeat_days,
     visit_plans_create,
 )
+from workflows.services import INACCURATE, TOO_FAST
 
 D = dt.date
 
@@ -287,3 +290,62 @@ def test_a_supervisor_plans_only_their_own_reps_from_the_client_list(field):
     page = start(signed_in(supervisor), "plan_visits", [koffis])
 
     assert [rep.username for rep in page.context["form"].fields["rep"].queryset] == ["koffi"]
+
+
+# Check-in trust ------------------------------------------------------------------------------------------------------
+
+
+def check_in(field: dict[str, Any], client: Client, at: dt.datetime, north_km: float = 0, accuracy_m: float = 8) -> Any:
+    from fieldsales.geo import Position
+    from tests.factories import ABIDJAN
+    from workflows.services import visit_check_in
+
+    lat = ABIDJAN[0] + north_km / 111.195
+    Client.objects.filter(pk=client.pk).update(lat=lat, lng=ABIDJAN[1])
+    client.refresh_from_db()
+    return visit_check_in(
+        rep=field["awa"],
+        visit_id=uuid.uuid4(),
+        client=client,
+        workflow=field["workflow"],
+        position=Position(lat, ABIDJAN[1], accuracy_m),
+        at=at,
+    )
+
+
+NINE = dt.datetime(2027, 3, 2, 9, 0, tzinfo=dt.UTC)
+
+
+def test_a_check_in_further_from_the_one_before_than_120_km_h_allows_is_flagged_not_refused(field):
+    first, second, third = field["shops"]
+    check_in(field, first, NINE)
+    # 30 km in 10 minutes: 180 km/h.
+    flagged = check_in(field, second, NINE + dt.timedelta(minutes=10), north_km=30)
+    # 30 km further in an hour: 30 km/h.
+    plausible = check_in(field, third, NINE + dt.timedelta(minutes=70), north_km=60)
+
+    assert flagged.checkin_flags == [{"code": TOO_FAST, "km": 30.0, "minutes": 10, "kmh": 180}]
+    assert plausible.checkin_flags == []
+
+
+def test_a_check_in_is_judged_against_the_one_before_it_in_time_whenever_it_reached_the_server(field):
+    first, second, _third = field["shops"]
+    check_in(field, first, NINE + dt.timedelta(hours=3), north_km=30)
+    # Synced later, made earlier: the check-in before it in time is none.
+    earlier = check_in(field, second, NINE)
+
+    assert earlier.checkin_flags == []
+
+
+def test_a_gps_accuracy_wider_than_the_geofence_radius_is_flagged_and_shown_to_the_back_office_in_french(field):
+    # The workflow's geo activity asks for 100 m (make_visit_workflow).
+    vague = check_in(field, field["shops"][0], NINE, accuracy_m=90)
+    vaguer = check_in(field, field["shops"][1], NINE + dt.timedelta(hours=1), accuracy_m=150)
+    http = signed_in(BackOfficeFactory(username="clerk"))
+
+    page = http.get("/admin/workflows/visit/?doubtful=yes", HTTP_ACCEPT_LANGUAGE="fr")
+
+    assert vague.checkin_flags == []
+    assert vaguer.checkin_flags == [{"code": INACCURATE, "accuracy_m": 150, "radius_m": 100}]
+    assert [visit.pk for visit in page.context["cl"].result_list] == [vaguer.pk]
+    assert "Précision GPS de 150 m, plus large que le rayon de 100 m" in page.content.decode()
