@@ -17,6 +17,7 @@ from typing import Any
 from django.core.exceptions import ValidationError
 from django.core.validators import MinValueValidator
 from django.db import IntegrityError, connection
+from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 
 from clients.models import Client
@@ -26,6 +27,8 @@ from fieldsales.sync.errors import INVALID, NOT_A_NUMBER, Rejected, missing, par
 from fieldsales.sync.registry import Op, Outcome
 from workflows.models import ActivitySubmission, Note, Visit, Workflow
 from workflows.services import (
+    CHECKINS_WINDOW,
+    CheckInsSince,
     TooFar,
     activity_submit,
     note_create,
@@ -160,13 +163,25 @@ def handle_visit_checkin(op: Op) -> Outcome:
     if workflow is None:
         raise Rejected(INVALID, {"workflow": [UNKNOWN_WORKFLOW]})
     position, at = _position(op.data), _time(op)
+    at = at or timezone.now()
+    records = op.memo.setdefault("records", {})
+    # The rep's check-ins of the day before the push's first, read once for all of its check-ins.
+    if "checkins" not in records:
+        records["checkins"] = CheckInsSince(rep=op.user, since=at - CHECKINS_WINDOW)
+    earlier = records["checkins"]
     try:
         visit = _created(
             op,
             Visit,
             _("A visit with this identifier already exists."),
             lambda: visit_check_in(
-                rep=op.user, visit_id=op.entity_id, client=client, workflow=workflow, position=position, at=at
+                rep=op.user,
+                visit_id=op.entity_id,
+                client=client,
+                workflow=workflow,
+                position=position,
+                at=at,
+                earlier=earlier,
             ),
         )
     except ValidationError as error:

@@ -110,9 +110,11 @@ def visit_check_in(
     workflow: Workflow,
     position: Position | None,
     at: dt.datetime | None = None,
+    earlier: CheckInsSince | None = None,
 ) -> Visit:
     """Start a visit. Checks, in this order: the workflow is active and used for the client's list; the rep is within
-    the strictest radius of the workflow's geo activities.
+    the strictest radius of the workflow's geo activities. Its position's doubts are `checkin_flags`'s (`earlier`:
+    the rep's check-ins already read, which the new one joins).
 
     A client missing required fields (made required after it was recorded) is checked in all the same: the app asks
     the rep for them before the check-in, from the schema it pulled (clients.schema.missing_required), but a visit
@@ -140,9 +142,13 @@ def visit_check_in(
         checkin_lng=position.lng if position else None,
         checkin_accuracy_m=position.accuracy_m if position else None,
         distance_m=distance,
-        checkin_flags=checkin_flags(rep=rep, at=at, position=position, radius_m=min(radii) if radii else None),
+        checkin_flags=checkin_flags(
+            rep=rep, at=at, position=position, radius_m=min(radii) if radii else None, earlier=earlier
+        ),
         checked_in_at=at,
     )
+    if earlier is not None:
+        earlier.add(visit)
     publish("visit", [visit.pk])
     client_history_changed.send(sender=Visit, client_ids=[client.pk])
     board_visit_changed(visit.pk)
@@ -155,30 +161,73 @@ TOO_FAST = "too_fast"
 INACCURATE = "inaccurate"
 
 
+# A check-in's position, accuracy and moment: what the next one's speed is judged from.
+CheckInRow = tuple[float, float, float | None, dt.datetime]
+# Further back than this, no check-in makes the next one's travel too fast (MAX_TRAVEL_KMH for a day: 2,880 km).
+CHECKINS_WINDOW = dt.timedelta(days=1)
+
+
+def _positioned_checkins(rep: User) -> QuerySet[Visit]:
+    return Visit.objects.filter(rep=rep, checkin_lat__isnull=False, checkin_lng__isnull=False)
+
+
+class CheckInsSince:
+    """A rep's check-ins with a position from `since` on, read once, to which a run of check-ins (a push's) adds its
+    own: the check-in before a moment without a query each (`checkin_flags`)."""
+
+    def __init__(self, *, rep: User, since: dt.datetime) -> None:
+        self.since = since
+        fields = ("checkin_lat", "checkin_lng", "checkin_accuracy_m", "checked_in_at")
+        self.rows: list[CheckInRow] = list(
+            _positioned_checkins(rep).filter(checked_in_at__gte=since).values_list(*fields)  # type: ignore[arg-type]
+        )
+
+    def covers(self, at: dt.datetime) -> bool:
+        return at - CHECKINS_WINDOW >= self.since
+
+    def before(self, at: dt.datetime) -> CheckInRow | None:
+        earlier = [row for row in self.rows if row[3] < at]
+        return max(earlier, key=lambda row: row[3]) if earlier else None
+
+    def add(self, visit: Visit) -> None:
+        if visit.checkin_lat is not None and visit.checkin_lng is not None:
+            self.rows.append((visit.checkin_lat, visit.checkin_lng, visit.checkin_accuracy_m, visit.checked_in_at))
+
+
 def checkin_flags(
-    *, rep: User, at: dt.datetime, position: Position | None, radius_m: int | None
+    *,
+    rep: User,
+    at: dt.datetime,
+    position: Position | None,
+    radius_m: int | None,
+    earlier: CheckInsSince | None = None,
 ) -> list[dict[str, Any]]:
     """Why a check-in's position is doubtful, for the supervisor; the check-in itself is never refused for it.
 
     - `too_fast`: further from the rep's check-in before it (by time of check-in, whenever either reached the server)
       than travel at MAX_TRAVEL_KMH allows, both positions' GPS accuracy granted; with the distance, minutes and speed.
     - `inaccurate`: a GPS accuracy worse than the radius the visit's geofence asks (with both).
-    Queries: one, for the check-in before."""
+    Queries: one, for the check-in before, unless `earlier` holds it."""
     if position is None:
         return []
     flags: list[dict[str, Any]] = []
     if radius_m is not None and position.accuracy_m is not None and position.accuracy_m > radius_m:
         flags.append({"code": INACCURATE, "accuracy_m": round(position.accuracy_m), "radius_m": radius_m})
-    before = (
-        Visit.objects.filter(rep=rep, checked_in_at__lt=at, checkin_lat__isnull=False, checkin_lng__isnull=False)
-        .order_by("-checked_in_at")
-        .values_list("checkin_lat", "checkin_lng", "checkin_accuracy_m", "checked_in_at")
-        .first()
-    )
+    before: Any
+    if earlier is not None and earlier.covers(at):
+        before = earlier.before(at)
+    else:
+        # A position: the query keeps only check-ins with one.
+        before = (
+            _positioned_checkins(rep)
+            .filter(checked_in_at__lt=at)
+            .order_by("-checked_in_at")
+            .values_list("checkin_lat", "checkin_lng", "checkin_accuracy_m", "checked_in_at")
+            .first()
+        )
     if before is not None:
         lat, lng, accuracy, then = before
-        # Not null: the query keeps only check-ins with a position.
-        metres = haversine_m(lat, lng, position.lat, position.lng)  # type: ignore[arg-type]
+        metres = haversine_m(lat, lng, position.lat, position.lng)
         beyond = max(0.0, metres - (accuracy or 0) - (position.accuracy_m or 0))
         seconds = max((at - then).total_seconds(), 1.0)
         kmh = beyond / seconds * 3.6

@@ -274,8 +274,8 @@ def bench_push(rep: Any, client_ids: list[str]) -> dict[str, float]:
                     visit_clients[op["entity_id"]] = data["client"]
                     cursor.execute(
                         "INSERT INTO workflows_visit (id, rep_id, client_id, workflow_id, checkin_lat, checkin_lng, "
-                        "checkin_accuracy_m, checked_in_at, version, created_at) VALUES (%s, %s, %s, %s, %s, %s, %s, "
-                        "%s, 1, %s)",
+                        "checkin_accuracy_m, checkin_flags, checked_in_at, version, created_at) VALUES (%s, %s, %s, "
+                        "%s, %s, %s, %s, '[]', %s, 1, %s)",
                         [
                             uid(visit_ids[op["entity_id"]]),
                             rep.pk,

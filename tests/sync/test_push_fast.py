@@ -144,3 +144,30 @@ def test_the_records_an_op_gave_to_insert_before_it_was_rejected_are_never_inser
     assert [result["status"] for result in results] == ["applied", "rejected", "applied"]
     assert statements(captured, "SAVEPOINT") == 0
     assert sorted(Note.objects.values_list("text", flat=True)) == ["Après", "Avant"]
+
+
+def test_a_pushs_check_ins_read_the_reps_earlier_ones_once_and_each_is_judged_against_the_one_before(
+    device1, client, visit_workflow, pos_list_editable, rep1
+):
+    from tests.sync.test_push import north_of_client
+
+    workflow = visit_workflow["workflow"]
+    far = make_client(pos_list_editable, "Boutique Lointaine", user=rep1, reps=(rep1,))
+    ClientModel.objects.filter(pk=far.pk).update(lat=north_of_client(30_000)[0])
+    far_away = {**checkin_data(far, workflow), "lat": north_of_client(30_000)[0]}
+    ops = [
+        op("visit.checkin", data=checkin_data(client, workflow), made_at="2027-03-02T09:00:00+00:00"),
+        # 30 km in 10 minutes: 180 km/h.
+        op("visit.checkin", data=far_away, made_at="2027-03-02T09:10:00+00:00"),
+        op("visit.checkin", data=checkin_data(client, workflow), made_at="2027-03-02T11:00:00+00:00"),
+    ]
+
+    with CaptureQueriesContext(connection) as captured:
+        results = device1.push(*ops)
+
+    assert [result["status"] for result in results] == ["applied"] * 3
+    flags = [Visit.objects.get(pk=the_op["entity_id"]).checkin_flags for the_op in ops]
+    assert [[flag["code"] for flag in visit_flags] for visit_flags in flags] == [[], ["too_fast"], []]
+    # The rep's check-ins with a position: read once for the push's three.
+    earlier_read = [query for query in captured.captured_queries if '"checkin_lat" IS NOT NULL' in (query["sql"] or "")]
+    assert len(earlier_read) == 1
