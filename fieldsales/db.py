@@ -13,12 +13,13 @@ import time
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from contextvars import ContextVar
-from typing import TypeVar
+from typing import Any, TypeVar
 
 from django.db import OperationalError, connection
 from django.db.models import Model
 
 T = TypeVar("T")
+M = TypeVar("M", bound=Model)
 logger = logging.getLogger(__name__)
 
 # PostgreSQL's codes: serialization_failure, deadlock_detected, lock_not_available.
@@ -64,13 +65,27 @@ class InsertBatch:
 
     def __init__(self) -> None:
         self.pending: list[Model] = []
+        self._waiting: dict[int, Model] = {}
 
     def mark(self) -> int:
         return len(self.pending)
 
     def undo(self, mark: int) -> None:
         """Forget what was given since `mark` (an op rejected after asking)."""
+        for instance in self.pending[mark:]:
+            self._waiting.pop(id(instance), None)
         del self.pending[mark:]
+
+    def add(self, instances: tuple[Model, ...]) -> None:
+        self.pending.extend(instances)
+        self._waiting.update((id(instance), instance) for instance in instances)
+
+    def waits(self, instance: Model) -> bool:
+        return id(instance) in self._waiting
+
+    def find(self, model: type[Model], pk: Any) -> Model | None:
+        """The record of `model` with this primary key that waits to be inserted, if one does."""
+        return next((i for i in self._waiting.values() if type(i) is model and i.pk == pk), None)
 
     def flush(self) -> None:
         """Insert what is pending: one statement per model and BULK_SIZE records, models in the order they first came
@@ -78,7 +93,7 @@ class InsertBatch:
         by_model: dict[type[Model], list[Model]] = {}
         for instance in self.pending:
             by_model.setdefault(type(instance), []).append(instance)
-        self.pending = []
+        self.pending, self._waiting = [], {}
         for model, instances in by_model.items():
             model._default_manager.bulk_create(instances, batch_size=BULK_SIZE)
 
@@ -102,6 +117,20 @@ def insert(*instances: Model) -> None:
     sent for them, as with `bulk_create`."""
     batch = _inserts.get()
     if batch is not None:
-        batch.pending.extend(instances)
+        batch.add(instances)
     elif instances:
         type(instances[0])._default_manager.bulk_create(instances, batch_size=BULK_SIZE)
+
+
+def inserted_later(instance: Model) -> bool:
+    """Whether `instance` waits in the current batch (`inserts_batched`): a change made to it since goes in with it,
+    and an UPDATE of its row would find none."""
+    batch = _inserts.get()
+    return batch is not None and batch.waits(instance)
+
+
+def waiting(model: type[M], pk: Any) -> M | None:
+    """The record of `model` with this primary key that waits in the current batch, if one does."""
+    batch = _inserts.get()
+    found = batch.find(model, pk) if batch is not None else None
+    return found if isinstance(found, model) else None

@@ -22,6 +22,7 @@ from django.utils.translation import gettext_lazy as _
 
 from clients.models import Client
 from clients.selectors import client_seen_by
+from fieldsales.db import waiting
 from fieldsales.geo import Position
 from fieldsales.sync.errors import INVALID, NOT_A_NUMBER, Rejected, missing, parse_moment, uuid_or_none
 from fieldsales.sync.registry import Op, Outcome
@@ -108,6 +109,11 @@ def _own_visit(op: Op, visit_id: Any) -> Visit:
     visits = op.memo.setdefault("records", {}).setdefault("visits", {})
     if pk in visits:
         return visits[pk]
+    # Checked in by this push, and not inserted yet (fieldsales.db.insert): it is the rep's own.
+    pending = waiting(Visit, pk)
+    if pending is not None and pending.rep_id == op.user.pk:
+        visits[pk] = pending
+        return pending
     qn = connection.ops.quote_name
     sql = (
         f"SELECT visit.*, client.lat AS client_lat, client.lng AS client_lng FROM {qn(Visit._meta.db_table)} visit "  # noqa: S608 (names from the models, values as parameters)

@@ -21,7 +21,7 @@ from PIL import Image
 
 from clients.models import Client
 from clients.schema import AttributeSpec, AttributeType, validate_attributes
-from fieldsales.db import insert
+from fieldsales.db import insert, inserted_later
 from fieldsales.geo import Position, haversine_m, within_geofence
 from fieldsales.models import Blob
 from fieldsales.sync.feed import publish, resend
@@ -133,7 +133,7 @@ def visit_check_in(
     elif position is not None and client.lat is not None and client.lng is not None:
         distance = haversine_m(position.lat, position.lng, client.lat, client.lng)
     at = at or timezone.now()
-    visit = Visit.objects.create(
+    visit = Visit(
         id=visit_id,
         rep=rep,
         client=client,
@@ -147,6 +147,8 @@ def visit_check_in(
         ),
         checked_in_at=at,
     )
+    # Now, or with the push's other new records: its activities and its end, in the same push, change the instance.
+    insert(visit)
     if earlier is not None:
         earlier.add(visit)
     publish("visit", [visit.pk])
@@ -321,7 +323,8 @@ def activity_submit(
         line.submission = submission
     insert(*order_lines)
     _submission_documents(submission=submission, visit=visit, activity=activity)
-    Visit.objects.filter(pk=visit.pk).update(version=F("version") + 1)
+    if not inserted_later(visit):
+        Visit.objects.filter(pk=visit.pk).update(version=F("version") + 1)
     # The row is locked (or this transaction's own): the instance follows it, for a caller that goes on with it.
     visit.version += 1
     resend("visit", [visit.pk])
@@ -480,7 +483,8 @@ def visit_end(*, rep: User, visit: Visit, at: dt.datetime | None = None) -> Visi
         raise ValidationError({"at": [END_BEFORE_START]})
     visit.ended_at = ended_at
     visit.version += 1
-    visit.save(update_fields=["ended_at", "version"])
+    if not inserted_later(visit):
+        visit.save(update_fields=["ended_at", "version"])
     resend("visit", [visit.pk])
     board_visit_changed(visit.pk)
     return visit

@@ -201,9 +201,12 @@ class Batch:
     inserts: InsertBatch | None = None
 
     def store(self) -> None:
+        """The outcomes still to store, on their claims: one statement for all of them."""
         if self.settles:
             with connection.cursor() as cursor:
-                cursor.executemany(_settle_sql(), self.settles)
+                cursor.execute(
+                    _settles_sql(connection.vendor, len(self.settles)), [v for row in self.settles for v in row]
+                )
             self.settles.clear()
 
 
@@ -478,6 +481,20 @@ def _statements(vendor: str) -> tuple[str, str]:
     )
     status, result, key = (columns[name] for name in SETTLE_FIELDS)
     return insert, f"UPDATE {table} SET {status} = %s, {result} = %s WHERE {key} = %s"  # noqa: S608 (names from the models, values as parameters)
+
+
+@functools.cache
+def _settles_sql(vendor: str, count: int) -> str:
+    """The UPDATE that stores `count` outcomes (status, result, op id, each), for the connection's kind of database:
+    `UPDATE ... FROM (VALUES ...)`, which PostgreSQL and SQLite (3.33 on) both read."""
+    qn = connection.ops.quote_name
+    table = qn(SyncOp._meta.db_table)
+    status, result, key = (qn(str(SyncOp._meta.get_field(name).column)) for name in SETTLE_FIELDS)  # type: ignore[union-attr]
+    rows = ", ".join(["(%s, %s, %s)"] * count)
+    return (
+        f"UPDATE {table} SET {status} = settled.column1, {result} = settled.column2 "  # noqa: S608 (names from the models, values as parameters)
+        f"FROM (VALUES {rows}) AS settled WHERE {table}.{key} = settled.column3"
+    )
 
 
 def _op_id(value: Any) -> uuid.UUID:

@@ -171,3 +171,24 @@ def test_a_pushs_check_ins_read_the_reps_earlier_ones_once_and_each_is_judged_ag
     # The rep's check-ins with a position: read once for the push's three.
     earlier_read = [query for query in captured.captured_queries if '"checkin_lat" IS NOT NULL' in (query["sql"] or "")]
     assert len(earlier_read) == 1
+
+
+def test_a_visit_checked_in_by_the_push_is_found_by_its_later_ops_after_a_rejection_and_stored_as_they_left_it(
+    device1, client, visit_workflow
+):
+    visit_id = new_id()
+    lines = [{"product": visit_workflow["products"][0].pk, "quantity": 1}]
+    ops = [
+        op("visit.checkin", visit_id, checkin_data(client, visit_workflow["workflow"])),
+        # Rejected before it writes: the push forgets the records it kept, not the visit waiting to be inserted.
+        op("note.create", data={"client": str(client.pk), "text": " "}),
+        op("activity.submit", data={"visit": visit_id, "activity": visit_workflow["order"].pk, "lines": lines}),
+        op("visit.end", visit_id, {"at": "2026-11-22T09:40:00+00:00"}),
+    ]
+
+    results = device1.push(*ops)
+
+    assert [result["status"] for result in results] == ["applied", "rejected", "applied", "applied"]
+    visit = Visit.objects.get(pk=visit_id)
+    assert (visit.version, visit.ended_at.isoformat(), results[3]["version"]) == (3, "2026-11-22T09:40:00+00:00", 3)
+    assert OrderLine.objects.filter(submission__visit=visit).count() == 1
