@@ -11,11 +11,9 @@ from __future__ import annotations
 
 import datetime as dt
 import statistics
-import time
-from collections.abc import Callable
 from typing import Any
 
-from tests.bench.bench_sync import CLIENTS, build
+from tests.bench.bench_sync import CLIENTS, build, timed
 from tests.bench.throwaway import on_throwaway_db
 
 LIST_REQUESTS = 5
@@ -23,12 +21,6 @@ LIST_REQUESTS = 5
 
 def main() -> None:
     on_throwaway_db(run, "fieldsales-bench-planning")
-
-
-def timed(function: Callable[[], Any]) -> tuple[float, Any]:
-    started = time.perf_counter()
-    result = function()
-    return time.perf_counter() - started, result
 
 
 def run() -> None:
