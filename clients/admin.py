@@ -43,7 +43,7 @@ from clients.services import (
     possible_duplicates_dismiss,
     purge_blocker,
 )
-from fieldsales.accounts import reps_queryset, team_of
+from fieldsales.accounts import reps_queryset, reps_to_pick, team_of
 from fieldsales.geo import haversine_m
 from fieldsales.imports.admin import ImportWizardMixin
 from fieldsales.spreadsheets import SpreadsheetExportMixin
@@ -242,8 +242,7 @@ class RepFilter(admin.SimpleListFilter):
     parameter_name = "rep"
 
     def lookups(self, request: HttpRequest, model_admin: Any) -> list[tuple[Any, str]]:
-        team = team_of(user=request.user)
-        reps = reps_queryset() if team is None else team
+        reps = reps_to_pick(user=request.user)
         return [(str(rep.pk), rep.get_username()) for rep in reps] + [("none", str(_("Not assigned")))]
 
     def queryset(self, request: HttpRequest, queryset: QuerySet[Client]) -> QuerySet[Client]:

@@ -33,7 +33,7 @@ from clients.services import (
     clients_reps_remove,
     clients_statement_set,
 )
-from fieldsales.accounts import reps_queryset, team_of
+from fieldsales.accounts import reps_queryset, reps_to_pick
 
 if TYPE_CHECKING:
     from django.contrib.admin import ModelAdmin
@@ -52,9 +52,8 @@ class RepsForm(forms.Form):
 
     def __init__(self, *args: Any, user: Any, **kwargs: Any) -> None:
         super().__init__(*args, **kwargs)
-        team = team_of(user=user)
         # A supervisor picks among their team only; the service refuses anyone else.
-        self.fields["reps"].queryset = reps_queryset() if team is None else team  # type: ignore[attr-defined]
+        self.fields["reps"].queryset = reps_to_pick(user=user)  # type: ignore[attr-defined]
 
 
 class AttributeForm(forms.Form):

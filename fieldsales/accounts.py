@@ -138,6 +138,12 @@ def team_of(*, user: AbstractBaseUser | AnonymousUser) -> QuerySet | None:
     return reps_of_supervisor(user) if supervises else None  # type: ignore[arg-type]
 
 
+def reps_to_pick(*, user: AbstractBaseUser | AnonymousUser) -> QuerySet:
+    """The active reps `user` picks among (a filter, a form): their team when one bounds them, else every rep."""
+    team = team_of(user=user)
+    return reps_queryset() if team is None else team
+
+
 # Users and teams: what a back-office manager does to accounts (the user admin calls these) -------------------------
 
 NOT_A_ROLE = _("Choose one of the roles.")

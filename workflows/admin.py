@@ -22,7 +22,7 @@ from import_export.admin import ExportMixin
 
 from clients import bulk
 from clients.models import Client
-from fieldsales.accounts import reps_queryset, team_of
+from fieldsales.accounts import reps_queryset, reps_to_pick, team_of
 from fieldsales.imports.admin import ImportWizardMixin
 from fieldsales.spreadsheets import SpreadsheetExportMixin
 from fieldsales.storage import stored_file_response
@@ -662,8 +662,7 @@ class TeamRepFieldMixin(TeamAdminMixin):
 
     def formfield_for_foreignkey(self, db_field: Any, request: HttpRequest, **kwargs: Any) -> Any:
         if db_field.name == "rep":
-            team = team_of(user=request.user)
-            kwargs["queryset"] = reps_queryset() if team is None else team
+            kwargs["queryset"] = reps_to_pick(user=request.user)
         return super().formfield_for_foreignkey(db_field, request, **kwargs)  # type: ignore[misc]
 
 
@@ -759,9 +758,7 @@ class PlanForm(forms.Form):
 
     def __init__(self, *args: Any, user: Any, **kwargs: Any) -> None:
         super().__init__(*args, **kwargs)
-        team = team_of(user=user)
-        if team is not None:
-            self.fields["rep"].queryset = team  # type: ignore[attr-defined]
+        self.fields["rep"].queryset = reps_to_pick(user=user)  # type: ignore[attr-defined]
 
 
 def plan_visits(modeladmin: Any, request: HttpRequest, queryset: QuerySet[Client]) -> Any:
