@@ -251,14 +251,14 @@ def _apply_all(user: User, device: uuid.UUID | None, raws: list[dict[str, Any]],
         parsed = [parse_op(user, device, raw, batch.memo) for raw in raws]
         if careful:
             return _stored(
-                batch, [apply_op(user, device, raw, batch, op=op) for raw, op in zip(raws, parsed, strict=True)]
+                batch, [apply_op(user, device, raw, batch, parsed=op) for raw, op in zip(raws, parsed, strict=True)]
             )
         claimed = _claim_all(raws, parsed)
         writes = _Writes()
         with _no_savepoints(), connection.execute_wrapper(writes), inserts_batched() as inserts:
             batch.inserts = inserts
             results = [
-                apply_op(user, device, raw, batch, op=op, claimed=claimed.get(id(raw)), writes=writes)
+                apply_op(user, device, raw, batch, parsed=op, claimed=claimed.get(id(raw)), writes=writes)
                 for raw, op in zip(raws, parsed, strict=True)
             ]
             try:
@@ -299,7 +299,13 @@ def _claim_all(raws: list[dict[str, Any]], parsed: list[tuple[Op | None, Any]]) 
             first[op.op_id] = (raw, _claim_of(op, payload_hash(op.user, raw)))
     if not first:
         return {}
-    claims = [first[op_id][1] for op_id in sorted(first)]
+    taken = _insert_claims([first[op_id][1] for op_id in sorted(first)])
+    return {id(raw): claim for op_id, (raw, claim) in first.items() if op_id in taken}
+
+
+def _insert_claims(claims: list[SyncOp]) -> set[uuid.UUID]:
+    """Insert these claims of one push, in the order given, except those whose op id a row holds already (or is being
+    inserted by a transaction that then commits): one statement; the op ids inserted."""
     # What the claims share (user, device, status, no result yet, this moment) is sent once; the rest, row by row.
     shared = _values(claims[0], SHARED_CLAIM_FIELDS)
     key = SyncOp._meta.get_field("op_id").get_db_prep_value
@@ -309,8 +315,7 @@ def _claim_all(raws: list[dict[str, Any]], parsed: list[tuple[Op | None, Any]]) 
     ]
     with connection.cursor() as cursor:
         cursor.execute(_claims_sql(connection.vendor, len(rows)), [*shared, *(value for row in rows for value in row)])
-        taken = {_op_id(value) for (value,) in cursor.fetchall()}
-    return {id(raw): claim for op_id, (raw, claim) in first.items() if op_id in taken}
+        return {_op_id(value) for (value,) in cursor.fetchall()}
 
 
 # A claim's fields sent once for all of a push's, and those sent for each op.
@@ -359,44 +364,45 @@ def apply_op(
     raw: dict[str, Any],
     batch: Batch | None = None,
     *,
-    op: tuple[Op | None, dict[str, list[Any]]] | None = None,
+    parsed: tuple[Op | None, dict[str, list[Any]]] | None = None,
     claimed: SyncOp | None = None,
     writes: _Writes | None = None,
 ) -> dict[str, Any]:
     """Apply one op atomically and return its result. `raw["op_id"]` is a valid UUID (the envelope checked it).
 
     Within `apply_ops`, in the push's transaction, and the outcome is stored on the claim with the others'; else
-    in its own transaction. `op`: the op as `parse_op` read it already; `claimed`: its claim, made with the push's
+    in its own transaction. `parsed`: the op as `parse_op` read it already; `claimed`: its claim, made with the push's
     others; `writes`: the fast way's count of writes (no savepoints: see `_apply_all`)."""
-    parsed, errors = op if op is not None else parse_op(user, device, raw, batch.memo if batch is not None else None)
-    if parsed is None:
+    op, errors = (
+        parsed if parsed is not None else parse_op(user, device, raw, batch.memo if batch is not None else None)
+    )
+    if op is None:
         op_id = uuid.UUID(str(raw["op_id"]))
         return _result(op_id, "rejected", uuid_or_none(raw.get("entity_id")), code=INVALID, errors=_texts(errors))
-    op_ = parsed
     # No savepoint of its own: an error here fails the whole transaction anyway, and the claim is kept only
     # together with the write (or the rejection) settled on it.
     with transaction.atomic(savepoint=False):
-        claim = claimed if claimed is not None else _claim(op_, payload_hash(user, raw), batch)
+        claim = claimed if claimed is not None else _claim(op, payload_hash(user, raw), batch)
         if not isinstance(claim, SyncOp):
             return claim
         try:
             if writes is None:
                 with transaction.atomic():
-                    outcome = OPS[op_.type].handler(op_)
+                    outcome = OPS[op.type].handler(op)
             else:
-                outcome = _fast(op_, writes, batch.inserts if batch is not None else None)
+                outcome = _fast(op, writes, batch.inserts if batch is not None else None)
         except Rejected as rejection:
             if batch is not None:
                 batch.memo["records"].clear()
-            result = _rejected_result(op_.op_id, op_.entity_id, rejection)
+            result = _rejected_result(op.op_id, op.entity_id, rejection)
             # At once: the push's later ops on the entity it would have created are `depends_on_rejected`.
             _settle(claim, SyncOp.Status.REJECTED, result)
             return result
         status = SyncOp.Status.CONFLICT if outcome.conflicts else SyncOp.Status.APPLIED
         result = _result(
-            op_.op_id,
+            op.op_id,
             status.value,
-            op_.entity_id,
+            op.entity_id,
             version=outcome.version,
             conflicts=outcome.conflicts or None,
             current=outcome.current,
@@ -464,23 +470,10 @@ def _claim(op: Op, digest: str, batch: Batch | None) -> SyncOp | dict[str, Any]:
     return dict(existing.result)
 
 
-# Every op writes its SyncOp row twice: these statements, written out, cost a fraction of what the ORM's do.
+# Every op writes its SyncOp row twice (its claim, then its outcome): these statements, written out, cost a fraction of
+# what the ORM's do.
 CLAIM_FIELDS = ("op_id", "user", "device", "type", "entity_id", "payload_hash", "status", "result", "created_at")
 SETTLE_FIELDS = ("status", "result", "op_id")
-
-
-@functools.cache
-def _statements(vendor: str) -> tuple[str, str]:
-    """The claim's INSERT and the settling UPDATE, for the connection's kind of database."""
-    qn = connection.ops.quote_name
-    table = qn(SyncOp._meta.db_table)
-    columns = {name: qn(str(SyncOp._meta.get_field(name).column)) for name in CLAIM_FIELDS}  # type: ignore[union-attr]
-    insert = (
-        f"INSERT INTO {table} ({', '.join(columns.values())}) VALUES ({', '.join(['%s'] * len(columns))}) "  # noqa: S608 (names from the models, values as parameters)
-        f"ON CONFLICT ({columns['op_id']}) DO NOTHING"
-    )
-    status, result, key = (columns[name] for name in SETTLE_FIELDS)
-    return insert, f"UPDATE {table} SET {status} = %s, {result} = %s WHERE {key} = %s"  # noqa: S608 (names from the models, values as parameters)
 
 
 @functools.cache
@@ -502,10 +495,6 @@ def _op_id(value: Any) -> uuid.UUID:
     return value if isinstance(value, uuid.UUID) else uuid.UUID(str(value))
 
 
-def _settle_sql() -> str:
-    return _statements(connection.vendor)[1]
-
-
 def _values(instance: SyncOp, names: tuple[str, ...]) -> list[Any]:
     """The database values of these fields of `instance`, as the ORM would save them."""
     fields = [SyncOp._meta.get_field(name) for name in names]
@@ -515,9 +504,7 @@ def _values(instance: SyncOp, names: tuple[str, ...]) -> list[Any]:
 def _insert_unless_claimed(claim: SyncOp) -> bool:
     """Insert the claim unless a row holds its op id already (or is being inserted by a transaction that then
     commits); whether it was inserted."""
-    with connection.cursor() as cursor:
-        cursor.execute(_statements(connection.vendor)[0], _values(claim, CLAIM_FIELDS))
-        return cursor.rowcount == 1
+    return claim.op_id in _insert_claims([claim])
 
 
 def _settle(claim: SyncOp, status: str, result: dict[str, Any], batch: Batch | None = None) -> None:
@@ -529,7 +516,7 @@ def _settle(claim: SyncOp, status: str, result: dict[str, Any], batch: Batch | N
         batch.settles.append(values)
         return
     with connection.cursor() as cursor:
-        cursor.execute(_settle_sql(), values)
+        cursor.execute(_settles_sql(connection.vendor, 1), values)
 
 
 def _texts(errors: dict[str, list[Any]]) -> dict[str, list[str]]:
