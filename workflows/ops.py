@@ -192,7 +192,7 @@ def handle_visit_checkin(op: Op) -> Outcome:
         )
     except ValidationError as error:
         raise _rejected_from(error) from None
-    op.memo.setdefault("records", {}).setdefault("visits", {})[visit.pk] = visit
+    records.setdefault("visits", {})[visit.pk] = visit
     return Outcome(version=visit.version)
 
 

@@ -1,5 +1,5 @@
-"""Visit planning: the days a plan falls on, the plans due on a day, what conflicts, and planning's writes (planning
-many clients at once, moving a planned visit), which the admin and the import call.
+"""Visit planning: the days a plan falls on, the plans of a window of days, what conflicts, and planning many clients
+at once (the client list's bulk action). A planned day is moved or dropped on the plan's page (`PlanMove`).
 
 A plan repeats by days (every 7, 14 or 28 days from its first visit: the same weekday, whatever the month) or by
 months (the same day of the month; the 29th, 30th and 31st fall on the month's last day in shorter months, and come

@@ -128,8 +128,9 @@ def visit_check_in(
     activities = list(workflow.activities.all())
     distance = None
     radii = [activity.radius_m for activity in activities if activity.requires_geo_checkin]
-    if radii:
-        distance = check_geofence(client=client, position=position, radius_m=min(radii))
+    radius = min(radii) if radii else None
+    if radius is not None:
+        distance = check_geofence(client=client, position=position, radius_m=radius)
     elif position is not None and client.lat is not None and client.lng is not None:
         distance = haversine_m(position.lat, position.lng, client.lat, client.lng)
     at = at or timezone.now()
@@ -142,9 +143,7 @@ def visit_check_in(
         checkin_lng=position.lng if position else None,
         checkin_accuracy_m=position.accuracy_m if position else None,
         distance_m=distance,
-        checkin_flags=checkin_flags(
-            rep=rep, at=at, position=position, radius_m=min(radii) if radii else None, earlier=earlier
-        ),
+        checkin_flags=checkin_flags(rep=rep, at=at, position=position, radius_m=radius, earlier=earlier),
         checked_in_at=at,
     )
     # Now, or with the push's other new records: its activities and its end, in the same push, change the instance.
@@ -165,6 +164,7 @@ INACCURATE = "inaccurate"
 
 # A check-in's position, accuracy and moment: what the next one's speed is judged from.
 CheckInRow = tuple[float, float, float | None, dt.datetime]
+CHECKIN_ROW_FIELDS = ("checkin_lat", "checkin_lng", "checkin_accuracy_m", "checked_in_at")
 # Further back than this, no check-in makes the next one's travel too fast (MAX_TRAVEL_KMH for a day: 2,880 km).
 CHECKINS_WINDOW = dt.timedelta(days=1)
 
@@ -179,9 +179,8 @@ class CheckInsSince:
 
     def __init__(self, *, rep: User, since: dt.datetime) -> None:
         self.since = since
-        fields = ("checkin_lat", "checkin_lng", "checkin_accuracy_m", "checked_in_at")
         self.rows: list[CheckInRow] = list(
-            _positioned_checkins(rep).filter(checked_in_at__gte=since).values_list(*fields)  # type: ignore[arg-type]
+            _positioned_checkins(rep).filter(checked_in_at__gte=since).values_list(*CHECKIN_ROW_FIELDS)  # type: ignore[arg-type]
         )
 
     def covers(self, at: dt.datetime) -> bool:
@@ -224,7 +223,7 @@ def checkin_flags(
             _positioned_checkins(rep)
             .filter(checked_in_at__lt=at)
             .order_by("-checked_in_at")
-            .values_list("checkin_lat", "checkin_lng", "checkin_accuracy_m", "checked_in_at")
+            .values_list(*CHECKIN_ROW_FIELDS)
             .first()
         )
     if before is not None:
