@@ -53,9 +53,21 @@ def restore(alias: str, rows: Rows) -> None:
 
 
 def flush_and_restore(alias: str, rows: Rows) -> None:
-    """The database emptied as a TransactionTestCase empties it, then `rows` written back instead of post_migrate."""
+    """The database emptied as a TransactionTestCase empties it, then `rows` written back instead of post_migrate.
+
+    On SQLite the id sequences start again from where the test database was made (a tenth of a millisecond): every
+    such test then begins with the same ids, which `DatabaseImages` (tests/sync/conftest.py) needs to copy a module's
+    fixtures back instead of building them again. The rows written back move their tables' sequences past their own
+    ids again (SQLite's AUTOINCREMENT), so those ids are not handed out twice. PostgreSQL's sequences are left where
+    they were: its rows written back would not move them."""
+    connection = connections[alias]
     call_command(
-        "flush", verbosity=0, interactive=False, database=alias, reset_sequences=False, inhibit_post_migrate=True
+        "flush",
+        verbosity=0,
+        interactive=False,
+        database=alias,
+        reset_sequences=connection.vendor == "sqlite",
+        inhibit_post_migrate=True,
     )
     restore(alias, rows)
 

@@ -3,6 +3,7 @@ layer, each test under a prefix of its own (xdist workers share the Redis)."""
 
 from __future__ import annotations
 
+import asyncio
 import os
 import uuid
 from collections.abc import AsyncIterator, Callable
@@ -66,6 +67,12 @@ async def open_socket(path: str, headers: list[tuple[bytes, bytes]]) -> AsyncIte
         yield socket
     finally:
         await socket.disconnect()
+
+
+async def all_silent(*sockets: WebsocketCommunicator) -> bool:
+    """Whether each socket is sent nothing for SILENT_S: listened to together, not one after the other, each for as
+    long as `receive_nothing` listens to one."""
+    return all(await asyncio.gather(*(socket.receive_nothing(timeout=SILENT_S) for socket in sockets)))
 
 
 async def refused(path: str, headers: list[tuple[bytes, bytes]]) -> bool:

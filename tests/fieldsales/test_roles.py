@@ -15,7 +15,7 @@ from fieldsales.accounts import BACK_OFFICE, MANAGERS, REPS, ROLES, SUPERVISORS
 from fieldsales.consumers import ACCOUNT_CLOSED
 from fieldsales.models import Profile, RoleGrant
 from tests.factories import RepFactory, SupervisorFactory
-from tests.sockets import ARRIVES_S, SILENT_S, open_socket, refused, run, session_headers
+from tests.sockets import ARRIVES_S, SILENT_S, all_silent, open_socket, refused, run, session_headers
 
 
 def migrate_again() -> None:
@@ -138,8 +138,7 @@ def test_deactivating_a_user_closes_their_open_sockets_at_once(memory_layer):
 
             assert closed_with(await phone.receive_output(timeout=ARRIVES_S)) == ACCOUNT_CLOSED
             assert closed_with(await tablet.receive_output(timeout=ARRIVES_S)) == ACCOUNT_CLOSED
-            assert await koffis.receive_nothing(timeout=SILENT_S)
-            assert await bintous_board.receive_nothing(timeout=SILENT_S)
+            assert await all_silent(koffis, bintous_board)
 
             await sync_to_async(deactivate)(bintou)
 

@@ -29,7 +29,7 @@ from fieldsales.sync.registry import CREATING_OPS, OPS
 from kpis.models import KpiCard, KpiDefinition, KpiFolder, StatementDelivery
 from kpis.services import kpi_cards_refresh, statement_send
 from tests.factories import ABIDJAN, make_client
-from tests.sync.conftest import device_for, new_id, op
+from tests.sync.conftest import device_for, made_by, new_id, op
 from workflows.models import ActivitySubmission, Note, OrderLine, Visit
 from workflows.services import activity_submit, note_create, visit_check_in
 
@@ -80,9 +80,23 @@ def media_root(settings: Any, tmp_path: Path) -> Path:
     return settings.MEDIA_ROOT
 
 
+@pytest.fixture(scope="module")
+def rivals_media(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    """The module's MEDIA_ROOT for `rivals`: its photo, stored once, is there for every test it is copied back to."""
+    return tmp_path_factory.mktemp("media")
+
+
 @pytest.fixture
-def rivals(pos_list_editable, rep1, rep2, visit_workflow, media_root) -> Rivals:  # type: ignore[no-untyped-def]
-    return make_rivals(pos_list_editable, rep1, rep2, visit_workflow)
+def rivals(pos_list_editable, rep1, rep2, visit_workflow, settings, rivals_media, database_images) -> Rivals:  # type: ignore[no-untyped-def]
+    """The same rivals for every test of the module: built by the first, copied back for the others (see
+    `DatabaseImages`)."""
+    settings.MEDIA_ROOT = rivals_media
+    return database_images.made(
+        "rivals",
+        lambda: make_rivals(pos_list_editable, rep1, rep2, visit_workflow),
+        *(rep1, rep2, pos_list_editable),
+        *made_by(visit_workflow),
+    )
 
 
 def make_rivals(pos_list_editable: Any, rep1: Any, rep2: Any, visit_workflow: dict[str, Any]) -> Rivals:

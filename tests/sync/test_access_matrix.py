@@ -14,6 +14,7 @@ from __future__ import annotations
 import enum
 import uuid
 from dataclasses import dataclass
+from pathlib import Path
 from typing import Any
 from urllib.parse import urlparse
 
@@ -29,7 +30,7 @@ from kpis.delivery import LINK_SALT, statement_link
 from tests.factories import SupervisorFactory
 from tests.routes import OTHER_PARAMS, RECORD_PARAMS, Route, all_routes, app_routes, body, route
 from tests.sockets import refused, run, session_headers
-from tests.sync.conftest import device_for
+from tests.sync.conftest import device_for, made_by
 from tests.sync.test_access import Rivals, checked_in, db_state, jpeg, make_rivals
 
 METHODS = ("GET", "POST", "PUT", "PATCH", "DELETE")
@@ -100,10 +101,22 @@ ADMIN_PUBLIC = {"admin:login", "admin:logout"}
 SOCKETS = {"ws/rep/", "ws/board/"}
 
 
+@pytest.fixture(scope="module")
+def rivals_media(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    return tmp_path_factory.mktemp("media")
+
+
 @pytest.fixture
-def rivals(pos_list_editable, rep1, rep2, visit_workflow, settings, tmp_path) -> Rivals:  # type: ignore[no-untyped-def]
-    settings.MEDIA_ROOT = tmp_path / "media"
-    return make_rivals(pos_list_editable, rep1, rep2, visit_workflow)
+def rivals(pos_list_editable, rep1, rep2, visit_workflow, settings, rivals_media, database_images) -> Rivals:  # type: ignore[no-untyped-def]
+    """The same rivals for every test of the module: built by the first, copied back for the others (see
+    `DatabaseImages`); their photo is in the module's MEDIA_ROOT."""
+    settings.MEDIA_ROOT = rivals_media
+    return database_images.made(
+        "rivals",
+        lambda: make_rivals(pos_list_editable, rep1, rep2, visit_workflow),
+        *(rep1, rep2, pos_list_editable),
+        *made_by(visit_workflow),
+    )
 
 
 def leaks(rivals: Rivals, answers: dict[str, tuple[int, str]]) -> dict[str, list[str]]:

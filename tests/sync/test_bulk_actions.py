@@ -13,7 +13,15 @@ from asgiref.sync import sync_to_async
 from clients.models import Client
 from tests.clients.test_bulk import answer, start
 from tests.factories import BackOfficeFactory, signed_in
-from tests.sockets import ARRIVES_S, SILENT_S, flush_layer, open_socket, run, session_headers, use_redis_layer
+from tests.sockets import (
+    ARRIVES_S,
+    all_silent,
+    flush_layer,
+    open_socket,
+    run,
+    session_headers,
+    use_redis_layer,
+)
 
 pytestmark = pytest.mark.django_db(transaction=True)
 
@@ -110,7 +118,6 @@ def test_the_reps_app_is_told_once_when_a_bulk_reassign_commits_and_no_one_elses
             assert response.status_code == 302
 
             assert await app.receive_json_from(timeout=ARRIVES_S) == {"type": "changed"}
-            assert await app.receive_nothing(timeout=SILENT_S)
-            assert await other.receive_nothing(timeout=SILENT_S)
+            assert await all_silent(app, other)
 
     run(scenario)

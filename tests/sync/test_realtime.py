@@ -18,6 +18,7 @@ from tests.sockets import (
     ARRIVES_S,
     LAYERS,
     SILENT_S,
+    all_silent,
     flush_layer,
     open_socket,
     refused,
@@ -59,8 +60,7 @@ def test_a_back_office_edit_reaches_the_assigned_reps_app_and_no_one_elses(
             await sync_to_async(client_update)(user=clerk, client=shop, data={"name": "Épicerie Chez Awa et Fils"})
 
             assert await awa_app.receive_json_from(timeout=ARRIVES_S) == {"type": "changed"}
-            assert await koffi_app.receive_nothing(timeout=SILENT_S)
-            assert await awa_app.receive_nothing(timeout=SILENT_S)
+            assert await all_silent(koffi_app, awa_app)
 
     run(scenario)
 
