@@ -9,7 +9,7 @@ from __future__ import annotations
 
 import re
 import uuid
-from collections.abc import Mapping
+from collections.abc import Iterable, Mapping
 from decimal import Decimal
 from functools import cached_property
 from typing import Any
@@ -58,6 +58,44 @@ def parse_uuid(value: Any) -> uuid.UUID | None:
         return None if is_empty(value) else uuid.UUID(str(value).strip())
     except ValueError:
         return None
+
+
+# Clients named by the files of other apps' imports ----------------------------------------------------------------
+
+CLIENT_NOT_FOUND = _("No client has the code or the identifier “%(value)s”.")
+CLIENT_AMBIGUOUS = _("Clients of several lists have the code “%(value)s” (%(lists)s); give the client's identifier.")
+
+
+class ClientFinder:
+    """Clients named by a file of another app's import (the ledger, targets, visit plans): by the business key of their
+    list (folded) or by their identifier. Queries: one per 2000 names."""
+
+    def __init__(self, values: Iterable[Any]) -> None:
+        names = {str(value).strip() for value in values if not is_empty(value)}
+        ids = {client_id for name in names if (client_id := parse_uuid(name)) is not None}
+        keys = sorted({business_key_of(name) for name in names} - {""})
+        self.by_key: dict[str, list[tuple[Any, str]]] = {}
+        self.ids: set[Any] = set()
+        for some_keys in chunks(keys):
+            found = Client.objects.filter(business_key__in=some_keys)
+            for pk, key, list_name in found.values_list("pk", "business_key", "client_list__name"):
+                self.by_key.setdefault(key, []).append((pk, list_name))
+        for some_ids in chunks(sorted(ids, key=str)):
+            self.ids.update(Client.objects.filter(pk__in=some_ids).values_list("pk", flat=True))
+
+    def find(self, value: Any) -> tuple[Any, str | None]:
+        """The client's id, or None and why not."""
+        text = "" if value is None else str(value).strip()
+        client_id = parse_uuid(text)
+        if client_id is not None and client_id in self.ids:
+            return client_id, None
+        matches = self.by_key.get(business_key_of(text), [])
+        if len(matches) == 1:
+            return matches[0][0], None
+        if len(matches) > 1:
+            lists = ", ".join(sorted(name for _pk, name in matches))
+            return None, str(CLIENT_AMBIGUOUS) % {"value": text, "lists": lists}
+        return None, str(CLIENT_NOT_FOUND) % {"value": text}
 
 
 class UUIDWidget(widgets.Widget):

@@ -149,6 +149,8 @@ SCHEDULE: tuple[Every | Nightly, ...] = (
     Every("imports-lost", "fieldsales.tasks.run_lost_imports", minutes=5),
     # Days since the last visit and statuses move with time: every card, nightly.
     Nightly("kpi-cards", "kpis.tasks.refresh_all_cards"),
+    # The plans' days on the phones move with the day: every plan a phone holds, nightly.
+    Nightly("plans-window", "workflows.tasks.move_plans_window", offset=15),
     # The results of pushed ops older than the sync contract keeps them.
     Nightly("sync-ops-prune", "fieldsales.tasks.prune_sync_ops", offset=30),
 )

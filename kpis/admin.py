@@ -1,6 +1,7 @@
 from typing import Any
 
-from django.contrib import admin
+from django.contrib import admin, messages
+from django.core.exceptions import ValidationError
 from django.db.models import Q, QuerySet
 from django.http import HttpRequest
 from django.utils import timezone
@@ -8,14 +9,17 @@ from django.utils.translation import gettext_lazy as _
 from django.utils.translation import ngettext
 from import_export.admin import ExportMixin
 
+from clients import bulk
+from clients.models import Client
 from clients.selectors import client_assigned_to
 from fieldsales.accounts import team_of
 from fieldsales.imports.admin import ImportWizardMixin
 from fieldsales.spreadsheets import SpreadsheetExportMixin
 from fieldsales.sync.feed import publish
 from kpis.delivery import deliveries_enqueue
-from kpis.forms import KpiDefinitionForm
+from kpis.forms import CollectionPlanForm, KpiDefinitionForm
 from kpis.models import KpiDefinition, KpiFolder, LedgerEntry, StatementDelivery, Target
+from kpis.planning import CollectionPlanned, collection_visits_plan
 from kpis.resources import LedgerEntryResource, LedgerImporter, TargetImporter
 from kpis.services import (
     kpi_cards_refresh,
@@ -147,3 +151,53 @@ class StatementDeliveryAdmin(admin.ModelAdmin):
         self.message_user(
             request, ngettext("%(count)d statement queued.", "%(count)d statements queued.", count) % {"count": count}
         )
+
+
+def _collection_done(planned: CollectionPlanned) -> str:
+    done = ngettext(
+        "%(count)d collection visit plan made", "%(count)d collection visit plans made", planned.created
+    ) % {"count": planned.created}
+    done += " " + ngettext("for %(count)d rep.", "for %(count)d reps.", planned.reps) % {"count": planned.reps}
+    if planned.left_out:
+        done += " " + ngettext(
+            "%(count)d client left out: no debt overdue for long enough, archived, or no rep of theirs you may plan "
+            "for (or on a list the workflow is not for).",
+            "%(count)d clients left out: no debt overdue for long enough, archived, or no rep of theirs you may plan "
+            "for (or on a list the workflow is not for).",
+            planned.left_out,
+        ) % {"count": planned.left_out}
+    return done
+
+
+def plan_collection_visits(modeladmin: Any, request: HttpRequest, queryset: QuerySet[Client]) -> Any:
+    """The client list's action: plan visits to the clients of the selection (any filter, across pages) whose debt
+    has been overdue for too long, on a page of its own; the others are left out, and counted."""
+    count, archived = bulk.selection(queryset)
+    if not count:
+        return bulk.nothing_to_change(modeladmin, request)
+    form = CollectionPlanForm(bulk.posted(request), user=request.user)
+    if form.is_valid():
+        try:
+            planned = collection_visits_plan(user=request.user, clients=queryset, **form.cleaned_data)  # type: ignore[arg-type]
+        except ValidationError as error:
+            form.add_error(None, error)
+        else:
+            level = messages.SUCCESS if planned.created else messages.WARNING
+            modeladmin.message_user(request, _collection_done(planned), level)
+            return None
+    summary = ngettext(
+        "Plan a collection visit to those of the %(count)d selected client whose debt is overdue for more than the "
+        "days below: by the rep chosen, or else by each client's own reps. Conflicts show on the visit plans' list.",
+        "Plan a collection visit to those of the %(count)d selected clients whose debt is overdue for more than the "
+        "days below: by the rep chosen, or else by each client's own reps. Conflicts show on the visit plans' list.",
+        count,
+    )
+    lines = [summary % {"count": count}, *bulk.archived_line(archived)]
+    title = _("Plan collection visits")
+    return bulk.confirmation_page(modeladmin, request, "plan_collection_visits", title=title, lines=lines, form=form)
+
+
+plan_collection_visits.short_description = _(  # type: ignore[attr-defined]
+    "Plan collection visits to clients with overdue debt"
+)
+bulk.client_action_register(plan_collection_visits, permission="workflows.add_visitplan")

@@ -1,9 +1,11 @@
 """The KPI definition form: the metric chosen from the registry, its parameters typed in the inputs the metric
-declares (never JSON), all checked by `KpiDefinition.clean` through `metric_params_clean`."""
+declares (never JSON), all checked by `KpiDefinition.clean` through `metric_params_clean`. And the form of the client
+list's action that plans collection visits (kpis/planning.py)."""
 
 from __future__ import annotations
 
 from collections.abc import Mapping
+from decimal import Decimal
 from typing import Any
 
 from django import forms
@@ -12,8 +14,11 @@ from django.utils.safestring import SafeString
 from django.utils.text import capfirst
 from django.utils.translation import gettext_lazy as _
 
-from kpis.metrics import METRICS, Metric, metric_choices
+from kpis.metrics import MAX_DAYS, METRICS, Metric, metric_choices
 from kpis.models import KpiDefinition
+from kpis.planning import DEFAULT_DAYS
+from workflows.forms import PlanForm
+from workflows.models import Repeat
 
 # An input is named `<field>__<metric>__<param>`: each metric's set of inputs stays apart from the others'.
 SEPARATOR = "__"
@@ -148,3 +153,27 @@ class KpiDefinitionForm(forms.ModelForm):
         else:
             cleaned.pop("params", None)  # no metric chosen: its own error says so; the parameters wait for it
         return cleaned
+
+
+class CollectionPlanForm(PlanForm):
+    """What planning collection visits asks: how late a debt must be (and how large), then as for any plan: the
+    workflow, from when, how often, and who (no one: each client's own reps)."""
+
+    days = forms.IntegerField(
+        label=_("Overdue by more than (days)"), min_value=0, max_value=MAX_DAYS, initial=DEFAULT_DAYS
+    )
+    minimum = forms.DecimalField(
+        label=_("Minimum amount overdue"),
+        min_value=Decimal("0.01"),
+        max_digits=14,
+        decimal_places=2,
+        required=False,
+        help_text=_("Counted over what is overdue for more than those days. Leave it empty for any amount."),
+    )
+    field_order = ["days", "minimum", "workflow", "starts_on", "repeat", "ends_on", "rep"]
+
+    def __init__(self, *args: Any, user: Any, **kwargs: Any) -> None:
+        super().__init__(*args, user=user, **kwargs)
+        self.fields["repeat"].initial = Repeat.ONCE
+        self.fields["rep"].required = False
+        self.fields["rep"].help_text = _("Leave it empty for each client's own reps to visit them.")

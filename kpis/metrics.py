@@ -11,19 +11,21 @@ order, the ledger) are read once per card through `Facts`.
 from __future__ import annotations
 
 import datetime as dt
-from collections.abc import Callable, Mapping
+from collections.abc import Callable, Iterable, Iterator, Mapping
 from dataclasses import dataclass, field
 from decimal import Decimal
+from itertools import groupby
+from operator import itemgetter
 from typing import Any
 
 from django import forms
 from django.core.exceptions import ValidationError
-from django.db.models import F, Q
+from django.db.models import F, Q, QuerySet, Sum
 from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 from django.utils.translation import ngettext_lazy
 
-from kpis.models import LedgerEntry, Target
+from kpis.models import LedgerEntry, LedgerEntryQuerySet, Target, signed_amount
 from workflows.selectors import (
     order_latest,
     order_quantity,
@@ -125,40 +127,91 @@ class Debt:
         return sum((amount for late_days, amount in self.late if late_days > days), ZERO)
 
 
+def debt_of(*, balance: Decimal, debits: Iterable[tuple[Decimal, dt.date | None]], today: dt.date) -> Debt:
+    """The debt rule, on its own: credits (payments, credit notes) settle the oldest debits (invoices) first, so what
+    is unpaid is the newest debits, back to the balance. `debits` are (amount, due date), newest first (by date, then
+    entry); they are read only as far as the balance reaches, so that a long ledger may be handed in lazily."""
+    late: list[tuple[int, Decimal]] = []
+    left = balance
+    if left > 0:
+        for amount, due_date in debits:
+            unpaid = min(amount, left)
+            left -= unpaid
+            if due_date is not None and due_date < today:
+                late.append(((today - due_date).days, unpaid))
+            if left <= 0:
+                break
+    overdue = sum((amount for _days, amount in late), ZERO)
+    if balance < 0:
+        status = DEBT_CREDIT
+    elif balance == 0:
+        status = DEBT_CLEAR
+    else:
+        status = DEBT_OVERDUE if overdue > 0 else DEBT_CURRENT
+    days = max((late_days for late_days, _amount in late), default=None)
+    return Debt(balance=balance, overdue=overdue, oldest_overdue_days=days, status=status, late=tuple(late))
+
+
+def _newest_debits(entries: LedgerEntryQuerySet) -> Iterator[tuple[Decimal, dt.date | None]]:
+    """A client's debits, newest first, read a page at a time (then four times as many each time)."""
+    invoices = entries.debits().order_by("-date", "-id").values_list("amount", "due_date")
+    start, size = 0, UNPAID_PAGE
+    while True:
+        page = list(invoices[start : start + size])
+        yield from page
+        if len(page) < size:
+            return
+        start, size = start + size, size * 4
+
+
 def debt(facts: Facts) -> Debt:
-    """The client's account: credits (payments, credit notes) settle the oldest debits (invoices) first, so what is
-    unpaid is the newest debits, back to the balance. Two queries, the second reading only those debits."""
+    """The client's account (`debt_of`). Two queries, the second reading only the debits the balance reaches back
+    to (one page for nearly every client)."""
 
     def read() -> Debt:
         entries = LedgerEntry.objects.filter(client=facts.client)
         balance = entries.balance()
-        late: list[tuple[int, Decimal]] = []
-        left = balance
-        invoices = entries.debits().order_by("-date", "-id").values_list("amount", "due_date")
-        start, size = 0, UNPAID_PAGE
-        while left > 0:
-            page = list(invoices[start : start + size])
-            for amount, due_date in page:
-                unpaid = min(amount, left)
-                left -= unpaid
-                if due_date is not None and due_date < facts.today:
-                    late.append(((facts.today - due_date).days, unpaid))
-                if left <= 0:
-                    break
-            if len(page) < size:
-                break
-            start, size = start + size, size * 4
-        overdue = sum((amount for _days, amount in late), ZERO)
-        if balance < 0:
-            status = DEBT_CREDIT
-        elif balance == 0:
-            status = DEBT_CLEAR
-        else:
-            status = DEBT_OVERDUE if overdue > 0 else DEBT_CURRENT
-        days = max((late_days for late_days, _amount in late), default=None)
-        return Debt(balance=balance, overdue=overdue, oldest_overdue_days=days, status=status, late=tuple(late))
+        return debt_of(balance=balance, debits=_newest_debits(entries) if balance > 0 else (), today=facts.today)
 
     return facts.once("debt", read)
+
+
+# What `debt_of` gives a client without a ledger (or whose ledger balances): nothing owed.
+NO_DEBT = Debt(balance=ZERO, overdue=ZERO, oldest_overdue_days=None, status=DEBT_CLEAR)
+# Debits read from the database at a time by `debts`: bounds its memory, not its queries' count.
+DEBITS_CHUNK = 2000
+OWING_NAMED = 10_000
+
+
+def debts(*, clients: QuerySet[Any] | Iterable[Any], today: dt.date) -> dict[str, Debt]:
+    """`debt` for many clients at once, by client id (as text): `debt_of` over two queries whatever the number of
+    clients (`clients`: a queryset, read as a subquery, or ids). Only clients with a ledger are in it: the others'
+    debt is NO_DEBT. The second query reads the debits of the clients who owe something, by client, newest first."""
+    # A queryset is read as a subquery.
+    chosen: Any = clients.values("pk") if isinstance(clients, QuerySet) else [str(pk) for pk in clients]
+    balances = {
+        str(client_id): balance
+        for client_id, balance in LedgerEntry.objects.filter(client_id__in=chosen)
+        .order_by()
+        .values("client_id")
+        .annotate(balance=Sum(signed_amount()))
+        .values_list("client_id", "balance")
+    }
+    found = {client_id: debt_of(balance=balance, debits=(), today=today) for client_id, balance in balances.items()}
+    owing = [client_id for client_id, balance in balances.items() if balance > 0]
+    if owing:
+        # Named one by one while they are few enough to stay well within the database's limit on parameters.
+        rows = (
+            LedgerEntry.objects.filter(client_id__in=owing if len(owing) <= OWING_NAMED else chosen)
+            .debits()
+            .order_by("client_id", "-date", "-id")
+            .values_list("client_id", "amount", "due_date")
+        )
+        for client_id, group in groupby(rows.iterator(chunk_size=DEBITS_CHUNK), key=itemgetter(0)):
+            key = str(client_id)
+            if balances[key] > 0:
+                found[key] = debt_of(balance=balances[key], debits=(row[1:] for row in group), today=today)
+    return found
 
 
 def debt_balance(facts: Facts, params: dict[str, Any]) -> Decimal:

@@ -222,6 +222,32 @@ class KpiCard(models.Model):
         return str(self.client)
 
 
+class OverdueDebt(models.Model):
+    """A client's overdue debt as last sent to the reps' phones (the `debt` record): kept so that a pull reads it,
+    and so that its version moves only when what the phone shows does. A client whose debt is no longer overdue
+    keeps its row, at zero, for its version to go on from where it was."""
+
+    client = models.OneToOneField(
+        "clients.Client",
+        on_delete=models.CASCADE,
+        primary_key=True,
+        related_name="overdue_debt",
+        verbose_name=_("client"),
+    )
+    overdue = models.DecimalField(_("overdue"), max_digits=16, decimal_places=2)
+    days = models.PositiveIntegerField(_("days overdue"), null=True, blank=True)
+    version = models.PositiveIntegerField(_("version"), default=1, editable=False)
+    computed_on = models.DateField(_("computed on"))
+
+    class Meta:
+        verbose_name = _("overdue debt")
+        verbose_name_plural = _("overdue debts")
+        indexes = [models.Index(fields=["overdue"], name="overdue_debt_amount")]
+
+    def __str__(self) -> str:
+        return str(self.client)
+
+
 class StatementDelivery(models.Model):
     """An account statement on its way to a client: queued by a rep (or the back office), sent off the request path
     by `kpis.delivery`, retried until the provider takes it. The id is the device's, so a request sent twice is one."""

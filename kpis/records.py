@@ -1,23 +1,25 @@
-"""What a `kpi_folder` and a `kpi_card` record look like to the phone, and who sees them.
+"""What a `kpi_folder`, a `kpi_card` and a `debt` record look like to the phone, and who sees them.
 
 One `kpi_card` per client, seen by whoever sees the client (the `client` type's `seers`), sent again when it changes
 or when the rep's language does (`follows_language`); one `kpi_folder` per folder, with its KPIs' labels, seen by every
-rep. The cards' contents are computed by kpis/services.py; this module only serializes them. The op handler is in
-kpis/ops.py, the registration in kpis/sync.py.
+rep; one `debt` per client with something overdue, seen, like the card, by whoever sees the client, and following it
+into and out of a rep's feed. The cards' contents are computed by kpis/services.py, the debts' by kpis/debts.py; this
+module only serializes them. The op handler is in kpis/ops.py, the registration in kpis/sync.py.
 """
 
 from __future__ import annotations
 
-from collections.abc import Mapping
+from collections.abc import Iterable, Mapping
 from typing import TYPE_CHECKING, Any
 
-from django.db.models import Prefetch
+from django.db.models import Prefetch, QuerySet
 
 from clients.selectors import clients_visible_to
 from fieldsales.accounts import REP_LANGUAGES, rep_language, seen_by_every_rep
 from fieldsales.sync.lean import lean
 from fieldsales.sync.registry import TYPES, EntityType
-from kpis.models import KpiCard, KpiDefinition, KpiFolder
+from kpis.debts import DEBT_TYPE
+from kpis.models import KpiCard, KpiDefinition, KpiFolder, OverdueDebt
 from kpis.services import DEFINITION_ORDER, kpis_shown
 
 if TYPE_CHECKING:
@@ -25,6 +27,7 @@ if TYPE_CHECKING:
 
 KPI_FOLDER_RANK = 15  # after the lists (10), before the workflows (20)
 KPI_CARD_RANK = 45  # after its client (40), before visits (50)
+DEBT_RANK = 47  # after its client's card, before visits (50)
 
 
 def serialize_cards(rep: User, ids: list[str]) -> dict[str, dict[str, Any]]:
@@ -51,6 +54,25 @@ def card_seers(ids: list[str]) -> Mapping[str, set[int]]:
     """A card is seen by the reps who see its client."""
     existing = [str(pk) for pk in KpiCard.objects.filter(client_id__in=ids).values_list("client_id", flat=True)]
     return TYPES["client"].seers(existing) if existing else {}
+
+
+def _overdue(ids: Iterable[Any]) -> QuerySet[OverdueDebt]:
+    return OverdueDebt.objects.filter(client_id__in=list(ids), overdue__gt=0)
+
+
+def serialize_debts(rep: User, ids: list[str]) -> dict[str, dict[str, Any]]:
+    """The same record in both versions: the amount overdue (a decimal as text, in money places) and the days of the
+    oldest overdue item. One query."""
+    return {
+        str(row.client_id): {"version": row.version, "data": {"overdue": str(row.overdue), "days": row.days}}
+        for row in _overdue(ids)
+    }
+
+
+def debt_seers(ids: list[str]) -> Mapping[str, set[int]]:
+    """A debt is seen by the reps who see its client, while something is overdue. Two queries."""
+    owing = [str(pk) for pk in _overdue(ids).values_list("client_id", flat=True)]
+    return TYPES["client"].seers(owing) if owing else {}
 
 
 def serialize_folders(rep: User, ids: list[str]) -> dict[str, dict[str, Any]]:
@@ -108,5 +130,16 @@ ENTITY_TYPES = (
         children_of=lambda client_ids: KpiCard.objects.filter(client_id__in=client_ids).values_list(
             "client_id", flat=True
         ),
+    ),
+    EntityType(
+        name=DEBT_TYPE,
+        rank=DEBT_RANK,
+        serialize=serialize_debts,
+        seers=debt_seers,
+        visible=lambda rep: OverdueDebt.objects.filter(client__in=clients_visible_to(rep), overdue__gt=0).values_list(
+            "client_id", flat=True
+        ),
+        parent="client",
+        children_of=lambda client_ids: _overdue(client_ids).values_list("client_id", flat=True),
     ),
 )

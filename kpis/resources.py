@@ -3,7 +3,6 @@ wizard's importers (fieldsales.imports) of an ERP's account lines and of targets
 list's business key or their identifier."""
 
 import datetime as dt
-from collections.abc import Iterable
 from decimal import Decimal
 from typing import Any
 
@@ -12,9 +11,9 @@ from django.utils.text import capfirst
 from django.utils.translation import gettext_lazy as _
 from import_export import fields, resources, widgets
 
-from clients.models import Client, business_key_of
-from clients.resources import parse_uuid
-from clients.schema import REQUIRED, AttributeSpec, AttributeType, clean_value, is_empty
+from clients.models import Client
+from clients.resources import ClientFinder
+from clients.schema import REQUIRED, AttributeSpec, AttributeType, clean_value
 from fieldsales.imports.base import (
     ERROR,
     NEW,
@@ -24,7 +23,6 @@ from fieldsales.imports.base import (
     Outcome,
     Row,
     UserFinder,
-    chunks,
     duplicates,
     messages_of,
 )
@@ -63,8 +61,6 @@ class LedgerEntryResource(SpreadsheetSafeResource, resources.ModelResource):
 
 # The import wizard (fieldsales.imports) --------------------------------------------------------------------------
 
-CLIENT_NOT_FOUND = _("No client has the code or the identifier “%(value)s”.")
-CLIENT_AMBIGUOUS = _("Clients of several lists have the code “%(value)s” (%(lists)s); give the client's identifier.")
 UNKNOWN_KIND = _("“%(value)s” is not a kind of entry: %(kinds)s.")
 REFERENCE_NEEDED = _("Give the entry's reference (the invoice or receipt number).")
 LEDGER_NOTE = _(
@@ -73,38 +69,6 @@ LEDGER_NOTE = _(
 )
 ENTRY_TWICE = _("The entry “%(value)s” is on several rows of the file (rows %(rows)s); import it once.")
 ENTRY_FIELDS = ("date", "amount", "due_date")
-
-
-class ClientFinder:
-    """Clients named by a file: by the business key of their list (folded) or by their identifier. Queries: one per
-    2000 names."""
-
-    def __init__(self, values: Iterable[Any]) -> None:
-        names = {str(value).strip() for value in values if not is_empty(value)}
-        ids = {client_id for name in names if (client_id := parse_uuid(name)) is not None}
-        keys = sorted({business_key_of(name) for name in names} - {""})
-        self.by_key: dict[str, list[tuple[Any, str]]] = {}
-        self.ids: set[Any] = set()
-        for some_keys in chunks(keys):
-            found = Client.objects.filter(business_key__in=some_keys)
-            for pk, key, list_name in found.values_list("pk", "business_key", "client_list__name"):
-                self.by_key.setdefault(key, []).append((pk, list_name))
-        for some_ids in chunks(sorted(ids, key=str)):
-            self.ids.update(Client.objects.filter(pk__in=some_ids).values_list("pk", flat=True))
-
-    def find(self, value: Any) -> tuple[Any, str | None]:
-        """The client's id, or None and why not."""
-        text = "" if value is None else str(value).strip()
-        client_id = parse_uuid(text)
-        if client_id is not None and client_id in self.ids:
-            return client_id, None
-        matches = self.by_key.get(business_key_of(text), [])
-        if len(matches) == 1:
-            return matches[0][0], None
-        if len(matches) > 1:
-            lists = ", ".join(sorted(name for _pk, name in matches))
-            return None, str(CLIENT_AMBIGUOUS) % {"value": text, "lists": lists}
-        return None, str(CLIENT_NOT_FOUND) % {"value": text}
 
 
 def _field_column(model: type[Any], name: str, *aliases: str, required: bool = False) -> Column:

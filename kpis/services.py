@@ -22,6 +22,7 @@ from clients.schema import NOT_EMAIL
 from clients.selectors import clients_in_use, clients_of_reps, clients_with_ids
 from fieldsales.jobs import enqueue_once
 from fieldsales.sync.feed import batched, publish
+from kpis.debts import debts_refresh, debts_refresh_all
 from kpis.delivery import deliveries_enqueue
 from kpis.metrics import METRICS, STATUS_LABELS, Facts, compute
 from kpis.models import KpiCard, KpiDefinition, KpiFolder, StatementDelivery, Target
@@ -137,8 +138,8 @@ def kpi_card_folders(*, client: Any, definitions: list[KpiDefinition], today: dt
 
 @transaction.atomic
 def kpi_cards_refresh(*, client_ids: Iterable[Any], today: dt.date | None = None) -> list[str]:
-    """Recompute these clients' cards; those that changed get a new version and reach the reps' devices.
-    Returns the ids of the clients whose card changed."""
+    """Recompute these clients' cards, and their overdue debt (`debts_refresh`); the cards that changed get a new
+    version and reach the reps' devices. Returns the ids of the clients whose card changed."""
     today = today or timezone.localdate()
     ids = sorted({str(client_id) for client_id in client_ids})
     if not ids:
@@ -163,6 +164,8 @@ def kpi_cards_refresh(*, client_ids: Iterable[Any], today: dt.date | None = None
         changed.append(str(client.pk))
     if changed:
         publish("kpi_card", changed)
+    # Every ledger write comes here (the admin, the import): the overdue debt the phones show follows it too.
+    debts_refresh(client_ids=ids, today=today)
     return changed
 
 
@@ -245,13 +248,16 @@ def kpi_cards_refresh_quietly(*, client_ids: Iterable[Any], today: dt.date | Non
 
 
 def kpi_cards_refresh_all(*, today: dt.date | None = None) -> tuple[int, int]:
-    """Recompute every card of the clients in use, QUIET_BATCH at a time, each batch's writes in a short transaction:
-    run beside the admin and the phones (after a KPI definition changes, and daily). Returns (changed, clients)."""
+    """Recompute every card of the clients in use, QUIET_BATCH at a time, each batch's writes in a short transaction,
+    then every overdue debt: run beside the admin and the phones (after a KPI definition changes, and daily).
+    Returns (cards changed, clients)."""
     ids = [str(pk) for pk in clients_in_use().order_by("pk").values_list("pk", flat=True)]
     changed = sum(
         len(kpi_cards_refresh_quietly(client_ids=ids[start : start + QUIET_BATCH], today=today))
         for start in range(0, len(ids), QUIET_BATCH)
     )
+    # The days overdue move with the calendar, as the cards' days do.
+    debts_refresh_all(today=today)
     return changed, len(ids)
 
 

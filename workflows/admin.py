@@ -14,7 +14,9 @@ from django.template.loader import render_to_string
 from django.template.response import TemplateResponse
 from django.urls import path, reverse
 from django.utils import timezone
+from django.utils.formats import date_format
 from django.utils.html import format_html, format_html_join
+from django.utils.http import url_has_allowed_host_and_scheme
 from django.utils.text import capfirst
 from django.utils.translation import gettext_lazy as _
 from django.utils.translation import ngettext, ngettext_lazy, pgettext_lazy
@@ -22,7 +24,7 @@ from import_export.admin import ExportMixin
 
 from clients import bulk
 from clients.models import Client
-from fieldsales.accounts import reps_queryset, reps_to_pick, team_of
+from fieldsales.accounts import reps_to_pick, team_of
 from fieldsales.imports.admin import ImportWizardMixin
 from fieldsales.spreadsheets import SpreadsheetExportMixin
 from fieldsales.storage import stored_file_response
@@ -38,7 +40,7 @@ from workflows.display import (
     money_text,
     specs_of,
 )
-from workflows.forms import ActivityForm
+from workflows.forms import ActivityForm, PlanForm
 from workflows.models import (
     Activity,
     ActivityKind,
@@ -50,14 +52,19 @@ from workflows.models import (
     PlanMove,
     Product,
     RepAbsence,
-    Repeat,
     SubmissionPhoto,
     Visit,
     VisitPlan,
     Workflow,
 )
-from workflows.planning import AWAY, Conflict, plan_conflicts, visit_plans_create
-from workflows.resources import OrderLineResource, OrderResource, ProductImporter, VisitResource
+from workflows.planning import AWAY, Conflict, plan_conflicts, plan_day_move, visit_plans_create
+from workflows.resources import (
+    OrderLineResource,
+    OrderResource,
+    ProductImporter,
+    VisitPlanImporter,
+    VisitResource,
+)
 from workflows.selectors import order_lines, orders_totals, submissions_detailed
 from workflows.services import (
     ORDER_TRANSITIONS,
@@ -674,7 +681,10 @@ class PlanMoveInline(admin.TabularInline):
 
 
 @admin.register(VisitPlan)
-class VisitPlanAdmin(ClientAndRepColumnsMixin, TeamRepFieldMixin, admin.ModelAdmin):
+class VisitPlanAdmin(ImportWizardMixin, ClientAndRepColumnsMixin, TeamRepFieldMixin, admin.ModelAdmin):
+    importer_class = VisitPlanImporter
+    # Named, for the import wizard's button to keep the conflicts above the list.
+    change_list_template = "admin/workflows/visitplan/change_list.html"
     list_display = ["client_link", "rep_name", "workflow", "starts_on", "repeat", "ends_on"]
     list_filter = ["repeat", RepFilter, "workflow"]
     search_fields = ["client__name", "rep__username", "rep__first_name", "rep__last_name"]
@@ -711,6 +721,95 @@ class VisitPlanAdmin(ClientAndRepColumnsMixin, TeamRepFieldMixin, admin.ModelAdm
         }
         return super().changelist_view(request, extra_context=context)
 
+    def has_import_wizard_permission(self, request: HttpRequest) -> bool:
+        """Whoever plans visits may plan them from a file: the client list's bulk action already plans thousands at
+        once on the same right, and each row is held to the same rules (a supervisor plans their own reps only)."""
+        return bool(request.user.has_perm("workflows.add_visitplan"))
+
+    # One planned day moved (a missed visit planned again) ----------------------------------------------------------
+
+    def get_urls(self) -> list[Any]:
+        move = self.admin_site.admin_view(self.move_view)
+        return [path("<path:object_id>/move/", move, name="workflows_visitplan_move"), *super().get_urls()]
+
+    def move_view(self, request: HttpRequest, object_id: str) -> HttpResponse:
+        """`?day=` (the planned day) moved to another day, or dropped; then back to `?next=` (the board, the
+        dashboard) or to the plan's page."""
+        try:
+            # The user's plans only (a supervisor's team), with what the page shows.
+            plan = self.get_queryset(request).select_related("client", "rep", "workflow").get(pk=unquote(object_id))
+        except (VisitPlan.DoesNotExist, ValidationError):
+            raise Http404 from None
+        if not (self.has_change_permission(request, plan) or request.user.has_perm("workflows.add_planmove")):
+            raise PermissionDenied
+        try:
+            day = dt.date.fromisoformat(request.GET.get("day", ""))
+        except ValueError:
+            raise Http404 from None
+        form = PlanDayMoveForm(request.POST or None)
+        if request.method == "POST" and form.is_valid():
+            to_day = form.cleaned_data["to_day"]
+            try:
+                plan_day_move(user=request.user, plan=plan, from_day=day, to_day=to_day)  # type: ignore[arg-type]
+            except ValidationError as error:
+                for field, errors in error.message_dict.items():
+                    form.add_error(field if field in form.fields else None, errors)
+            else:
+                done = PLAN_DAY_DROPPED if to_day is None else PLAN_DAY_MOVED
+                text = done % {"client": plan.client, "day": date_format(day), "to_day": to_day and date_format(to_day)}
+                self.log_change(request, plan, text)
+                self.message_user(request, text, messages.SUCCESS)
+                return redirect(self._after_move(request, plan))
+        context = {
+            **self.admin_site.each_context(request),
+            "title": MOVE_TITLE,
+            "opts": self.opts,
+            "plan": plan,
+            "summary": [
+                (capfirst(VisitPlan._meta.get_field("client").verbose_name), plan.client),
+                (capfirst(VisitPlan._meta.get_field("rep").verbose_name), person_name(plan.rep)),
+                (capfirst(VisitPlan._meta.get_field("workflow").verbose_name), plan.workflow),
+                (capfirst(PlanMove._meta.get_field("from_day").verbose_name), date_format(day, "l j F Y")),
+            ],
+            "form": form,
+            "media": self.media + form.media,
+            "plan_url": reverse("admin:workflows_visitplan_change", args=[plan.pk]),
+            "back_url": self._after_move(request, plan),
+        }
+        return TemplateResponse(request, "admin/workflows/visitplan/move.html", context)
+
+    def _after_move(self, request: HttpRequest, plan: VisitPlan) -> str:
+        after = request.GET.get("next", "")
+        safe = url_has_allowed_host_and_scheme(
+            after, allowed_hosts={request.get_host()}, require_https=request.is_secure()
+        )
+        return after if after and safe else reverse("admin:workflows_visitplan_change", args=[plan.pk])
+
+
+MOVE_TITLE = _("Move a planned visit")
+PLAN_DAY_MOVED = _("The visit to %(client)s of %(day)s is moved to %(to_day)s.")
+PLAN_DAY_DROPPED = _("The visit to %(client)s of %(day)s is dropped.")
+CHOOSE_DAY = _("Choose the new day, or drop the visit.")
+
+
+class PlanDayMoveForm(forms.Form):
+    """Where a planned visit goes: another day, or nowhere."""
+
+    to_day = forms.DateField(label=_("New day"), widget=AdminDateWidget, required=False)
+    drop = forms.BooleanField(
+        label=_("Drop this visit"),
+        required=False,
+        help_text=_("It is not made up: the plan goes on from its next day."),
+    )
+
+    def clean(self) -> dict[str, Any]:
+        cleaned = super().clean() or {}
+        if cleaned.get("drop"):
+            cleaned["to_day"] = None
+        elif not cleaned.get("to_day") and "to_day" not in self.errors:
+            self.add_error("to_day", CHOOSE_DAY)
+        return cleaned
+
 
 def _conflict_lines(conflicts: list[Conflict]) -> list[dict[str, Any]]:
     """One line per rep away on a day (with how many of their plans fall on it, and a link to the rep's plans), and
@@ -739,26 +838,6 @@ class RepAbsenceAdmin(TeamRepFieldMixin, admin.ModelAdmin):
     list_display = ["rep", "starts_on", "ends_on", "reason"]
     list_filter = [RepFilter]
     date_hierarchy = "starts_on"
-
-
-class PlanForm(forms.Form):
-    """What planning a selection of clients asks: who visits them, with which workflow, from when, how often."""
-
-    required_css_class = "required"
-    rep = forms.ModelChoiceField(label=capfirst(_("rep")), queryset=reps_queryset())
-    workflow = forms.ModelChoiceField(label=capfirst(_("workflow")), queryset=Workflow.objects.filter(active=True))
-    starts_on = forms.DateField(label=capfirst(_("first visit")), widget=AdminDateWidget)
-    repeat = forms.ChoiceField(label=capfirst(_("repeats")), choices=Repeat.choices, initial=Repeat.WEEKLY)
-    ends_on = forms.DateField(
-        label=capfirst(_("until")),
-        widget=AdminDateWidget,
-        required=False,
-        help_text=_("Leave it empty to keep visiting until the plans are changed."),
-    )
-
-    def __init__(self, *args: Any, user: Any, **kwargs: Any) -> None:
-        super().__init__(*args, **kwargs)
-        self.fields["rep"].queryset = reps_to_pick(user=user)  # type: ignore[attr-defined]
 
 
 def plan_visits(modeladmin: Any, request: HttpRequest, queryset: QuerySet[Client]) -> Any:

@@ -7,6 +7,7 @@ class WorkflowsConfig(AppConfig):
     verbose_name = _("Workflows and visits")
 
     def ready(self) -> None:
-        from workflows import sync
+        from workflows import planning, sync
 
         sync.register()
+        planning.connect_signals()

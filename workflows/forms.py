@@ -11,11 +11,12 @@ from dataclasses import dataclass, field
 from typing import Any
 
 from django import forms
+from django.contrib.admin.widgets import AdminDateWidget
 from django.core.exceptions import ValidationError
 from django.forms import Script
 from django.template.loader import render_to_string
 from django.utils.safestring import SafeString
-from django.utils.text import slugify
+from django.utils.text import capfirst, slugify
 from django.utils.translation import gettext_lazy as _
 
 from clients.schema import (
@@ -29,7 +30,8 @@ from clients.schema import (
     localized,
     plain_number,
 )
-from workflows.models import Activity
+from fieldsales.accounts import reps_queryset, reps_to_pick
+from workflows.models import Activity, Repeat, Workflow
 
 LABEL_MAX = 120  # as a list attribute's label (clients.models.AttributeDefinition)
 KEY_MAX = 50
@@ -298,3 +300,25 @@ class ActivityForm(forms.ModelForm):
         model = Activity
         fields = ["order", "name_en", "name_fr", "kind", "requires_visit", "requires_geo_checkin", "radius_m", "fields"]
         field_classes = {"fields": FieldRowsField}
+
+
+class PlanForm(forms.Form):
+    """What planning a selection of clients asks: who visits them, with which workflow, from when, how often."""
+
+    required_css_class = "required"
+    rep = forms.ModelChoiceField(label=capfirst(_("rep")), queryset=reps_queryset())
+    workflow = forms.ModelChoiceField(label=capfirst(_("workflow")), queryset=Workflow.objects.none())
+    starts_on = forms.DateField(label=capfirst(_("first visit")), widget=AdminDateWidget)
+    repeat = forms.ChoiceField(label=capfirst(_("repeats")), choices=Repeat.choices, initial=Repeat.WEEKLY)
+    ends_on = forms.DateField(
+        label=capfirst(_("until")),
+        widget=AdminDateWidget,
+        required=False,
+        help_text=_("Leave it empty to keep visiting until the plans are changed."),
+    )
+
+    def __init__(self, *args: Any, user: Any, **kwargs: Any) -> None:
+        super().__init__(*args, **kwargs)
+        self.fields["workflow"].queryset = Workflow.objects.filter(active=True)  # type: ignore[attr-defined]
+        # A supervisor picks among their team only; the service refuses anyone else.
+        self.fields["rep"].queryset = reps_to_pick(user=user)  # type: ignore[attr-defined]

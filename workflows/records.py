@@ -22,7 +22,8 @@ from clients.selectors import client_seers, clients_visible_to
 from fieldsales.accounts import seen_by_every_rep
 from fieldsales.sync.lean import lean, moment
 from fieldsales.sync.registry import EntityType
-from workflows.models import ActivityKind, ActivitySubmission, Note, OrderLine, Product, Visit, Workflow
+from workflows.models import ActivityKind, ActivitySubmission, Note, OrderLine, Product, Visit, VisitPlan, Workflow
+from workflows.planning import PLAN_TYPE, plans_on_phones
 from workflows.services import MONEY_PLACES, MONEY_ROUNDING
 
 if TYPE_CHECKING:
@@ -32,6 +33,7 @@ WORKFLOW_RANK = 20
 PRODUCT_RANK = 30
 VISIT_RANK = 50
 NOTE_RANK = 60
+PLAN_RANK = 70
 # How far back a device holds its clients' visits and notes (the client card's History and Notes).
 HISTORY_DAYS = 90
 
@@ -308,6 +310,30 @@ def _recent_of_rep(model: Any, time_field: str, rep: User) -> Any:
     ).values_list("pk", flat=True)
 
 
+def serialize_plans(rep: User, ids: list[str]) -> dict[str, dict[str, Any]]:
+    """A plan as the phone holds it: its client, its workflow, and its days in the phone's window (ISO dates, moved
+    days where they were moved to), from which Today shows the day's planned clients and the missed ones."""
+    due = plans_on_phones(VisitPlan.objects.filter(pk__in=ids))
+    read = VisitPlan.objects.filter(pk__in=[row.pk for row, _days in due]).values_list("pk", "workflow_id", "version")
+    plans = {pk: (workflow_id, version) for pk, workflow_id, version in read}
+    return {
+        str(row.pk): {
+            "version": plans[row.pk][1],
+            "data": {
+                "client": str(row.client_id),
+                "workflow": plans[row.pk][0],
+                "days": [day.isoformat() for day in days],
+            },
+        }
+        for row, days in due
+    }
+
+
+def plan_seers(ids: list[str]) -> dict[str, set[int]]:
+    """A plan is its rep's, while it falls on a day of the phone's window."""
+    return {str(row.pk): {row.rep_id} for row, _days in plans_on_phones(VisitPlan.objects.filter(pk__in=ids))}
+
+
 ENTITY_TYPES = (
     EntityType(
         name="workflow",
@@ -344,5 +370,12 @@ ENTITY_TYPES = (
         visible=lambda rep: _recent_of_rep(Note, "created_at", rep),
         parent="client",
         children_of=lambda client_ids: _recent_of_clients(Note, "created_at", client_ids),
+    ),
+    EntityType(
+        name=PLAN_TYPE,
+        rank=PLAN_RANK,
+        serialize=serialize_plans,
+        seers=plan_seers,
+        visible=lambda rep: [row.pk for row, _days in plans_on_phones(VisitPlan.objects.filter(rep=rep))],
     ),
 )

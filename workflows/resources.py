@@ -1,6 +1,7 @@
-"""Exports of visits and orders for the back office (django-import-export), and the import of the product
-catalogue with the wizard (fieldsales.imports)."""
+"""Exports of visits and orders for the back office (django-import-export), and the imports of the product
+catalogue and of visit plans with the wizard (fieldsales.imports)."""
 
+import datetime as dt
 from decimal import Decimal
 from typing import Any
 
@@ -9,11 +10,32 @@ from django.utils.text import capfirst
 from django.utils.translation import gettext_lazy as _
 from import_export import fields, resources
 
+from clients.resources import ClientFinder
 from clients.schema import REQUIRED, AttributeSpec, AttributeType, clean_value
-from fieldsales.imports.base import ERROR, NEW, UNCHANGED, UPDATE, Importer, Outcome, Row, duplicates, messages_of
-from fieldsales.imports.columns import Column, in_both_languages
+from fieldsales.imports.base import (
+    ERROR,
+    NEW,
+    UNCHANGED,
+    UPDATE,
+    Importer,
+    Outcome,
+    Row,
+    UserFinder,
+    chunks,
+    duplicates,
+    messages_of,
+)
+from fieldsales.imports.columns import Column, fold, in_both_languages
 from fieldsales.spreadsheets import SpreadsheetSafeResource
-from workflows.models import Order, OrderLine, Product, Visit
+from workflows.models import Order, OrderLine, Product, Repeat, Visit, VisitPlan, Workflow
+from workflows.planning import (
+    NOT_PLANNABLE,
+    Plannable,
+    plan_ends_on,
+    plan_team,
+    visit_plan_problems,
+    visit_plans_write,
+)
 from workflows.services import products_write
 
 
@@ -208,3 +230,160 @@ class ProductImporter(Importer):
     def write(self, outcomes: list[Outcome]) -> None:
         products = [outcome.payload for outcome in outcomes if outcome.payload is not None]
         products_write(created=[p for p in products if p.pk is None], updated=[p for p in products if p.pk])
+
+
+# Visit plans (the import wizard) -----------------------------------------------------------------------------------
+
+UNKNOWN_WORKFLOW = _("No workflow is named “%(value)s”.")
+AMBIGUOUS_WORKFLOW = _("Several workflows are named “%(value)s”: rename one of them.")
+UNKNOWN_REPEAT = _("“%(value)s” is not a way to repeat visits: %(choices)s.")
+PLAN_TWICE = _("This plan (same rep, client, workflow and first visit) is on several rows of the file (rows %(rows)s).")
+PLAN_NOTE = _(
+    "Reps are found by their user name or full name, clients by their list's business key (a client code) or their "
+    "identifier, workflows by their English or French name. An empty “repeats” cell plans a single visit. A plan "
+    "already there (same rep, client, workflow and first visit) takes the file's repeats and last day."
+)
+# The same reading of a date as a client's attributes ("15/01/2024", an Excel date).
+DATE_SPEC = AttributeSpec(key="date", type=AttributeType.DATE)
+PLAN_KEY_FIELDS = ("rep_id", "client_id", "workflow_id", "starts_on")
+
+
+def _plan_column(name: str, *aliases: str, required: bool = False) -> Column:
+    label = getattr(VisitPlan._meta.get_field(name), "verbose_name", name)
+    return Column(name, capfirst(str(label)), (*in_both_languages(label), *aliases), required=required)
+
+
+class VisitPlanImporter(Importer):
+    """Visit plans, a plan a row: a rep (user name or name) visits a client (code or identifier) with a workflow
+    (its name), from a first visit, repeating or not. Each row is held to the rules of planning from the client list
+    (workflows.planning: `visit_plan_problems`, `Plannable`); a plan already there is matched by its rep, client,
+    workflow and first visit."""
+
+    kind = "workflows.visitplan"
+    model = VisitPlan
+
+    def columns(self) -> list[Column]:
+        return [
+            _plan_column("rep", "représentant", "vendeur", "user name", "username", "identifiant", required=True),
+            _plan_column("client", "code client", "client code", "customer", "id client", required=True),
+            _plan_column("workflow", "parcours", "type de visite", "visite", "visit", required=True),
+            _plan_column("starts_on", "date", "date de visite", "première date", "début", "start", required=True),
+            _plan_column("repeat", "repeat", "répéter", "fréquence", "périodicité", "frequency"),
+            _plan_column("ends_on", "fin", "date de fin", "jusqu'à", "end", "last day", "dernier jour"),
+        ]
+
+    def notes(self) -> list[str]:
+        return [str(PLAN_NOTE)]
+
+    def prepare(self, rows: list[Row]) -> dict[int, list[str]]:
+        self.labels = {column.key: column.label for column in self.columns()}
+        # A job whose clerk has since been deleted plans nobody's visits.
+        self.team = plan_team(user=self.user) if self.user is not None else set()
+        self.users = UserFinder(row.text("rep") for row in rows)
+        self.clients = ClientFinder(row.cells.get("client") for row in rows)
+        self.workflows: dict[str, list[Workflow]] = {}
+        for workflow in Workflow.objects.all():
+            for name in {fold(workflow.name_en), fold(workflow.name_fr)} - {""}:
+                self.workflows.setdefault(name, []).append(workflow)
+        self.repeats = {
+            fold(name): value for value, label in Repeat.choices for name in (value, *in_both_languages(label))
+        }
+        self.read = {row.number: self._read(row) for row in rows}
+        found = duplicates(
+            [(number, _plan_key(values), "") for number, (values, errors) in self.read.items() if not errors],
+            PLAN_TWICE,
+        )
+        self.existing = _existing_plans([values for values, errors in self.read.values() if not errors])
+        return found
+
+    def _read(self, row: Row) -> tuple[dict[str, Any], dict[str, list[Any]]]:
+        """The row's plan as values by field, and its errors by column."""
+        errors: dict[str, list[Any]] = {}
+        values: dict[str, Any] = {}
+        user, problem = self.users.find(row.text("rep"))
+        values["rep_id"] = getattr(user, "pk", None)
+        values["client_id"], client_problem = self.clients.find(row.cells.get("client"))
+        values["workflow"], workflow_problem = self._workflow(row.text("workflow"))
+        values["repeat"] = self.repeats.get(fold(row.text("repeat")) or Repeat.ONCE)
+        for key, text in (("rep", problem), ("client", client_problem), ("workflow", workflow_problem)):
+            if not row.text(key):
+                errors[key] = [ValidationError(REQUIRED)]
+            elif text:
+                errors[key] = [ValidationError(text)]
+        if values["repeat"] is None:
+            choices = ", ".join(str(label) for _value, label in Repeat.choices)
+            errors["repeat"] = [
+                ValidationError(UNKNOWN_REPEAT, params={"value": row.text("repeat"), "choices": choices})
+            ]
+        for name in ("starts_on", "ends_on"):
+            try:
+                text = clean_value(DATE_SPEC, row.cells.get(name))
+                values[name] = None if text is None else dt.date.fromisoformat(text)
+            except ValidationError as error:
+                errors[name] = error.error_list
+        if values.get("starts_on") is None and "starts_on" not in errors:
+            errors["starts_on"] = [ValidationError(REQUIRED)]
+        if not errors:
+            values["workflow_id"] = values["workflow"].pk
+            values["ends_on"] = plan_ends_on(values["repeat"], values["ends_on"])
+        return values, errors
+
+    def _workflow(self, name: str) -> tuple[Workflow | None, str | None]:
+        found = self.workflows.get(fold(name), [])
+        if len(found) > 1:
+            found = [workflow for workflow in found if workflow.active] or found
+        if len(found) == 1:
+            return found[0], None
+        return None, str(AMBIGUOUS_WORKFLOW if found else UNKNOWN_WORKFLOW) % {"value": name}
+
+    def check(self, rows: list[Row]) -> list[Outcome]:
+        read = [self.read[row.number][0] for row in rows if not self.read[row.number][1]]
+        wanted: dict[int, set[Any]] = {}
+        for values in read:
+            wanted.setdefault(values["rep_id"], set()).add(values["client_id"])
+        plannable = Plannable(wanted, {values["workflow_id"]: values["workflow"] for values in read}.values())
+        return [self._plan(row, plannable) for row in rows]
+
+    def _plan(self, row: Row, plannable: Plannable) -> Outcome:
+        values, errors = self.read[row.number]
+        if not errors:
+            errors = visit_plan_problems(
+                team=self.team,
+                **{name: values[name] for name in ("rep_id", "workflow", "starts_on", "repeat", "ends_on")},
+            )
+            if not plannable.allows(**{name: values[name] for name in ("rep_id", "workflow_id", "client_id")}):
+                errors["client"] = [NOT_PLANNABLE]
+        if errors:
+            in_order = {key: errors[key] for key in self.labels if key in errors}
+            return Outcome(ERROR, messages_of(ValidationError(in_order), self.labels))
+        existing = self.existing.get(_plan_key(values))
+        if existing is None:
+            fields = {name: values[name] for name in (*PLAN_KEY_FIELDS, "repeat", "ends_on")}
+            return Outcome(NEW, payload=VisitPlan(**fields, created_by=self.user))
+        if (existing.repeat, existing.ends_on) == (values["repeat"], values["ends_on"]):
+            return Outcome(UNCHANGED)
+        existing.repeat, existing.ends_on = values["repeat"], values["ends_on"]
+        return Outcome(UPDATE, payload=existing)
+
+    def write(self, outcomes: list[Outcome]) -> None:
+        plans = [outcome.payload for outcome in outcomes if outcome.payload is not None]
+        visit_plans_write(
+            created=[plan for plan in plans if plan._state.adding],
+            updated=[plan for plan in plans if not plan._state.adding],
+        )
+
+
+def _plan_key(values: dict[str, Any]) -> str:
+    return "|".join(str(values[name]) for name in PLAN_KEY_FIELDS)
+
+
+def _existing_plans(read: list[dict[str, Any]]) -> dict[str, VisitPlan]:
+    """The plans already there that rows name (same rep, client, workflow and first visit), by their key. Queries:
+    one per 2000 clients."""
+    starts = {values["starts_on"] for values in read}
+    client_ids = sorted({values["client_id"] for values in read}, key=str)
+    existing: dict[str, VisitPlan] = {}
+    for some_ids in chunks(client_ids):
+        for plan in VisitPlan.objects.filter(client_id__in=some_ids, starts_on__in=starts).order_by("created_at"):
+            existing.setdefault(_plan_key(vars(plan)), plan)
+    return existing

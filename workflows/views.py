@@ -24,6 +24,7 @@ from django.views.decorators.http import require_GET
 
 from fieldsales.accounts import reps_of_supervisor, reps_queryset
 from workflows.board import STAFF_GROUP, board_group
+from workflows.coverage import plan_against_done
 from workflows.selectors import board_day, board_visits_for
 
 
@@ -67,6 +68,8 @@ def board(request: HttpRequest) -> HttpResponse:
         "day": day,
         "live": day == today,
         "rep": choice.cleaned_data.get("rep"),
+        # A supervisor (or the back office) may move a missed planned visit to another day from the board.
+        "may_move": request.user.has_perm("workflows.add_planmove"),
     }
     return render(request, "board/board.html", context)
 
@@ -76,7 +79,8 @@ def board(request: HttpRequest) -> HttpResponse:
 @login_required
 def board_visits(request: HttpRequest) -> JsonResponse:
     """`from` and `until`: when the board's day starts and ends (the board starts the next one afresh, and keeps
-    of the live messages only the visits of its day). 400 with the errors for a day or rep that cannot be shown."""
+    of the live messages only the visits of its day). `plan`: each rep's plan against done that day
+    (workflows.coverage). 400 with the errors for a day or rep that cannot be shown."""
     group, choice = _board_filter(request)
     if not choice.is_valid():
         return JsonResponse({"errors": choice.errors.get_json_data()}, status=400)
@@ -84,4 +88,9 @@ def board_visits(request: HttpRequest) -> JsonResponse:
     supervisor = None if group == STAFF_GROUP else cast(AbstractBaseUser, request.user)
     start, end = board_day(day=day)
     visits = board_visits_for(supervisor=supervisor, day=day, rep_id=rep.pk if rep else None)
-    return JsonResponse({"from": start.isoformat(), "until": end.isoformat(), "visits": visits})
+    reps = reps_queryset() if supervisor is None else reps_of_supervisor(supervisor)
+    if rep is not None:
+        reps = reps.filter(pk=rep.pk)
+    today = timezone.localdate(start)
+    plan = [rep_day.as_json() for rep_day in plan_against_done(reps=reps, first=today, last=today)]
+    return JsonResponse({"from": start.isoformat(), "until": end.isoformat(), "visits": visits, "plan": plan})

@@ -18,6 +18,7 @@ clients or ledger entries: `dashboard_figures` makes ten queries.
 from __future__ import annotations
 
 import datetime as dt
+import json
 from collections import defaultdict
 from dataclasses import dataclass, field
 from decimal import Decimal
@@ -45,6 +46,7 @@ from clients.selectors import clients_of_reps
 from fieldsales.accounts import SUPERVISORS, reps_of_supervisor, reps_queryset, team_of
 from kpis.models import DEBIT_KINDS, LedgerEntry, Target, signed_amount
 from workflows.board import STAFF_GROUP, board_group
+from workflows.coverage import coverage_of, plan_against_done
 from workflows.selectors import clients_unvisited, clients_unvisited_by_rep, orders_by_rep, visits_by_rep_and_day
 
 if TYPE_CHECKING:
@@ -108,6 +110,26 @@ class RepFigures:
     unvisited: int = 0
     overdue: Decimal = ZERO
     overdue_clients: int = 0
+    # Plan against done over the period's days up to `Dashboard.on` (workflows.coverage).
+    planned: int = 0
+    done: int = 0
+    unplanned: int = 0
+    walked_m: float = 0.0
+    # The days with planned clients: where the day's first check-in was and the planned clients' positions, from
+    # which the page works out the planned routes' kilometres (static/js/lib/plan.js: the phone's route).
+    plan_routes: list[dict[str, Any]] = field(default_factory=list)
+
+    @property
+    def plan_routes_json(self) -> str:
+        return json.dumps(self.plan_routes)
+
+    @property
+    def missed(self) -> int:
+        return self.planned - self.done
+
+    @property
+    def coverage(self) -> int | None:
+        return coverage_of(self.done, self.planned)
 
     @property
     def strike_rate(self) -> Decimal | None:
@@ -262,7 +284,21 @@ def dashboard_figures(*, reps: QuerySet, period: Period, today: dt.date) -> Dash
     by_rep, board.overdue, board.overdue_clients = overdue_by_rep(rep_ids=ids, on=board.on)
     for rep_id, (overdue, clients) in by_rep.items():
         team[rep_id].overdue, team[rep_id].overdue_clients = overdue, clients
+    _add_plan(board, team, reps)
     return board
+
+
+def _add_plan(board: Dashboard, team: dict[int, RepFigures], reps: QuerySet) -> None:
+    """Plan against done by rep over the period's days up to `board.on`. Five queries (workflows.coverage)."""
+    for rep_day in plan_against_done(reps=reps, first=board.period.start, last=board.on):
+        rep = team[rep_day.rep_id]
+        rep.planned += len(rep_day.planned)
+        rep.done += rep_day.done
+        rep.unplanned += len(rep_day.unplanned)
+        rep.walked_m += rep_day.walked_m
+        if rep_day.planned:
+            stops = [{"lat": stop["lat"], "lng": stop["lng"]} for stop in rep_day.planned]
+            rep.plan_routes.append({"start": rep_day.as_json()["start"], "planned": stops})
 
 
 def _add_activity(board: Dashboard, team: dict[int, RepFigures], ids: list[int]) -> None:

@@ -7,7 +7,7 @@ from typing import Any
 
 from django import template
 
-from kpis.dashboard.charts import number, percent
+from kpis.dashboard.charts import number, percent, whole_percent
 from workflows.board import board_group
 
 register = template.Library()
@@ -34,3 +34,14 @@ def amount(value: Any) -> str:
 @register.filter(name="percent")
 def percent_filter(value: Any) -> str:
     return percent(value)
+
+
+@register.filter
+def km(metres: Any) -> str:
+    """Metres as kilometres with one decimal, as the active language writes them (12,3 in French)."""
+    return number(float(metres) / 1000, 1)
+
+
+@register.filter(name="whole_percent")
+def whole_percent_filter(value: Any) -> str:
+    return whole_percent(value)

@@ -4,7 +4,8 @@
    its end, so whichever of the two arrives last, the newer summary is kept. A supervisor may choose one rep (the
    live messages of the others are then left out) or another day (shown as it stands, without the socket). */
 import { formatMoney } from "./lib/format.js";
-import { gettext, interpolate, loadLanguage } from "./lib/i18n.js";
+import { gettext, interpolate, loadLanguage, ngettext } from "./lib/i18n.js";
+import { plannedRouteKm } from "./lib/plan.js";
 import { el } from "./views/dom.js";
 
 const TILES = "https://tile.openstreetmap.org/{z}/{x}/{y}.png";
@@ -12,6 +13,8 @@ const ABIDJAN = [5.345, -4.024];
 const RECONNECT_S = [1, 2, 5, 10, 30, 60];
 // Never re-read the day sooner than this after the last time: a clock ahead of the server's would loop.
 const MIN_DAY_WAIT_MS = 60_000;
+// After a live message, plan against done is read again once the messages of a burst are in.
+const PLAN_WAIT_MS = 1500;
 
 /* The JSON's query for the day and rep chosen: today and every rep when none is. */
 export function visitsQuery({ day = "", rep = "" }) {
@@ -61,7 +64,7 @@ function latestFirst(visits) {
 /* The board's state: the page's nodes, the visits held by id, the map, and how the server's amounts and times read. */
 function boardOf(root) {
   const lang = document.documentElement.lang;
-  const { currency, timeZone, day, rep } = root.dataset;
+  const { currency, timeZone, day, rep, moveUrl } = root.dataset;
   const body = document.getElementById("board-rows");
   return {
     root,
@@ -71,6 +74,10 @@ function boardOf(root) {
     from: -Infinity,
     until: Infinity,
     held: new Map(),
+    plan: [],
+    planTimer: null,
+    openMissed: new Set(),
+    moveUrl: moveUrl || "",
     status: document.getElementById("board-status"),
     body,
     empty: body.querySelector(".empty"),
@@ -108,6 +115,61 @@ export function checkinFlagTexts(flags = [], lang = "en") {
   });
 }
 
+function km(board, metres) {
+  return (metres / 1000).toLocaleString(board.lang, { minimumFractionDigits: 1, maximumFractionDigits: 1 });
+}
+
+/* Which reps' missed visits the supervisor opened: they stay open when live messages paint the board again. */
+function toggled(board, repId, open) {
+  if (open) board.openMissed.add(repId);
+  else board.openMissed.delete(repId);
+}
+
+/* One rep's plan against done (workflows.coverage: the server counts), with each missed client and, for whoever may
+   move it, a link to plan it on another day. */
+function planRow(board, repDay) {
+  const coverage = repDay.coverage == null ? "—" : `${repDay.coverage.toLocaleString(board.lang)} %`;
+  const missed = repDay.planned.filter((stop) => !stop.done);
+  const next = encodeURIComponent(window.location.pathname + window.location.search);
+  return el("tr", { "data-rep": repDay.rep_id }, [
+    el("th", { scope: "row" }, [
+      repDay.rep_name,
+      missed.length
+        ? el("details", { class: "missed", open: board.openMissed.has(repDay.rep_id), ontoggle: (event) => toggled(board, repDay.rep_id, event.target.open) }, [
+            el("summary", {}, interpolate(ngettext("%(count)s missed planned visit", "%(count)s missed planned visits", missed.length), { count: missed.length })),
+            el(
+              "ul",
+              { "aria-label": gettext("Missed planned visits") },
+              missed.map((stop) =>
+                el("li", {}, [
+                  stop.client_name,
+                  board.moveUrl
+                    ? el("a", { href: `${board.moveUrl}${stop.plan_id}/move/?day=${repDay.day}&next=${next}` }, gettext("Move to another day"))
+                    : null,
+                ]),
+              ),
+            ),
+          ])
+        : null,
+    ]),
+    el("td", { class: "amount" }, String(repDay.planned.length)),
+    el("td", { class: "amount" }, String(repDay.done)),
+    el("td", { class: "amount" }, String(repDay.missed)),
+    el("td", { class: "amount" }, String(repDay.unplanned.length)),
+    el("td", { class: "amount coverage" }, coverage),
+    el("td", { class: "amount" }, repDay.planned.length ? km(board, plannedRouteKm(repDay.start, repDay.planned) * 1000) : "—"),
+    el("td", { class: "amount" }, km(board, repDay.walked_m)),
+  ]);
+}
+
+function paintPlan(board) {
+  const body = document.getElementById("plan-rows");
+  if (!body) return;
+  const rows = board.plan.filter((repDay) => repDay.planned.length || repDay.unplanned.length);
+  const empty = el("tr", { class: "empty" }, el("td", { colspan: 8 }, body.dataset.empty));
+  body.replaceChildren(...(rows.length ? rows.map((repDay) => planRow(board, repDay)) : [empty]));
+}
+
 function visitRow(board, visit) {
   const doubts = checkinFlagTexts(visit.checkin_flags, board.lang);
   return el("tr", { class: visit.ended_at ? "finished" : "in-progress", "data-visit": visit.id }, [
@@ -130,6 +192,7 @@ function paint(board) {
   document.getElementById("total-orders").textContent = board.money(sums.cents / 100);
   board.body.replaceChildren(...(visits.length ? [] : [board.empty]), ...visits.map((visit) => visitRow(board, visit)));
   if (board.map) board.map.show(visits);
+  paintPlan(board);
 }
 
 /* Reads the day's visits again (`replace`: a new day, the old one's go). */
@@ -150,6 +213,7 @@ async function resync(board, { replace = false } = {}) {
   const data = await response.json();
   if (replace) board.held.clear();
   merge(board.held, data.visits);
+  board.plan = data.plan || [];
   board.from = Date.parse(data.from);
   board.until = Date.parse(data.until);
   clearTimeout(board.dayTimer);
@@ -174,6 +238,9 @@ function connect(board, failures) {
     if (message.type !== "visits") return;
     merge(board.held, message.visits.filter((visit) => shown(board, visit)));
     paint(board);
+    // A visit may move plan against done: the server counts it again.
+    clearTimeout(board.planTimer);
+    board.planTimer = setTimeout(() => resync(board), PLAN_WAIT_MS);
   });
   socket.addEventListener("close", () => {
     board.status.textContent = gettext("Reconnecting…");

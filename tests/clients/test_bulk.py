@@ -481,14 +481,15 @@ def test_a_bulk_reassign_costs_the_same_queries_for_10_clients_and_for_1000(
     # adding awa: 1. whether a team bounds the clerk (fieldsales.accounts.team_of, then kept on the user)
     #   2. the clients, locked  3. which of them awa has already  4. the new assignments  5. the clients' versions
     #   6. their history rows (clients.recording)  the feed (fieldsales.sync.feed.publish): 7. who sees them now
-    #   8. whose feeds hold them  9. its entries  10-12. what hangs on them, to follow them into awa's feed: visits,
-    #   notes, KPI cards
+    #   8. whose feeds hold them  9. its entries  10-13. what hangs on them, to follow them into awa's feed: visits,
+    #   notes, KPI cards, overdue debts
     # removing koffi: 1. the clients, locked  2. which of them koffi has  3. the assignments deleted  4. the versions
     #   5. their history rows  the feed: 6. who sees them now  7. whose feeds hold them  8. the entries of those who
-    #   still see them  9. koffi's entries, marked deleted  10-12. what hangs on them (visits, notes, KPI cards)
-    with django_assert_num_queries(1 + (2 + 12) + (2 + 12)):
+    #   still see them  9. koffi's entries, marked deleted  10-13. what hangs on them (visits, notes, KPI cards,
+    #   overdue debts)
+    with django_assert_num_queries(1 + (2 + 13) + (2 + 13)):
         reassign(thousand, 1000)
-    assert len(queries.captured_queries) == 1 + (2 + 12) + (2 + 12)
+    assert len(queries.captured_queries) == 1 + (2 + 13) + (2 + 13)
 
     assert Assignment.objects.filter(rep=awa).count() == 1010
     assert not Assignment.objects.filter(rep=koffi).exists()

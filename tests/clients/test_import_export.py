@@ -16,11 +16,11 @@ from django.test.utils import CaptureQueriesContext
 from import_export.formats import base_formats
 
 from clients.models import Client
-from clients.resources import BAD_ID, BAD_NUMBER, OTHER_LIST, ClientResource
+from clients.resources import BAD_ID, BAD_NUMBER, CLIENT_NOT_FOUND, OTHER_LIST, ClientResource
 from fieldsales.imports.base import UNKNOWN_USER
 from fieldsales.models import ImportJob
 from kpis.models import LedgerEntry
-from kpis.resources import CLIENT_NOT_FOUND, NOT_A_NUMBER, NOT_POSITIVE, UNKNOWN_KIND
+from kpis.resources import NOT_A_NUMBER, NOT_POSITIVE, UNKNOWN_KIND
 from tests.clients.conftest import FULL_ATTRIBUTES
 from tests.factories import (
     ABIDJAN,

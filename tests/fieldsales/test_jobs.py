@@ -108,14 +108,16 @@ def test_a_schedule_enqueues_each_run_once_and_starts_from_now(settings):
     assert schedule_due(night) == []  # a new site: nothing of last night runs
     assert schedule_due(night + dt.timedelta(minutes=1)) == ["statements-due", "imports-lost", "kpi-cards"]
     assert schedule_due(night + dt.timedelta(minutes=2)) == []
+    assert schedule_due(night + dt.timedelta(minutes=16)) == ["statements-due", "imports-lost", "plans-window"]
     assert schedule_due(night + dt.timedelta(minutes=31)) == ["statements-due", "imports-lost", "sync-ops-prune"]
     assert schedule_due(night + dt.timedelta(days=1, minutes=31)) == [
         "statements-due",
         "imports-lost",
         "kpi-cards",
+        "plans-window",
         "sync-ops-prune",
     ]
-    assert Job.objects.count() == 3 + 3 + 4
+    assert Job.objects.count() == 3 + 3 + 3 + 5
     assert ScheduleMark.objects.get(name="sync-ops-prune").last_due == dt.datetime(2026, 12, 6, 3, 0, tzinfo=dt.UTC)
 
 

@@ -61,3 +61,14 @@ describe("checkinFlagTexts", () => {
     assert.deepEqual(checkinFlagTexts(undefined), []);
   });
 });
+
+test("the planned route's kilometres start from the first check-in and follow the phone's route", async () => {
+  const { plannedRouteKm } = await import("../../static/js/lib/plan.js");
+  const plannedKm = ({ start, planned }) => plannedRouteKm(start, planned);
+  const stops = [0.02, 0.01, 0.03].map((north) => ({ lat: 5.3 + north, lng: -4, done: false }));
+  // From 5.30 north through 5.31, 5.32, 5.33: 0.03° of latitude, about 3.34 km.
+  const km = plannedKm({ start: [5.3, -4], planned: stops });
+  assert.ok(Math.abs(km - 3.336) < 0.01, String(km));
+  // A stop without a position is left out of the distance.
+  assert.equal(plannedKm({ start: [5.3, -4], planned: [...stops, { lat: null, lng: null }] }), km);
+});

@@ -65,6 +65,8 @@ describe("applyPulled", () => {
       workflow: state.workflows,
       product: state.products,
       client: state.serverClients,
+      visit_plan: state.plans,
+      debt: state.debts,
     };
     for (const type of ENTITY_TYPES) {
       if (type === "kpi_card") continue;

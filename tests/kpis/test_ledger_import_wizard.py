@@ -9,10 +9,10 @@ import pytest
 from django.utils import translation
 
 from clients.models import ClientList
+from clients.resources import CLIENT_AMBIGUOUS, CLIENT_NOT_FOUND
 from clients.services import client_create
 from fieldsales.models import ImportJob
 from kpis.models import LedgerEntry
-from kpis.resources import CLIENT_AMBIGUOUS, CLIENT_NOT_FOUND
 from tests.factories import AttributeFactory, ClientListFactory, make_coded_shops
 from tests.wizard import french_excel_csv, tally, wizard_import
 

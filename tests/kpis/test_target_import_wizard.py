@@ -14,10 +14,11 @@ import pytest
 from django.utils import translation
 from django.utils.translation import gettext as _
 
+from clients.resources import CLIENT_NOT_FOUND
 from fieldsales.imports import runner
 from fieldsales.imports.base import UNKNOWN_USER
 from kpis.models import OWNER_NEEDED, Target
-from kpis.resources import CLIENT_NOT_FOUND, NOT_A_NUMBER, PERIOD_ORDER, TARGET_TWICE
+from kpis.resources import NOT_A_NUMBER, PERIOD_ORDER, TARGET_TWICE
 from tests.factories import RepFactory, make_coded_shops
 from tests.wizard import excel_workbook, french_excel_csv, tally, wizard_check, wizard_import, wizard_job
 

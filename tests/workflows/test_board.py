@@ -363,10 +363,12 @@ def test_the_board_page_renders_in_french(team, settings, language):
     html = response.content.decode()
     assert '<html lang="fr">' in html
     assert re.search(r'<option value="fr"\s+selected>', html)
-    # The map, the totals as text, and the visits' table named by its caption, with its five columns.
-    for marker in ('id="board-map"', 'id="total-done"', 'id="total-open"', 'id="total-orders"', "<caption>"):
+    # The map, the totals as text, plan against done (eight columns) and the visits' table (five), each named by its
+    # caption.
+    for marker in ('id="board-map"', 'id="total-done"', 'id="total-open"', 'id="total-orders"', 'id="plan-rows"'):
         assert marker in html
-    assert html.count('<th scope="col"') == 5
+    assert html.count("<caption>") == 2 and html.count('<th scope="col"') == 8 + 5
+    assert "<caption>Prévu et réalisé</caption>" in html and ">Couverture</th>" in html
     assert 'data-visits-url="/board/visits/"' in html and 'data-socket-path="/ws/board/"' in html
     for script in ("leaflet/leaflet.js", "leaflet/leaflet.css", "js/board.js", "css/board.css"):
         assert script in html
@@ -384,8 +386,9 @@ def test_the_visits_json_takes_the_same_queries_whatever_the_number_of_visits(
     http.force_login(team["bintou"])
 
     # 1. the session, 2. its user, 3. whether the user is a supervisor (their groups),
-    # 4. today's visits of their reps, with their reps, clients and order totals.
-    with django_assert_num_queries(4):
+    # 4. today's visits of their reps, with their reps, clients and order totals; plan against done
+    # (workflows.coverage): 5. the reps, 6. the plans' moves, 7. the plans, 8. the visits, 9. their clients.
+    with django_assert_num_queries(9):
         response = http.get("/board/visits/")
 
     assert response.status_code == 200

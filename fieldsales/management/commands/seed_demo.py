@@ -20,13 +20,14 @@ from fieldsales.accounts import reps_queryset
 from fieldsales.demo.clients import seed_clients
 from fieldsales.demo.identity import demo_id
 from fieldsales.demo.kpis import seed_targets
+from fieldsales.demo.plans import seed_plans
 from fieldsales.demo.reference import seed_reference_data
 from fieldsales.demo.users import seed_users
 from fieldsales.models import Profile
 from fieldsales.sync.feed import refresh_reps
 from kpis.models import KpiDefinition, KpiFolder, LedgerEntry, Target
 from kpis.services import kpi_cards_refresh_all
-from workflows.models import Activity, ActivitySubmission, Note, OrderLine, Product, Visit, Workflow
+from workflows.models import Activity, ActivitySubmission, Note, OrderLine, Product, Visit, VisitPlan, Workflow
 
 # The tests name the demo's rows with `demo_id` and shorten the history through `HISTORY_CLIENTS`, both here.
 __all__ = ["HISTORY_CLIENTS", "Command", "demo_id"]
@@ -52,6 +53,7 @@ SEEDED_MODELS: tuple[type[models.Model], ...] = (
     Workflow,
     Activity,
     Visit,
+    VisitPlan,
     ActivitySubmission,
     OrderLine,
     Note,
@@ -97,6 +99,7 @@ class Command(BaseCommand):
             demo = seed_reference_data(users)
             sales = seed_clients(demo, count, history_clients=HISTORY_CLIENTS)
             seed_targets(demo, sales)
+            seed_plans(demo)
             # The rows above were bulk-written, past the services: bring the reps' sync feeds in step at once.
             refresh_reps(reps_queryset().values_list("pk", flat=True))
             # Likewise the KPI cards, which the services keep up to date from then on.

@@ -4,7 +4,7 @@
    codes, in the rep's language. */
 import { gettext } from "./i18n.js";
 
-export const ENTITY_TYPES = ["client_list", "kpi_folder", "workflow", "product", "client", "kpi_card", "visit", "note"];
+export const ENTITY_TYPES = ["client_list", "kpi_folder", "workflow", "product", "client", "kpi_card", "debt", "visit", "note", "visit_plan"];
 
 export const OP_TYPES = ["client.create", "client.update", "client.archive", "visit.checkin", "activity.submit", "visit.end", "note.create", "statement.send"];
 

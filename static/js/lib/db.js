@@ -4,7 +4,8 @@ import { LAST_POSITION_KEY } from "./geo.js";
 
 const NAME = "fieldsales";
 // 2: KPI folders (sync protocol v2: cards carry texts only, their folders and labels come once).
-export const VERSION = 2;
+// 3: visit plans and clients' overdue debts (issue 20: Today's plan, offline).
+export const VERSION = 3;
 // One store per entity type of the sync contract.
 export const ENTITY_STORES = ENTITY_TYPES;
 export const STORES = [...ENTITY_STORES, "outbox", "alerts", "blobs", "meta"];

@@ -1,7 +1,7 @@
 /* The app's state in memory: what the phone holds, read from IndexedDB at start and mirrored from each pulled page,
    the rep's queued ops (outbox.js) and sync alerts (alerts.js), and the clients as the rep sees them (projection.js).
    Screens redraw on `events`' "change", whose detail names what changed. */
-import { VERSION as DB_VERSION, LIST_STORES, readAll, readMeta } from "./db.js";
+import { VERSION as DB_VERSION, ENTITY_STORES, LIST_STORES, readAll, readMeta } from "./db.js";
 import { lastPosition } from "./geo.js";
 import { rebuildClients } from "./projection.js";
 
@@ -18,6 +18,9 @@ export const state = {
   kpiFolders: new Map(),
   notes: [],
   visits: [],
+  // The rep's visit plans (with their days of the phone's window) and the overdue debt of clients, by id: Today's.
+  plans: new Map(),
+  debts: new Map(),
   outbox: [],
   alerts: new Map(),
   position: null,
@@ -52,11 +55,14 @@ export async function load({ early = null } = {}) {
   rebuildClients(state);
 }
 
-/* The visits and notes the phone holds, read once the first screen is drawn (before the first pull). */
+/* The visits, notes, plans and debts the phone holds, read once the first screen is drawn (before the first pull). */
 export async function loadHistory() {
-  const [visits, notes] = await Promise.all([readAll("visit"), readAll("note")]);
+  const held = (name) => (ENTITY_STORES.includes(name) ? readAll(name) : []);
+  const [visits, notes, plans, debts] = await Promise.all([readAll("visit"), readAll("note"), held("visit_plan"), held("debt")]);
   state.visits = visits;
   state.notes = notes;
+  state.plans = new Map(plans.map((r) => [String(r.id), r]));
+  state.debts = new Map(debts.map((r) => [String(r.id), r]));
   changed("history");
 }
 
@@ -64,7 +70,15 @@ export async function loadHistory() {
    not kept in memory: the card on screen reads its own when a page changes it. */
 export function applyPulled(changes, packed = new Map()) {
   const touched = new Set();
-  const maps = { client_list: state.lists, kpi_folder: state.kpiFolders, workflow: state.workflows, product: state.products, client: state.serverClients };
+  const maps = {
+    client_list: state.lists,
+    kpi_folder: state.kpiFolders,
+    workflow: state.workflows,
+    product: state.products,
+    client: state.serverClients,
+    visit_plan: state.plans,
+    debt: state.debts,
+  };
   const history = { note: [], visit: [] };
   for (const change of changes) {
     const id = String(change.id);
