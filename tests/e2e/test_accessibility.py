@@ -20,13 +20,13 @@ from playwright.sync_api import expect
 
 from clients.models import Client
 from fieldsales.geo import Position
-from kpis.models import KpiDefinition, KpiFolder
+from kpis.models import KpiDefinition, KpiFolder, LedgerEntry
 from kpis.services import kpi_cards_refresh, kpi_folder_changed
 from tests.browser import wait_for
 from tests.e2e.axe import AXE_CONTEXT, audit
 from tests.e2e.conftest import assigned_client, go_offline, offset, open_phone, wait_controlled, wait_synced
 from tests.factories import make_visit_workflow
-from workflows.models import Activity
+from workflows.models import Activity, Repeat, VisitPlan
 from workflows.services import note_create, product_changed, visit_check_in, visit_end, workflow_changed
 
 LANGUAGES = [pytest.param(("fr-FR", "fr"), id="fr"), pytest.param(("en-GB", "en"), id="en")]
@@ -87,6 +87,14 @@ def shops(pos_list_editable: Any, rep: Any, clerk_user: Any) -> dict[str, Any]:
             key=key, metric=metric, folder=folder, order=position, label_en=name_en, label_fr=name_fr, params={}
         )
         kpi_folder_changed(folder=folder)
+    # Today's plan: both planned today, the far one weekly since last week (missed then) and owing an invoice overdue.
+    today = timezone.localdate()
+    VisitPlan.objects.create(rep=rep, client=full, workflow=made["workflow"], starts_on=today)
+    last_week = today - dt.timedelta(days=7)
+    VisitPlan.objects.create(rep=rep, client=far, workflow=made["workflow"], starts_on=last_week, repeat=Repeat.WEEKLY)
+    LedgerEntry.objects.create(
+        client=far, date=last_week, due_date=last_week, kind=LedgerEntry.Kind.INVOICE, reference="F-1", amount="9000"
+    )
     kpi_cards_refresh(client_ids=[full.pk, far.pk])
     return {"full": full, "far": far, **made}
 
@@ -194,7 +202,8 @@ def visit_screens(page: Any, shops: dict[str, Any]) -> list[str]:
     expect(page.locator("ol.activities li.done")).to_have_count(2)
     problems += check(page, "visit, two activities done", "ol.activities a, .actions button")
     shown(page, "#/today", ".in-progress")
-    problems += check(page, "today, visit in progress", ".in-progress a, .in-progress button")
+    expect(page.locator(".stops li.due .debt")).to_be_visible()
+    problems += check(page, "today, visit in progress", ".in-progress a, .in-progress button, .stops a")
     shown(page, "#/clients", ".visit-banner:not([hidden])")
     problems += check(page, "list, visit in progress", ".visit-banner a, .visit-banner button, .visit-badge a")
     return problems

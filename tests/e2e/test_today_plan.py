@@ -101,7 +101,7 @@ def test_an_offline_day_of_six_planned_clients_four_visited_and_one_unplanned_sh
         visit(phone, page, name, PLANNED[name])
         expect(page.locator(".stops li.done", has_text=name)).to_contain_text("Visited")
 
-    expect(page.get_by_text("4 of 6 planned visits done")).to_be_visible()
+    expect(page.get_by_text("Planned visits made: 4 of 6")).to_be_visible()
     assert planned_names(page) == ROUTE[4:] + ROUTE[:4]  # due ones first, in route order, then those done
     page.goto(f"/#/visit/start/{planned_day['clients']['Kiosque Hors Plan'].pk}")
     visit(phone, page, "Kiosque Hors Plan", 900)

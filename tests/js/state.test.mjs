@@ -20,6 +20,8 @@ beforeEach(() => {
     visits: [],
     outbox: [],
     alerts: new Map(),
+    plans: new Map(),
+    debts: new Map(),
   });
 });
 
@@ -35,6 +37,14 @@ describe("applyPulled", () => {
     assert.equal(state.clients.get("a").search, "awa cocody");
     applyPulled([{ type: "client", id: "a", deleted: true }]);
     assert.deepEqual([...state.clients.keys()], ["b"]);
+  });
+
+  test("a client's debt, which carries the client's id, is kept as the debt, not as the client packed with it", () => {
+    const change = pulledClient("a", "Awa");
+    const debt = { type: "debt", id: "a", version: 3, data: { overdue: "9000.00", days: 7 } };
+    applyPulled([change, debt], new Map([["a", packClient("a", 1, change.data, state.lists)]]));
+    assert.deepEqual(state.debts.get("a").data, { overdue: "9000.00", days: 7 });
+    assert.equal(state.clients.get("a").name, "Awa");
   });
 
   test("a pulled visit or note replaces the phone's copy; a deleted one goes", () => {

@@ -97,6 +97,8 @@ def test_a_supervisor_moves_their_reps_missed_visit_and_the_phone_follows_and_go
     with translation.override("fr"):
         day, to_day = date_format(missed), date_format(wednesday)
         assert message == str(PLAN_DAY_MOVED) % {"client": plan.client, "day": day, "to_day": to_day}
+    # The board the supervisor comes back to says it.
+    assert escape(message) in http.get("/board/").content.decode()
 
 
 def test_a_visit_moved_already_is_moved_again_or_dropped_and_keeps_one_move(field):

@@ -84,7 +84,7 @@ export function applyPulled(changes, packed = new Map()) {
     const id = String(change.id);
     if (change.type in maps) {
       if (change.deleted) maps[change.type].delete(id);
-      else maps[change.type].set(id, packed.get(id) || { ...change, id });
+      else maps[change.type].set(id, (change.type === "client" && packed.get(id)) || { ...change, id });
       if (change.type === "client") touched.add(id);
       if (change.type === "client_list") touched.add("*");
     } else if (change.type in history) {

@@ -83,7 +83,7 @@ function stopItem(stop, position, number) {
 function planSection(plan, position) {
   const stops = inRouteOrder(plan.stops.filter((stop) => state.clients.has(stop.client)), position, placeOf);
   const done = stops.filter((stop) => stop.done).length;
-  const summary = interpolate(ngettext("%(done)s of %(count)s planned visit done", "%(done)s of %(count)s planned visits done", stops.length), { done, count: stops.length });
+  const summary = interpolate(gettext("Planned visits made: %(done)s of %(count)s"), { done, count: stops.length });
   const due = stops.filter((stop) => !stop.done).map((stop) => placeOf(stop.client) || {});
   const metres = due.length ? routeLength(position, due, due.map((_, index) => index)) : 0;
   const left = metres ? ` · ${interpolate(gettext("%(distance)s of route left"), { distance: formatDistance(metres) })}` : "";
