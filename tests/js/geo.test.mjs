@@ -32,6 +32,8 @@ test("distances read in metres under a kilometre, in kilometres above", () => {
   assert.equal(formatDistance(12.4), "12 m");
   assert.equal(formatDistance(999.4), "999 m");
   assert.equal(formatDistance(1500), "1.5 km");
+  assert.equal(formatDistance(28_460, "fr"), "28,5 km");
+  assert.equal(formatDistance(1_234_000, "fr"), "1\u202f234,0 km");
 });
 
 test("directions go to the point", () => {

@@ -11,9 +11,12 @@ export function distanceM(a, b) {
   return 2 * EARTH_RADIUS_M * Math.asin(Math.min(1, Math.sqrt(h)));
 }
 
-export function formatDistance(metres) {
+/* A distance as the page's language writes it: "850 m", "1.5 km" in English, "1,5 km" in French. */
+export function formatDistance(metres, lang = typeof document === "undefined" ? "en" : document.documentElement.lang) {
   if (metres == null) return "";
-  return metres < 1000 ? `${Math.round(metres)} m` : `${(metres / 1000).toFixed(1)} km`;
+  if (metres < 1000) return `${Math.round(metres)} m`;
+  const km = (Math.round(metres / 100) / 10).toLocaleString(lang || "en", { minimumFractionDigits: 1, maximumFractionDigits: 1 });
+  return `${km} km`;
 }
 
 /* One reading of the position, or null when it is refused, unavailable or too slow. */
