@@ -125,7 +125,7 @@ def plan_days(plan: PlanRule, first: dt.date, last: dt.date, moves: Iterable[Pla
     return sorted(days)
 
 
-def _window(first: dt.date, last: dt.date, plans: QuerySet[VisitPlan]) -> list[tuple[PlanRow, list[dt.date]]]:
+def plans_window(first: dt.date, last: dt.date, plans: QuerySet[VisitPlan]) -> list[tuple[PlanRow, list[dt.date]]]:
     """Each of `plans` that falls on a day from `first` to `last`, as a row, with those days. Queries: two, whatever
     the number of plans (10,000 weekly plans read in a few hundred milliseconds)."""
     moves: dict[Any, list[PlanMove]] = {}
@@ -150,14 +150,9 @@ def phone_window(today: dt.date | None = None) -> tuple[dt.date, dt.date]:
     return today - dt.timedelta(days=PHONE_DAYS_BACK), today + dt.timedelta(days=PHONE_DAYS_AHEAD)
 
 
-def plans_window(first: dt.date, last: dt.date, plans: QuerySet[VisitPlan]) -> list[tuple[PlanRow, list[dt.date]]]:
-    """Each of `plans` that falls on a day from `first` to `last`, as a light row, with those days. Queries: two."""
-    return _window(first, last, plans)
-
-
 def plans_on_phones(plans: QuerySet[VisitPlan]) -> list[tuple[PlanRow, list[dt.date]]]:
     """Those of `plans` a phone holds (that fall on a day of its window), with their days in it."""
-    return _window(*phone_window(), plans)
+    return plans_window(*phone_window(), plans)
 
 
 def plans_published(ids: Iterable[Any]) -> None:
@@ -171,7 +166,7 @@ def plans_window_move() -> int:
     again with its days of the new window (or as deleted once out of it, however many nights went by). Returns how
     many."""
     held = SyncEntry.objects.filter(kind=TYPES[PLAN_TYPE].rank, deleted=False).values_list("entity_id", flat=True)
-    ids = {str(row.pk) for row, _days in _window(*phone_window(), VisitPlan.objects.all())} | set(held.distinct())
+    ids = {str(row.pk) for row, _days in plans_window(*phone_window(), VisitPlan.objects.all())} | set(held.distinct())
     plans_published(ids)
     return len(ids)
 
@@ -179,11 +174,7 @@ def plans_window_move() -> int:
 def plan_changed(*, sender: Any, instance: Any, **kwargs: Any) -> None:
     """A plan or one of its moves saved or deleted, wherever (the admin, an import, the shell): its rep's phone
     follows."""
-    plan_id = instance.plan_id if isinstance(instance, PlanMove) else instance.pk
-    deleted_with_plan = isinstance(instance, PlanMove) and kwargs.get("signal") is post_delete
-    if deleted_with_plan and not VisitPlan.objects.filter(pk=plan_id).exists():
-        return  # its plan was deleted, and is published
-    plans_published([plan_id])
+    plans_published([instance.plan_id if isinstance(instance, PlanMove) else instance.pk])
 
 
 def connect_signals() -> None:
@@ -194,7 +185,7 @@ def connect_signals() -> None:
 
 def plans_between(first: dt.date, last: dt.date, **filters: Any) -> list[tuple[VisitPlan, list[dt.date]]]:
     """Each plan (matching `filters`) that falls on a day from `first` to `last`, with those days. Queries: three."""
-    due = _window(first, last, VisitPlan.objects.filter(**filters))
+    due = plans_window(first, last, VisitPlan.objects.filter(**filters))
     plans = VisitPlan.objects.select_related("client", "rep", "workflow").in_bulk([row.pk for row, _days in due])
     return [(plans[row.pk], days) for row, days in due]
 
@@ -220,7 +211,9 @@ def plan_conflicts(first: dt.date, last: dt.date, **filters: Any) -> list[Confli
     planned on a day they are away, a client planned twice on one day (by one rep or two, whatever other plans
     `filters` leaves out). Only the plans planned twice are read whole. Queries: five, or seven with `filters`."""
     mine = VisitPlan.objects.filter(**filters)
-    due = _window(first, last, VisitPlan.objects.filter(client_id__in=mine.values("client_id")) if filters else mine)
+    due = plans_window(
+        first, last, VisitPlan.objects.filter(client_id__in=mine.values("client_id")) if filters else mine
+    )
     own = {row.pk for row, _days in due} if not filters else set(mine.values_list("pk", flat=True))
     away: dict[int, list[tuple[dt.date, dt.date]]] = {}
     reps = {row.rep_id for row, _days in due if row.pk in own}
@@ -247,11 +240,12 @@ def plan_conflicts(first: dt.date, last: dt.date, **filters: Any) -> list[Confli
 
 @dataclass(frozen=True)
 class Planned:
-    """What planning many clients did: the plans made, and the clients left out (archived, not the rep's, or on a
-    list the workflow is not for)."""
+    """What planning many clients did: the plans made, the clients they visit, and the clients left out (archived,
+    not the rep's, or on a list the workflow is not for)."""
 
     created: int
     left_out: int
+    client_ids: tuple[Any, ...] = ()
 
 
 # The rules of one plan, whoever makes it (the client list's bulk action, the import wizard) ---------------------------
@@ -381,7 +375,7 @@ def visit_plans_create(
         for client_id in ids
     ]
     visit_plans_write(created=plans)
-    return Planned(created=len(plans), left_out=total - len(plans))
+    return Planned(created=len(plans), left_out=total - len(plans), client_ids=tuple(ids))
 
 
 # One planned day moved -----------------------------------------------------------------------------------------------

@@ -298,7 +298,7 @@ def _add_plan(board: Dashboard, team: dict[int, RepFigures], reps: QuerySet) -> 
         rep.walked_m += rep_day.walked_m
         if rep_day.planned:
             stops = [{"lat": stop["lat"], "lng": stop["lng"]} for stop in rep_day.planned]
-            rep.plan_routes.append({"start": rep_day.as_json()["start"], "planned": stops})
+            rep.plan_routes.append({"start": rep_day.start, "planned": stops})
 
 
 def _add_activity(board: Dashboard, team: dict[int, RepFigures], ids: list[int]) -> None:
