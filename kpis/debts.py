@@ -9,7 +9,7 @@ import), and moves with the days nightly (`debts_refresh_all`, with every card).
 from __future__ import annotations
 
 import datetime as dt
-from collections.abc import Iterable
+from collections.abc import Iterable, Mapping
 from typing import Any
 
 from django.db import transaction
@@ -18,7 +18,7 @@ from django.utils import timezone
 
 from clients.selectors import clients_in_use
 from fieldsales.sync.feed import publish
-from kpis.metrics import NO_DEBT, debts
+from kpis.metrics import NO_DEBT, Debt, debts
 from kpis.models import LedgerEntry, OverdueDebt, signed_amount
 from workflows.services import CENT, MONEY_ROUNDING
 
@@ -28,15 +28,19 @@ REFRESH_BATCH = 2000
 
 
 @transaction.atomic
-def debts_refresh(*, client_ids: Iterable[Any], today: dt.date | None = None) -> list[str]:
+def debts_refresh(
+    *, client_ids: Iterable[Any], today: dt.date | None = None, computed: Mapping[str, Debt] | None = None
+) -> list[str]:
     """Recompute these clients' overdue debt; those that changed get a new version and reach the phones of the reps
     who see the client (or leave them, once nothing is overdue). Returns the ids of the clients whose debt changed.
-    Queries: two for the debts, one for what is held, then the writes and the feed's."""
+    Queries: two for the debts (none when `computed` gives them, by client id, as `kpis.metrics.debts` does), one for
+    what is held, then the writes and the feed's."""
     today = today or timezone.localdate()
     ids = sorted({str(client_id) for client_id in client_ids})
     if not ids:
         return []
-    computed = debts(clients=ids, today=today)
+    if computed is None:
+        computed = debts(clients=ids, today=today)
     held = {str(row.client_id): row for row in OverdueDebt.objects.select_for_update().filter(client_id__in=ids)}
     new: list[OverdueDebt] = []
     moved: list[OverdueDebt] = []
