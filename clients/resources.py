@@ -7,6 +7,7 @@ API and sync.
 
 from __future__ import annotations
 
+import datetime as dt
 import re
 import uuid
 from collections.abc import Iterable, Mapping
@@ -61,6 +62,17 @@ def parse_uuid(value: Any) -> uuid.UUID | None:
 
 
 # Clients named by the files of other apps' imports ----------------------------------------------------------------
+
+# The same reading of a date as a client's attributes ("15/01/2024", an Excel date).
+DATE_SPEC = AttributeSpec(key="date", type=AttributeType.DATE)
+
+
+def date_cell(value: Any) -> dt.date | None:
+    """A date of another app's import file, read as a client's date attributes are (None when the cell is empty);
+    a ValidationError saying why it is no date."""
+    text = clean_value(DATE_SPEC, value)
+    return None if text is None else dt.date.fromisoformat(text)
+
 
 CLIENT_NOT_FOUND = _("No client has the code or the identifier “%(value)s”.")
 CLIENT_AMBIGUOUS = _("Clients of several lists have the code “%(value)s” (%(lists)s); give the client's identifier.")

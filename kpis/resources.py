@@ -2,7 +2,6 @@
 wizard's importers (fieldsales.imports) of an ERP's account lines and of targets, matched to clients by their
 list's business key or their identifier."""
 
-import datetime as dt
 from decimal import Decimal
 from typing import Any
 
@@ -12,8 +11,8 @@ from django.utils.translation import gettext_lazy as _
 from import_export import fields, resources, widgets
 
 from clients.models import Client
-from clients.resources import ClientFinder
-from clients.schema import REQUIRED, AttributeSpec, AttributeType, clean_value
+from clients.resources import ClientFinder, date_cell
+from clients.schema import REQUIRED, AttributeSpec, AttributeType
 from fieldsales.imports.base import (
     ERROR,
     NEW,
@@ -33,8 +32,7 @@ from kpis.services import kpi_cards_refresh_in_batches, targets_write
 
 NOT_POSITIVE = _("Enter a positive amount; the kind gives the direction.")
 NOT_A_NUMBER = _("Enter a number.")
-# The same readings of a date and a number as a client's attributes ("15/01/2024", "12,5").
-DATE_SPEC = AttributeSpec(key="date", type=AttributeType.DATE)
+# The same reading of a number as a client's attributes ("12,5").
 AMOUNT_SPEC = AttributeSpec(key="amount", type=AttributeType.DECIMAL)
 
 
@@ -139,8 +137,7 @@ class LedgerImporter(Importer):
         values: dict[str, Any] = {}
         for name in ("date", "due_date"):
             try:
-                text = clean_value(DATE_SPEC, row.cells.get(name))
-                values[name] = None if text is None else dt.date.fromisoformat(text)
+                values[name] = date_cell(row.cells.get(name))
             except ValidationError as error:
                 errors[name] = error.error_list
         amount = self.number(row.cells.get("amount"))
@@ -241,14 +238,14 @@ class TargetImporter(Importer):
                 errors["rep"] = [ValidationError(problem)]
         for name in ("period_start", "period_end"):
             try:
-                text = clean_value(DATE_SPEC, row.cells.get(name))
+                day = date_cell(row.cells.get(name))
             except ValidationError as error:
                 errors[name] = error.error_list
                 continue
-            if text is None:
+            if day is None:
                 errors[name] = [ValidationError(REQUIRED)]
             else:
-                values[name] = dt.date.fromisoformat(text)
+                values[name] = day
         value = self.number(row.cells.get("value"))
         if value is None:
             errors["value"] = [ValidationError(REQUIRED)]

@@ -1,7 +1,6 @@
 """Exports of visits and orders for the back office (django-import-export), and the imports of the product
 catalogue and of visit plans with the wizard (fieldsales.imports)."""
 
-import datetime as dt
 from decimal import Decimal
 from typing import Any
 
@@ -10,7 +9,7 @@ from django.utils.text import capfirst
 from django.utils.translation import gettext_lazy as _
 from import_export import fields, resources
 
-from clients.resources import ClientFinder
+from clients.resources import ClientFinder, date_cell
 from clients.schema import REQUIRED, AttributeSpec, AttributeType, clean_value
 from fieldsales.imports.base import (
     ERROR,
@@ -243,8 +242,6 @@ PLAN_NOTE = _(
     "identifier, workflows by their English or French name. An empty “repeats” cell plans a single visit. A plan "
     "already there (same rep, client, workflow and first visit) takes the file's repeats and last day."
 )
-# The same reading of a date as a client's attributes ("15/01/2024", an Excel date).
-DATE_SPEC = AttributeSpec(key="date", type=AttributeType.DATE)
 PLAN_KEY_FIELDS = ("rep_id", "client_id", "workflow_id", "starts_on")
 
 
@@ -317,8 +314,7 @@ class VisitPlanImporter(Importer):
             ]
         for name in ("starts_on", "ends_on"):
             try:
-                text = clean_value(DATE_SPEC, row.cells.get(name))
-                values[name] = None if text is None else dt.date.fromisoformat(text)
+                values[name] = date_cell(row.cells.get(name))
             except ValidationError as error:
                 errors[name] = error.error_list
         if values.get("starts_on") is None and "starts_on" not in errors:
