@@ -113,10 +113,9 @@ def plan_against_done(*, reps: QuerySet, first: dt.date, last: dt.date) -> list[
         if not visited:
             current.unplanned.append({"client_id": str(client_id), "client_name": clients[client_id][0]})
         if lat is not None and lng is not None:
-            if current.start is not None:
-                current.walked_m += haversine_m(*(current.last or current.start), lat, lng)
-            else:
-                current.start = (lat, lng)
+            if current.last is not None:
+                current.walked_m += haversine_m(*current.last, lat, lng)
+            current.start = current.start or (lat, lng)
             current.last = (lat, lng)
     for current in days.values():
         current.planned.sort(key=lambda stop: stop["client_name"])

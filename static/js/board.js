@@ -165,9 +165,9 @@ function planRow(board, repDay) {
 function paintPlan(board) {
   const body = document.getElementById("plan-rows");
   if (!body) return;
-  const rows = board.plan.filter((repDay) => repDay.planned.length || repDay.unplanned.length);
+  // The server sends only the reps with a planned client or a visit that day.
   const empty = el("tr", { class: "empty" }, el("td", { colspan: 8 }, body.dataset.empty));
-  body.replaceChildren(...(rows.length ? rows.map((repDay) => planRow(board, repDay)) : [empty]));
+  body.replaceChildren(...(board.plan.length ? board.plan.map((repDay) => planRow(board, repDay)) : [empty]));
 }
 
 function visitRow(board, visit) {

@@ -7,6 +7,7 @@ import { OP_ENTITIES, OP_TYPES } from "./contract.js";
 import { add, multiply, parseDecimal, plainText, quantize } from "./decimal.js";
 import { distanceM } from "./geo.js";
 import { localized } from "./i18n.js";
+import { isoDay } from "./plan.js";
 import { state } from "./state.js";
 // The op types that make or change a visit, from the sync contract.
 export const VISIT_OPS = OP_TYPES.filter((type) => OP_ENTITIES[type] === "visit");
@@ -146,15 +147,10 @@ export function currentVisit(state, visits = visitMap(state)) {
   return current;
 }
 
-function localDay(iso) {
-  const date = new Date(iso);
-  return `${date.getFullYear()}-${date.getMonth()}-${date.getDate()}`;
-}
-
 /* The rep's visits of today, latest first. */
 export function visitsToday(state, visits = visitMap(state)) {
-  const today = localDay(new Date().toISOString());
-  return [...visits.values()].filter((visit) => visit.mine && localDay(visit.checked_in_at) === today).sort((a, b) => (a.checked_in_at < b.checked_in_at ? 1 : -1));
+  const today = isoDay();
+  return [...visits.values()].filter((visit) => visit.mine && isoDay(new Date(visit.checked_in_at)) === today).sort((a, b) => (a.checked_in_at < b.checked_in_at ? 1 : -1));
 }
 
 /* A client's notes: pulled ones and the rep's queued ones, latest first. */
