@@ -109,6 +109,12 @@ def _summary(row: dict[str, Any], *, with_supervisor: bool) -> dict[str, Any]:
     return summary
 
 
+def board_reps(*, supervisor: AbstractBaseUser | None, rep_id: int | None = None) -> QuerySet:
+    """The reps a board watches: `supervisor`'s, or every rep (None: the back office); only `rep_id` when given."""
+    reps = reps_queryset() if supervisor is None else reps_of_supervisor(supervisor)
+    return reps if rep_id is None else reps.filter(pk=rep_id)
+
+
 def board_visits_for(
     *,
     supervisor: AbstractBaseUser | None,
@@ -119,11 +125,10 @@ def board_visits_for(
     """The visits of `day` (today unless given) of the reps `supervisor` follows, or of every rep, as summaries;
     only `rep_id`'s when given (and one of them). One query."""
     start, end = board_day(now, day=day)
-    reps = reps_queryset() if supervisor is None else reps_of_supervisor(supervisor)
-    visits = Visit.objects.filter(checked_in_at__gte=start, checked_in_at__lt=end, rep__in=reps.values("pk"))
-    if rep_id is not None:
-        visits = visits.filter(rep_id=rep_id)
-    return board_summaries(visits)
+    reps = board_reps(supervisor=supervisor, rep_id=rep_id)
+    return board_summaries(
+        Visit.objects.filter(checked_in_at__gte=start, checked_in_at__lt=end, rep__in=reps.values("pk"))
+    )
 
 
 # A client's history, as kpis' metrics read it ---------------------------------------------------------------------

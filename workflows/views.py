@@ -22,10 +22,9 @@ from django.utils.translation import gettext_lazy as _
 from django.views.decorators.cache import never_cache
 from django.views.decorators.http import require_GET
 
-from fieldsales.accounts import reps_of_supervisor, reps_queryset
 from workflows.board import STAFF_GROUP, board_group
 from workflows.coverage import plan_against_done
-from workflows.selectors import board_day, board_visits_for
+from workflows.selectors import board_day, board_reps, board_visits_for
 
 
 class RepChoice(forms.ModelChoiceField):
@@ -50,8 +49,8 @@ def _board_filter(request: HttpRequest) -> tuple[str | None, BoardFilter]:
     if group is None:
         raise PermissionDenied
     supervisor = None if group == STAFF_GROUP else cast(AbstractBaseUser, request.user)
-    reps = reps_queryset() if supervisor is None else reps_of_supervisor(supervisor)
-    return group, BoardFilter(request.GET, reps=reps.order_by("first_name", "last_name", "username"))
+    reps = board_reps(supervisor=supervisor).order_by("first_name", "last_name", "username")
+    return group, BoardFilter(request.GET, reps=reps)
 
 
 @require_GET
@@ -88,9 +87,7 @@ def board_visits(request: HttpRequest) -> JsonResponse:
     supervisor = None if group == STAFF_GROUP else cast(AbstractBaseUser, request.user)
     start, end = board_day(day=day)
     visits = board_visits_for(supervisor=supervisor, day=day, rep_id=rep.pk if rep else None)
-    reps = reps_queryset() if supervisor is None else reps_of_supervisor(supervisor)
-    if rep is not None:
-        reps = reps.filter(pk=rep.pk)
+    reps = board_reps(supervisor=supervisor, rep_id=rep.pk if rep else None)
     today = timezone.localdate(start)
     plan = [rep_day.as_json() for rep_day in plan_against_done(reps=reps, first=today, last=today)]
     return JsonResponse({"from": start.isoformat(), "until": end.isoformat(), "visits": visits, "plan": plan})
